@@ -1,0 +1,110 @@
+import path from 'node:path';
+
+/** Typed configuration, read once from the environment at boot. */
+export type Config = {
+  /** `production` disables every demo seed; `demo` seeds the demo entity on the embedded database; `test` is for the test suite. LLIGALL_ENV */
+  env: 'production' | 'demo' | 'development' | 'test';
+  /** Runtime state of the embedded installation: db/, blobs/, keys/. LLIGALL_DATA_DIR, default ./var */
+  dataDir: string;
+  /** PostgreSQL URL the server connects with (the application role). Unset = embedded PGlite in dataDir/db. DATABASE_URL */
+  databaseUrl: string | undefined;
+  /** PostgreSQL URL of the owner role, used by migrations. DATABASE_OWNER_URL, default DATABASE_URL */
+  databaseOwnerUrl: string | undefined;
+  /** Name of the NOSUPERUSER NOBYPASSRLS role that tenant transactions run as. LLIGALL_DB_APP_ROLE */
+  dbAppRole: string;
+  /** Port of the HTTP server. PORT, default 8080 */
+  port: number;
+  /** Interface to listen on. HOST, default 0.0.0.0 */
+  host: string;
+  /** Public origin, used for CSRF origin checks and links (e.g. https://expedients.example.org). LLIGALL_PUBLIC_URL */
+  publicUrl: string | undefined;
+  /** Largest accepted upload, in MiB. LLIGALL_MAX_UPLOAD_MB, default 1024 */
+  maxUploadBytes: number;
+  /** File holding the master key that encrypts private keys and seals audit checkpoints. LLIGALL_MASTER_KEY_FILE, default <dataDir>/keys/master.key (created in demo mode) */
+  masterKeyFile: string;
+  /** Minutes of inactivity after which a session ends (ENS). LLIGALL_SESSION_IDLE_MINUTES, default 30 */
+  sessionIdleMinutes: number;
+  /** Hours after which a session ends whatever its activity. LLIGALL_SESSION_MAX_HOURS, default 12 */
+  sessionMaxHours: number;
+  /** Wrong passwords in a row before an account is locked for a while. LLIGALL_LOGIN_MAX_FAILURES, default 5 */
+  loginMaxFailures: number;
+  /** Minutes an account stays locked after too many failures (doubles on each further lock). LLIGALL_LOGIN_LOCK_MINUTES, default 15 */
+  loginLockMinutes: number;
+  /** Log level for pino. LOG_LEVEL, default info */
+  logLevel: string;
+};
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+const ENVS = ['production', 'demo', 'development', 'test'] as const;
+
+/** Reads and validates the configuration; throws ConfigError listing every problem at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = [];
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return def;
+    }
+    return n;
+  };
+  const url = (name: string): string | undefined => {
+    const raw = env[name];
+    if (!raw) return undefined;
+    try {
+      const u = new URL(raw);
+      if (name.startsWith('DATABASE') && !['postgres:', 'postgresql:'].includes(u.protocol)) {
+        problems.push(`${name} must be a postgres:// URL`);
+      }
+      if (name === 'LLIGALL_PUBLIC_URL' && !['http:', 'https:'].includes(u.protocol)) {
+        problems.push(`${name} must be an http(s) URL`);
+      }
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return raw;
+  };
+  const rawEnv = env.LLIGALL_ENV || 'development';
+  if (!(ENVS as readonly string[]).includes(rawEnv)) problems.push(`LLIGALL_ENV must be one of ${ENVS.join(', ')}`);
+  const dataDir = path.resolve(env.LLIGALL_DATA_DIR || 'var');
+  const databaseUrl = url('DATABASE_URL');
+  const appRole = env.LLIGALL_DB_APP_ROLE || 'lligall_app';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(appRole)) problems.push('LLIGALL_DB_APP_ROLE must be a plain lower-case identifier');
+  const config: Config = {
+    env: rawEnv as Config['env'],
+    dataDir,
+    databaseUrl,
+    databaseOwnerUrl: url('DATABASE_OWNER_URL') ?? databaseUrl,
+    dbAppRole: appRole,
+    port: int('PORT', 8080, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    publicUrl: url('LLIGALL_PUBLIC_URL'),
+    maxUploadBytes: int('LLIGALL_MAX_UPLOAD_MB', 1024, 1, 10240) * 1024 * 1024,
+    masterKeyFile: path.resolve(env.LLIGALL_MASTER_KEY_FILE || path.join(dataDir, 'keys', 'master.key')),
+    sessionIdleMinutes: int('LLIGALL_SESSION_IDLE_MINUTES', 30, 1, 1440),
+    sessionMaxHours: int('LLIGALL_SESSION_MAX_HOURS', 12, 1, 168),
+    loginMaxFailures: int('LLIGALL_LOGIN_MAX_FAILURES', 5, 1, 100),
+    loginLockMinutes: int('LLIGALL_LOGIN_LOCK_MINUTES', 15, 1, 1440),
+    logLevel: env.LOG_LEVEL || 'info',
+    ...overrides,
+  };
+  if (config.env === 'production' && !env.LLIGALL_MASTER_KEY_FILE) {
+    problems.push('LLIGALL_MASTER_KEY_FILE is required when LLIGALL_ENV=production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** True when the database is the embedded PGlite in the data directory. */
+export function isEmbedded(config: Config): boolean {
+  return !config.databaseUrl;
+}

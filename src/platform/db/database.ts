@@ -1,0 +1,206 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import pg from 'pg';
+import { AppError } from '../errors.ts';
+import { migrationProvider } from './migrations/index.ts';
+import type { DB } from './schema.ts';
+
+export type Tx = Transaction<DB>;
+
+export type DatabaseOptions = {
+  /** PostgreSQL URL of the application role; undefined = embedded PGlite. */
+  url?: string | undefined;
+  /** PostgreSQL URL of the owner role (migrations, platform-wide work). */
+  ownerUrl?: string | undefined;
+  /** Data directory of the embedded database ('memory://' for tests). */
+  pgliteDir?: string | undefined;
+  /** An already-open PGlite instance (tests clone a migrated template). */
+  pglite?: PGlite | undefined;
+  appRole: string;
+  poolSize?: number;
+};
+
+/**
+ * The database, on PGlite or PostgreSQL through one code path.
+ *
+ * - `tenant(id, fn)`: a transaction that sees only one entity's rows (row-level security,
+ *   transaction-local `app.tenant`, as the NOSUPERUSER NOBYPASSRLS application role).
+ * - `platform(fn)`: a transaction on the platform tables only (no tenant set, so tenant rows are invisible).
+ * - `owner(fn)`: the owner role, for migrations and explicit platform-wide work (audit verify, backup).
+ *   Callers audit what they do with it.
+ */
+export class Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly appRole: string;
+  readonly #app: Kysely<DB>;
+  readonly #owner: Kysely<DB>;
+  readonly #pglite: PGlite | undefined;
+  readonly #lockFile: string | undefined;
+  #closed = false;
+
+  private constructor(
+    kind: 'pglite' | 'postgres',
+    app: Kysely<DB>,
+    owner: Kysely<DB>,
+    appRole: string,
+    pglite?: PGlite,
+    lockFile?: string,
+  ) {
+    this.kind = kind;
+    this.#app = app;
+    this.#owner = owner;
+    this.appRole = appRole;
+    this.#pglite = pglite;
+    this.#lockFile = lockFile;
+  }
+
+  static async open(opts: DatabaseOptions): Promise<Database> {
+    if (opts.url) {
+      const appPool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+      const ownerPool = new pg.Pool({ connectionString: opts.ownerUrl ?? opts.url, max: 3 });
+      const app = new Kysely<DB>({ dialect: new PostgresDialect({ pool: appPool }) });
+      const owner = new Kysely<DB>({ dialect: new PostgresDialect({ pool: ownerPool }) });
+      return new Database('postgres', app, owner, opts.appRole);
+    }
+    let lockFile: string | undefined;
+    let pgl = opts.pglite;
+    if (!pgl) {
+      const dir = opts.pgliteDir ?? 'memory://';
+      if (!dir.startsWith('memory://')) {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        lockFile = acquireDirLock(dir);
+      }
+      try {
+        pgl = await PGlite.create(dir);
+      } catch (e) {
+        if (lockFile) fs.rmSync(lockFile, { force: true });
+        throw e;
+      }
+    }
+    const k = new Kysely<DB>({ dialect: new PGliteDialect({ pglite: pgl }) });
+    return new Database('pglite', k, k, opts.appRole, pgl, lockFile);
+  }
+
+  /** The raw PGlite instance (tests clone it). */
+  get pglite(): PGlite | undefined {
+    return this.#pglite;
+  }
+
+  /** Runs fn in one transaction that sees only `tenantId`'s rows. */
+  async tenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.#app.transaction().execute(async (tx) => {
+      await this.#enterAppRole(tx);
+      await sql`select set_config('app.tenant', ${tenantId}, true)`.execute(tx);
+      return fn(tx);
+    });
+  }
+
+  /** Runs fn in one transaction as the application role with no tenant: platform tables only. */
+  async platform<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.#app.transaction().execute(async (tx) => {
+      await this.#enterAppRole(tx);
+      return fn(tx);
+    });
+  }
+
+  /** Runs fn as the owner role (sees every tenant). Only for explicit, audited platform-wide work. */
+  async owner<T>(fn: (tx: Tx) => Promise<T>, opts: { repeatableRead?: boolean } = {}): Promise<T> {
+    let b = this.#owner.transaction();
+    if (opts.repeatableRead) b = b.setIsolationLevel('repeatable read');
+    return b.execute(fn);
+  }
+
+  async #enterAppRole(tx: Tx): Promise<void> {
+    // PGlite's session is a superuser, and a PostgreSQL URL may be too: switching to the
+    // application role for the transaction makes row-level security apply in every case.
+    // Connected as the application role itself, this is a no-op.
+    await sql`SET LOCAL ROLE ${sql.id(this.appRole)}`.execute(tx);
+  }
+
+  async migrate(): Promise<string[]> {
+    const migrator = new Migrator({ db: this.#owner, provider: migrationProvider({ appRole: this.appRole }) });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error;
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
+
+  /** Pending migrations, and applied ones this program does not know (a newer schema). */
+  async schemaStatus(): Promise<{ pending: string[]; unknown: string[] }> {
+    const migrator = new Migrator({ db: this.#owner, provider: migrationProvider({ appRole: this.appRole }) });
+    const known = await migrator.getMigrations();
+    const pending = known.filter((m) => !m.executedAt).map((m) => m.name);
+    let applied: string[] = [];
+    try {
+      const r = await sql<{ name: string }>`select name from kysely_migration`.execute(this.#owner);
+      applied = r.rows.map((x) => x.name);
+    } catch {
+      applied = [];
+    }
+    const names = new Set(known.map((m) => m.name));
+    return { pending, unknown: applied.filter((n) => !names.has(n)) };
+  }
+
+  /** Refuses to run on a schema this program does not know (ARCHITECTURE: serve refuses an unknown schema). */
+  async assertSchemaCurrent(): Promise<void> {
+    const { pending, unknown } = await this.schemaStatus();
+    if (unknown.length > 0) {
+      throw new AppError('SCHEMA_UNKNOWN', `The database has migrations this program does not know: ${unknown.join(', ')}. Upgrade Lligall.`);
+    }
+    if (pending.length > 0) {
+      throw new AppError('SCHEMA_UNKNOWN', `The database schema is not up to date (pending: ${pending.join(', ')}). Run "lligall migrate".`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.kind === 'postgres') {
+      await this.#app.destroy();
+      await this.#owner.destroy();
+    } else {
+      await this.#app.destroy();
+    }
+    if (this.#lockFile) fs.rmSync(this.#lockFile, { force: true });
+  }
+}
+
+/**
+ * PGlite has no lock of its own and two processes on one directory corrupt it: take an
+ * exclusive lock file holding our pid; a stale one (its process is gone) is taken over.
+ */
+function acquireDirLock(dir: string): string {
+  const file = path.join(dir, '..', `${path.basename(dir)}.lock`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = fs.openSync(file, 'wx', 0o600);
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
+      return file;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(fs.readFileSync(file, 'utf8').trim());
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new AppError(
+          'DATABASE_LOCKED',
+          `The embedded database in ${dir} is in use by process ${pid} (a running "lligall serve"?). ` +
+            'Stop it, or run this command through the running server.',
+          { pid },
+        );
+      }
+      fs.rmSync(file, { force: true });
+    }
+  }
+  throw new AppError('DATABASE_LOCKED', `Could not lock the embedded database in ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,13 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import { core } from './0001-core.ts';
+
+export type MigrationContext = { appRole: string };
+
+/** Every migration, in order. Names never change once released. */
+export function migrationProvider(ctx: MigrationContext): MigrationProvider {
+  return {
+    async getMigrations(): Promise<Record<string, Migration>> {
+      return { '0001-core': core(ctx) };
+    },
+  };
+}

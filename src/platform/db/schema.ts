@@ -1,0 +1,232 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** timestamptz: written as Date or ISO string, read back as Date. */
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T = unknown> = ColumnType<T, string, string>;
+
+export type EntityKind = 'ajuntament' | 'emd' | 'consell_comarcal' | 'diputacio';
+export type EntityStatus = 'listed' | 'requested' | 'scheduled' | 'provisioning' | 'pilot' | 'live' | 'suspended';
+export type EntityRole = 'admin' | 'handler' | 'registrar' | 'signer' | 'viewer';
+export type PlatformRole = 'operator' | 'support';
+
+// ---- platform tables (no tenant_id; on the allowlist in test/isolation.test.ts) ----
+export type TenantsTable = {
+  id: string;
+  kind: EntityKind;
+  name: string;
+  dir3: string;
+  ine: string | null;
+  slug: string;
+  parent_id: string | null;
+  comarca: string | null;
+  population: number | null;
+  language: string;
+  status: EntityStatus;
+  demo: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+};
+
+export type UsersTable = {
+  id: string;
+  username: string;
+  name: string;
+  email: string | null;
+  password_hash: string;
+  platform_roles: ColumnType<PlatformRole[], PlatformRole[], PlatformRole[]>;
+  totp_secret: string | null;
+  totp_enabled_at: Timestamp | null;
+  totp_last_step: ColumnType<string | null, string | number | null, string | number | null>;
+  failed_logins: Generated<number>;
+  lock_count: Generated<number>;
+  locked_until: Timestamp | null;
+  disabled: Generated<boolean>;
+  demo: Generated<boolean>;
+  created_at: Timestamp;
+};
+
+export type MembershipsTable = {
+  user_id: string;
+  tenant_id: string;
+  roles: ColumnType<EntityRole[], EntityRole[], EntityRole[]>;
+  created_at: Timestamp;
+};
+
+export type SessionsTable = {
+  id: string; // sha256 hex of the cookie value
+  user_id: string;
+  mfa_satisfied: boolean;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+};
+
+export type ApiTokensTable = {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  label: string | null;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+};
+
+// ---- tenant tables (tenant_id in every key; row-level security) ----
+export type UnitsTable = {
+  tenant_id: string;
+  id: string;
+  name: string;
+  dir3: string | null;
+  kind: 'organ' | 'unit' | 'office';
+  created_at: Timestamp;
+};
+
+export type UnitMembersTable = { tenant_id: string; unit_id: string; user_id: string };
+
+export type PartiesTable = {
+  tenant_id: string;
+  id: string;
+  identifier: string;
+  identifier_type: 'nif' | 'nie' | 'cif' | 'passport' | 'dir3' | 'other';
+  kind: 'person' | 'organisation';
+  name: string;
+  surname1: string | null;
+  surname2: string | null;
+  email: string | null;
+  phone: string | null;
+  address: Json<Record<string, string> | null> | null;
+  residence_ine: string | null;
+  language: string;
+  e_notification: 'compulsory' | 'chosen' | 'none';
+  e_notification_chosen_at: Timestamp | null;
+  e_notification_evidence: string | null;
+  preferred_channel: 'electronic' | 'paper';
+  created_at: Timestamp;
+  updated_at: Timestamp;
+};
+
+export type CountersTable = { tenant_id: string; series: string; year: number; value: number };
+
+export type ExpedientsTable = {
+  tenant_id: string;
+  id: string;
+  number: string;
+  year: number;
+  seq: number;
+  eni_id: string;
+  title: string;
+  classification: string | null;
+  unit_id: string | null;
+  access_level: 'public' | 'internal' | 'restricted';
+  state: 'E01' | 'E02' | 'E03';
+  opened_at: Timestamp;
+  closed_at: Timestamp | null;
+  created_by: string | null;
+  updated_at: Timestamp;
+};
+
+export type ExpedientPartiesTable = {
+  tenant_id: string;
+  expedient_id: string;
+  party_id: string;
+  role: 'applicant' | 'representative' | 'interested';
+  added_at: Timestamp;
+};
+
+export type ExpedientAccessTable = {
+  tenant_id: string;
+  id: string;
+  expedient_id: string;
+  user_id: string | null;
+  unit_id: string | null;
+  granted_at: Timestamp;
+};
+
+export type DocumentsTable = {
+  tenant_id: string;
+  id: string;
+  eni_id: string;
+  title: string;
+  file_name: string;
+  mime_type: string;
+  size_bytes: ColumnType<string, number | string, number | string>;
+  sha256: string;
+  document_type: string;
+  elaboration_state: string;
+  original_eni_id: string | null;
+  origin: 'administration' | 'citizen';
+  captured_at: Timestamp;
+  organ: ColumnType<string[], string[], string[]>;
+  format: string;
+  supersedes_id: string | null;
+  incorporated_at: Timestamp | null;
+  created_by: string | null;
+  created_at: Timestamp;
+};
+
+export type IndexEntriesTable = {
+  tenant_id: string;
+  expedient_id: string;
+  position: number;
+  document_id: string;
+  incorporated_at: Timestamp;
+  hash_function: string;
+};
+
+export type AuditEventsTable = {
+  tenant_id: string;
+  seq: ColumnType<string, number | string, never>;
+  id: string;
+  at: Timestamp;
+  actor_id: string | null;
+  actor_label: string;
+  action: string;
+  object_type: string | null;
+  object_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: Json<Record<string, unknown>>;
+  prev_hash: string;
+  hash: string;
+};
+
+export type AuditHeadsTable = {
+  tenant_id: string;
+  seq: ColumnType<string, number | string, number | string>;
+  hash: string;
+};
+
+export type DB = {
+  tenants: TenantsTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  units: UnitsTable;
+  unit_members: UnitMembersTable;
+  parties: PartiesTable;
+  counters: CountersTable;
+  expedients: ExpedientsTable;
+  expedient_parties: ExpedientPartiesTable;
+  expedient_access: ExpedientAccessTable;
+  documents: DocumentsTable;
+  index_entries: IndexEntriesTable;
+  audit_events: AuditEventsTable;
+  audit_heads: AuditHeadsTable;
+};
+
+/** Tables without tenant_id and without row-level security. Anything else must have both. */
+export const PLATFORM_TABLES = [
+  'tenants',
+  'users',
+  'memberships',
+  'sessions',
+  'api_tokens',
+  'kysely_migration',
+  'kysely_migration_lock',
+] as const;
+
+/** The pseudo-tenant whose audit chain holds platform events (tenant creation, users, tokens). */
+export const PLATFORM_TENANT = '00000000-0000-0000-0000-000000000000';

@@ -1,0 +1,99 @@
+/**
+ * Stable error codes. The HTTP layer maps each to a status and a problem+json body whose
+ * `code` the UI translates; clients may rely on them.
+ */
+export type ErrorCode =
+  | 'VALIDATION_FAILED' // the request body, query or params do not match the schema
+  | 'MALFORMED_JSON'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE' // an upload above LLIGALL_MAX_UPLOAD_MB
+  | 'UNAUTHENTICATED'
+  | 'INVALID_CREDENTIALS'
+  | 'LOGIN_LOCKED' // too many wrong passwords; retry after the lock
+  | 'TOTP_REQUIRED' // the account has TOTP: send the code
+  | 'TOTP_INVALID'
+  | 'TOTP_ENROLLMENT_REQUIRED' // admins, operators and support must enrol TOTP before anything else (ENS)
+  | 'TOTP_ALREADY_ENROLLED'
+  | 'CSRF_REJECTED' // a cookie-authenticated change from another origin
+  | 'ACCOUNT_DISABLED'
+  | 'ENTITY_SUSPENDED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'ENTITY_NOT_FOUND'
+  | 'EXPEDIENT_NOT_FOUND'
+  | 'DOCUMENT_NOT_FOUND'
+  | 'PARTY_NOT_FOUND'
+  | 'UNIT_NOT_FOUND'
+  | 'USER_NOT_FOUND'
+  | 'INVALID_IDENTIFIER' // a NIF/NIE/CIF whose check character is wrong, or a malformed identifier
+  | 'PARTY_IDENTIFIER_TAKEN'
+  | 'USERNAME_TAKEN'
+  | 'EXPEDIENT_CLOSED' // a closed case file (E02) accepts no documents or parties
+  | 'EXPEDIENT_ALREADY_CLOSED'
+  | 'EXPEDIENT_NOT_CLOSED'
+  | 'DOCUMENT_IMMUTABLE' // an incorporated document is never changed or deleted (LPACAP art. 26; NTI)
+  | 'DOCUMENT_FILE_MISSING'
+  | 'BLOB_CORRUPT' // a stored file no longer matches its SHA-256
+  | 'DATABASE_LOCKED' // the embedded database belongs to another process
+  | 'SCHEMA_UNKNOWN' // the database schema is newer or older than this program
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'INTERNAL';
+
+const STATUS: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  LOGIN_LOCKED: 429,
+  TOTP_REQUIRED: 401,
+  TOTP_INVALID: 401,
+  TOTP_ENROLLMENT_REQUIRED: 403,
+  TOTP_ALREADY_ENROLLED: 409,
+  CSRF_REJECTED: 403,
+  ACCOUNT_DISABLED: 403,
+  ENTITY_SUSPENDED: 403,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  ENTITY_NOT_FOUND: 404,
+  EXPEDIENT_NOT_FOUND: 404,
+  DOCUMENT_NOT_FOUND: 404,
+  PARTY_NOT_FOUND: 404,
+  UNIT_NOT_FOUND: 404,
+  USER_NOT_FOUND: 404,
+  INVALID_IDENTIFIER: 422,
+  PARTY_IDENTIFIER_TAKEN: 409,
+  USERNAME_TAKEN: 409,
+  EXPEDIENT_CLOSED: 409,
+  EXPEDIENT_ALREADY_CLOSED: 409,
+  EXPEDIENT_NOT_CLOSED: 409,
+  DOCUMENT_IMMUTABLE: 409,
+  DOCUMENT_FILE_MISSING: 500,
+  BLOB_CORRUPT: 500,
+  DATABASE_LOCKED: 503,
+  SCHEMA_UNKNOWN: 503,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+};
+
+/** The one error type of the application. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+  get status(): number {
+    return STATUS[this.code];
+  }
+}
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code];
+}
