@@ -6,7 +6,7 @@ import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { AppError } from '../errors.ts';
 import { migrationProvider } from './migrations/index.ts';
-import type { DB } from './schema.ts';
+import { PLATFORM_TENANT, type DB } from './schema.ts';
 
 export type Tx = Transaction<DB>;
 
@@ -98,10 +98,14 @@ export class Database {
     });
   }
 
-  /** Runs fn in one transaction as the application role with no tenant: platform tables only. */
+  /**
+   * Runs fn in one transaction as the application role on the platform tables; the only tenant
+   * rows it sees are the platform pseudo-tenant's (its audit chain).
+   */
   async platform<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.#app.transaction().execute(async (tx) => {
       await this.#enterAppRole(tx);
+      await sql`select set_config('app.tenant', ${PLATFORM_TENANT}, true)`.execute(tx);
       return fn(tx);
     });
   }
@@ -202,5 +206,20 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Within a transaction, acts for another tenant for the duration of fn (e.g. a platform use case
+ * that must also write the entity's own audit event), then restores the previous tenant.
+ */
+export async function asTenant<T>(tx: Tx, tenantId: string, fn: () => Promise<T>): Promise<T> {
+  const r = await sql<{ t: string | null }>`select current_setting('app.tenant', true) as t`.execute(tx);
+  const previous = r.rows[0]?.t ?? '';
+  await sql`select set_config('app.tenant', ${tenantId}, true)`.execute(tx);
+  try {
+    return await fn();
+  } finally {
+    await sql`select set_config('app.tenant', ${previous}, true)`.execute(tx);
   }
 }

@@ -1,4 +1,4 @@
-import type { Migration, MigrationProvider } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
 import { core } from './0001-core.ts';
 
 export type MigrationContext = { appRole: string };

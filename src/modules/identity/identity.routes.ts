@@ -1,0 +1,148 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { AppDeps } from '../../app.ts';
+import { requestMeta, requireUser } from '../../http/scope.ts';
+import { AppError } from '#platform/errors.ts';
+import { SESSION_COOKIE } from '../../http/auth.ts';
+import { listTenants } from '#modules/tenancy/tenancy.repository.ts';
+import { confirmTotpEnrolment, login, logout, startTotpEnrolment } from './identity.service.ts';
+
+const EntitySummary = Type.Object({
+  id: Type.String(),
+  dir3: Type.String(),
+  slug: Type.String(),
+  name: Type.String(),
+  kind: Type.String(),
+  status: Type.String(),
+  language: Type.String(),
+});
+
+const Me = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  name: Type.String(),
+  platformRoles: Type.Array(Type.String()),
+  totpEnabled: Type.Boolean(),
+  mustEnrolTotp: Type.Boolean(),
+  memberships: Type.Array(
+    Type.Object({
+      entity: Type.Object({ id: Type.String(), dir3: Type.String(), slug: Type.String(), name: Type.String() }),
+      roles: Type.Array(Type.String()),
+    }),
+  ),
+});
+
+export function registerIdentityRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const platformCtx = (req: Parameters<typeof requestMeta>[0]) => ({
+    actor: req.auth
+      ? { kind: 'user' as const, id: req.auth.id, label: req.auth.username, platformRoles: req.auth.platformRoles }
+      : { kind: 'user' as const, id: null, label: 'anonymous', platformRoles: [] },
+    request: requestMeta(req),
+    clock: deps.clock,
+  });
+
+  app.post(
+    '/api/v1/session',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['session'],
+        summary: 'Log in (password, then TOTP when enrolled); sets the session cookie',
+        body: Type.Object(
+          {
+            username: Type.String({ minLength: 1, maxLength: 128 }),
+            password: Type.String({ minLength: 1, maxLength: 256 }),
+            totp: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ userId: Type.String(), mustEnrolTotp: Type.Boolean() }) },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as { username: string; password: string; totp?: string };
+      const result = await deps.db.platform((tx) => login(tx, platformCtx(req), deps.identity, body));
+      if (!result.ok) {
+        if (result.delayMs > 0) await new Promise((r) => setTimeout(r, result.delayMs));
+        const messages = {
+          INVALID_CREDENTIALS: 'Wrong username or password',
+          LOGIN_LOCKED: 'Too many failed attempts: the account is locked for a while',
+          TOTP_REQUIRED: 'Enter the code of your authenticator app',
+          TOTP_INVALID: 'The authenticator code is not valid',
+          ACCOUNT_DISABLED: 'This account is disabled',
+          ENTITY_SUSPENDED: 'Your entity is suspended',
+        } as const;
+        throw new AppError(result.code, messages[result.code], result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : undefined);
+      }
+      reply.setCookie(SESSION_COOKIE, result.token, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: req.protocol === 'https',
+      });
+      return { userId: result.userId, mustEnrolTotp: result.mustEnrolTotp };
+    },
+  );
+
+  app.delete('/api/v1/session', { schema: { tags: ['session'], summary: 'Log out' } }, async (req, reply) => {
+    if (!req.auth) throw new AppError('UNAUTHENTICATED', 'Not logged in');
+    const auth = req.auth;
+    await deps.db.platform((tx) => logout(tx, platformCtx(req), auth));
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.status(204).send();
+  });
+
+  app.get('/api/v1/me', { schema: { tags: ['session'], summary: 'The caller and their entities', response: { 200: Me } } }, async (req) => {
+    if (!req.auth) throw new AppError('UNAUTHENTICATED', 'Log in first');
+    const auth = req.auth;
+    const tenants = await deps.db.platform((tx) => listTenants(tx, { ids: [...auth.memberships.keys()] }));
+    return {
+      id: auth.id,
+      username: auth.username,
+      name: auth.name,
+      platformRoles: auth.platformRoles,
+      totpEnabled: auth.totpEnabled,
+      mustEnrolTotp: auth.mustEnrolTotp,
+      memberships: tenants.map((t) => ({
+        entity: { id: t.id, dir3: t.dir3, slug: t.slug, name: t.name },
+        roles: auth.memberships.get(t.id) ?? [],
+      })),
+    };
+  });
+
+  app.post(
+    '/api/v1/me/totp',
+    { schema: { tags: ['session'], summary: 'Start TOTP enrolment', response: { 200: Type.Object({ secret: Type.String(), uri: Type.String() }) } } },
+    async (req) => {
+      if (!req.auth) throw new AppError('UNAUTHENTICATED', 'Log in first');
+      const auth = req.auth;
+      return deps.db.platform((tx) => startTotpEnrolment(tx, platformCtx(req), auth));
+    },
+  );
+
+  app.post(
+    '/api/v1/me/totp/confirm',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Confirm TOTP enrolment with a code',
+        body: Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false }),
+      },
+    },
+    async (req, reply) => {
+      if (!req.auth) throw new AppError('UNAUTHENTICATED', 'Log in first');
+      const auth = req.auth;
+      await deps.db.platform((tx) => confirmTotpEnrolment(tx, platformCtx(req), auth, (req.body as { code: string }).code));
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/api/v1/entities',
+    { schema: { tags: ['entities'], summary: 'The entities the caller belongs to', response: { 200: Type.Array(EntitySummary) } } },
+    async (req) => {
+      const user = requireUser(req);
+      return deps.db.platform((tx) => listTenants(tx, { ids: [...user.memberships.keys()] }));
+    },
+  );
+}

@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { sql } from 'kysely';
+import type { AppDeps } from './app.ts';
+import { registerAuth } from './http/auth.ts';
+import { problemFor, sendProblem } from '#platform/http/problem.ts';
+import { securityHeaders } from '#platform/http/security.ts';
+import { registerIdentityRoutes } from '#modules/identity/identity.routes.ts';
+import { registerRouteModules } from './routes.ts';
+
+export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
+
+export type ServerOptions = { logger?: boolean | object };
+
+/** Builds the HTTP server: API under /api/v1 (OpenAPI, strict validation, problem+json) and the web app under /app. */
+export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  registerAjvFormats();
+  const app = Fastify({
+    logger: opts.logger ?? { level: deps.config.logLevel },
+    trustProxy: process.env.LLIGALL_TRUST_PROXY === 'true',
+    bodyLimit: 1024 * 1024,
+    // Bodies are validated as sent: no coercion, no removal of unknown properties (TypeBox compiler).
+  });
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setErrorHandler((err, req, reply) => sendProblem(req, reply, err));
+  app.setNotFoundHandler((req, reply) => {
+    if (req.url.startsWith('/app') && req.method === 'GET' && fs.existsSync(path.join(WEB_DIST, 'index.html'))) {
+      return reply.type('text/html').sendFile('index.html', WEB_DIST);
+    }
+    return reply.status(404).type('application/problem+json').send(problemFor('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`));
+  });
+  app.addHook('onSend', async (req, reply) => {
+    securityHeaders(req, reply);
+  });
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const requests = new Counter({ name: 'lligall_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [metrics] });
+  const latency = new Histogram({
+    name: 'lligall_http_request_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [metrics],
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unknown';
+    requests.inc({ method: req.method, route, status: reply.statusCode });
+    latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(cookie);
+  await app.register(multipart, {
+    limits: { fileSize: deps.config.maxUploadBytes, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 24 },
+    throwFileSizeLimit: true,
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Lligall API',
+        version: '1',
+        description:
+          'Electronic case files for local government. Errors are application/problem+json with a stable `code`. ' +
+          'Authenticate with the session cookie (POST /api/v1/session) or `Authorization: Bearer <token>`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookie: { type: 'apiKey', in: 'cookie', name: 'lligall_session' } } },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: false });
+  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await deps.db.platform((tx) => sql`select 1`.execute(tx));
+      return { status: 'ready', database: deps.db.kind };
+    } catch {
+      return reply.status(503).type('application/problem+json').send(problemFor('INTERNAL', 'database not reachable'));
+    }
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+
+  registerAuth(app, deps);
+  registerIdentityRoutes(app, deps);
+  registerRouteModules(app, deps);
+
+  if (fs.existsSync(WEB_DIST)) {
+    await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/app/', decorateReply: true, index: ['index.html'] });
+  }
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/app/'));
+  app.get('/app', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/app/'));
+  return app;
+}
