@@ -1,0 +1,90 @@
+/**
+ * The test runner behind `npm test`: runs every *.test.ts with node's test runner on the
+ * embedded PGlite and, when PostgreSQL is configured (DATABASE_URL, DATABASE_OWNER_URL,
+ * LLIGALL_TEST_PG_ADMIN_URL), again on PostgreSQL. Under CI=true both backends are required
+ * and a skipped or todo test fails the run.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Database } from '../src/platform/db/database.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const tmp = path.join(root, '.tmp');
+fs.mkdirSync(tmp, { recursive: true });
+const ci = process.env.CI === 'true';
+const only = process.argv.slice(2);
+
+function findTests(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'node_modules') continue;
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...findTests(p));
+    else if (e.name.endsWith('.test.ts')) out.push(path.relative(root, p));
+  }
+  return out;
+}
+const files = [...findTests(path.join(root, 'src')), ...findTests(path.join(root, 'test'))]
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
+
+// A migrated PGlite data directory, loaded by each test file instead of migrating again.
+const template = path.join(tmp, 'pglite-template.tar.gz');
+{
+  const pgl = await PGlite.create('memory://');
+  const db = await Database.open({ pglite: pgl, appRole: process.env.LLIGALL_DB_APP_ROLE || 'lligall_app' });
+  await db.migrate();
+  const dump = await pgl.dumpDataDir('gzip');
+  fs.writeFileSync(template, Buffer.from(await dump.arrayBuffer()));
+  await db.close();
+}
+
+const pgConfigured = Boolean(process.env.DATABASE_URL && process.env.DATABASE_OWNER_URL && process.env.LLIGALL_TEST_PG_ADMIN_URL);
+if (ci && !pgConfigured) {
+  console.error('CI=true but PostgreSQL is not configured (DATABASE_URL, DATABASE_OWNER_URL, LLIGALL_TEST_PG_ADMIN_URL)');
+  process.exit(1);
+}
+const backends: ('pglite' | 'postgres')[] = pgConfigured ? ['pglite', 'postgres'] : ['pglite'];
+
+type Totals = { pass: number; fail: number; skip: number; todo: number; tests: number };
+const totals: Totals = { pass: 0, fail: 0, skip: 0, todo: 0, tests: 0 };
+const ran: string[] = [];
+let failed = false;
+for (const b of backends) {
+  const tap = path.join(tmp, `tap-${b}.txt`);
+  console.log(`\n=== ${files.length} test files on ${b} ===`);
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--test',
+      `--test-concurrency=${process.env.LLIGALL_TEST_CONCURRENCY || 2}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...files,
+    ],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, LLIGALL_TEST_BACKEND: b, LLIGALL_TEST_PGLITE_TEMPLATE: template, LOG_LEVEL: 'warn' },
+    },
+  );
+  const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
+  const count = (k: string) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  const t: Totals = { tests: count('tests'), pass: count('pass'), fail: count('fail'), skip: count('skipped'), todo: count('todo') };
+  for (const k of Object.keys(totals) as (keyof Totals)[]) totals[k] += t[k];
+  const bad = r.status !== 0 || t.fail > 0 || t.tests === 0 || (ci && (t.skip > 0 || t.todo > 0));
+  if (ci && (t.skip > 0 || t.todo > 0)) console.error(`${b}: ${t.skip} skipped and ${t.todo} todo tests: under CI every suite must run`);
+  if (t.tests === 0) console.error(`${b}: no test ran`);
+  ran.push(`${b}: ${t.pass} passed, ${t.fail} failed, ${t.skip} skipped${bad ? ' (FAILED)' : ''}`);
+  failed ||= bad;
+}
+
+console.log('\n=== backends ===');
+for (const line of ran) console.log(line);
+if (!pgConfigured) console.log('postgres: not configured (set DATABASE_URL, DATABASE_OWNER_URL, LLIGALL_TEST_PG_ADMIN_URL to run it)');
+console.log(`${totals.pass} passed, ${totals.fail} failed, ${totals.skip} skipped`);
+process.exit(failed ? 1 : 0);
