@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './app.ts';
+import { registerExpedientRoutes } from '#modules/expedients/expedients.routes.ts';
+import { registerPartyRoutes } from '#modules/parties/parties.routes.ts';
 
 /** Each domain module's routes. A new module adds its register function here. */
 export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void {
-  void app;
-  void deps;
+  registerPartyRoutes(app, deps);
+  registerExpedientRoutes(app, deps);
 }

@@ -1,0 +1,141 @@
+import { type ExpressionBuilder, sql } from 'kysely';
+import type { Tx } from '#platform/db/database.ts';
+import type { DB, ExpedientsTable } from '#platform/db/schema.ts';
+
+export type ExpedientRow = {
+  id: string;
+  number: string;
+  year: number;
+  seq: number;
+  eni_id: string;
+  title: string;
+  classification: string | null;
+  unit_id: string | null;
+  unit_name: string | null;
+  access_level: ExpedientsTable['access_level'];
+  state: ExpedientsTable['state'];
+  opened_at: Date;
+  closed_at: Date | null;
+  created_by: string | null;
+};
+
+/**
+ * Rows the user may see: every non-restricted case file, and restricted ones that name the user,
+ * one of the user's units, or whose responsible unit the user belongs to.
+ */
+export function visibleTo(userId: string) {
+  return (eb: ExpressionBuilder<DB, 'expedients'>) =>
+    eb.or([
+      eb('expedients.access_level', '!=', 'restricted'),
+      eb.exists(
+        eb
+          .selectFrom('expedient_access as a')
+          .select(sql`1`.as('one'))
+          .whereRef('a.tenant_id', '=', 'expedients.tenant_id')
+          .whereRef('a.expedient_id', '=', 'expedients.id')
+          .where((w) =>
+            w.or([
+              w('a.user_id', '=', userId),
+              w(
+                'a.unit_id',
+                'in',
+                w.selectFrom('unit_members as m').select('m.unit_id').where('m.user_id', '=', userId),
+              ),
+            ]),
+          ),
+      ),
+      eb(
+        'expedients.unit_id',
+        'in',
+        eb.selectFrom('unit_members as m2').select('m2.unit_id').where('m2.user_id', '=', userId),
+      ),
+    ]);
+}
+
+function base(tx: Tx, tenantId: string) {
+  return tx
+    .selectFrom('expedients')
+    .leftJoin('units', (j) => j.onRef('units.tenant_id', '=', 'expedients.tenant_id').onRef('units.id', '=', 'expedients.unit_id'))
+    .select([
+      'expedients.id',
+      'expedients.number',
+      'expedients.year',
+      'expedients.seq',
+      'expedients.eni_id',
+      'expedients.title',
+      'expedients.classification',
+      'expedients.unit_id',
+      'units.name as unit_name',
+      'expedients.access_level',
+      'expedients.state',
+      'expedients.opened_at',
+      'expedients.closed_at',
+      'expedients.created_by',
+    ])
+    .where('expedients.tenant_id', '=', tenantId);
+}
+
+export async function getVisibleExpedient(tx: Tx, tenantId: string, userId: string, id: string, opts: { forUpdate?: boolean } = {}) {
+  let q = base(tx, tenantId).where('expedients.id', '=', id).where(visibleTo(userId));
+  if (opts.forUpdate) q = q.forUpdate('expedients');
+  return (await q.executeTakeFirst()) as ExpedientRow | undefined;
+}
+
+export type ListFilter = { state?: string; year?: number; q?: string; party?: string; page: number; pageSize: number };
+
+export async function listVisibleExpedients(tx: Tx, tenantId: string, userId: string, f: ListFilter) {
+  let q = base(tx, tenantId).where(visibleTo(userId));
+  if (f.state) q = q.where('expedients.state', '=', f.state as ExpedientsTable['state']);
+  if (f.year) q = q.where('expedients.year', '=', f.year);
+  if (f.q) {
+    const like = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where((eb) => eb.or([eb('expedients.title', 'ilike', like), eb('expedients.number', 'like', like), eb('expedients.eni_id', 'ilike', like)]));
+  }
+  if (f.party) {
+    const party = f.party;
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('expedient_parties as ep')
+          .innerJoin('parties as p', (j) => j.onRef('p.tenant_id', '=', 'ep.tenant_id').onRef('p.id', '=', 'ep.party_id'))
+          .select(sql`1`.as('one'))
+          .whereRef('ep.tenant_id', '=', 'expedients.tenant_id')
+          .whereRef('ep.expedient_id', '=', 'expedients.id')
+          .where('p.identifier', '=', party),
+      ),
+    );
+  }
+  const rows = await q
+    .orderBy('expedients.opened_at', 'desc')
+    .orderBy('expedients.id', 'desc')
+    .limit(f.pageSize)
+    .offset((f.page - 1) * f.pageSize)
+    .execute();
+  const total = await q.clearSelect().select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return { rows: rows as ExpedientRow[], total: Number(total.n) };
+}
+
+export async function listParties(tx: Tx, tenantId: string, expedientId: string) {
+  return tx
+    .selectFrom('expedient_parties as ep')
+    .innerJoin('parties as p', (j) => j.onRef('p.tenant_id', '=', 'ep.tenant_id').onRef('p.id', '=', 'ep.party_id'))
+    .select(['ep.party_id', 'ep.role', 'p.identifier', 'p.name', 'p.surname1', 'p.surname2', 'ep.added_at'])
+    .where('ep.tenant_id', '=', tenantId)
+    .where('ep.expedient_id', '=', expedientId)
+    .orderBy('ep.added_at')
+    .execute();
+}
+
+export async function countDocuments(tx: Tx, tenantId: string, expedientId: string): Promise<number> {
+  const r = await tx
+    .selectFrom('index_entries')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where('expedient_id', '=', expedientId)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export async function unitExists(tx: Tx, tenantId: string, unitId: string): Promise<boolean> {
+  return Boolean(await tx.selectFrom('units').select('id').where('tenant_id', '=', tenantId).where('id', '=', unitId).executeTakeFirst());
+}

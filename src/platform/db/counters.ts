@@ -1,0 +1,20 @@
+import { sql } from 'kysely';
+import type { Tx } from './database.ts';
+
+/**
+ * Takes the next number of a per-tenant, per-series, per-year counter in the caller's
+ * transaction (ARCHITECTURE data rule 2): the row lock is held until commit, so numbers have no
+ * gaps and no repeats across API processes. Take it before the audit head (lock order).
+ */
+export async function nextNumber(tx: Tx, tenantId: string, series: string, year: number): Promise<number> {
+  const r = await sql<{ value: number }>`
+    INSERT INTO counters (tenant_id, series, year, value) VALUES (${tenantId}, ${series}, ${year}, 1)
+    ON CONFLICT (tenant_id, series, year) DO UPDATE SET value = counters.value + 1
+    RETURNING value`.execute(tx);
+  return Number(r.rows[0]!.value);
+}
+
+/** The year in Europe/Madrid of an instant: numbering years are Madrid years (DOMAIN: Registry). */
+export function madridYear(at: Date): number {
+  return Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Madrid', year: 'numeric' }).format(at));
+}
