@@ -20,7 +20,11 @@ export type Config = {
   publicUrl: string | undefined;
   /** Largest accepted upload, in MiB. LLIGALL_MAX_UPLOAD_MB, default 1024 */
   maxUploadBytes: number;
-  /** File holding the master key that encrypts private keys and seals audit checkpoints. LLIGALL_MASTER_KEY_FILE, default <dataDir>/keys/master.key (created in demo mode) */
+  /**
+   * File holding the master key that encrypts private keys and seals audit checkpoints; never in
+   * the database. LLIGALL_MASTER_KEY_FILE, default <dataDir>/keys/master.key (created, owner-only,
+   * when missing). Production installations should keep it outside the data directory and its backups.
+   */
   masterKeyFile: string;
   /** Minutes of inactivity after which a session ends (ENS). LLIGALL_SESSION_IDLE_MINUTES, default 30 */
   sessionIdleMinutes: number;
@@ -97,9 +101,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.LOG_LEVEL || 'info',
     ...overrides,
   };
-  if (config.env === 'production' && !env.LLIGALL_MASTER_KEY_FILE) {
-    problems.push('LLIGALL_MASTER_KEY_FILE is required when LLIGALL_ENV=production');
-  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
