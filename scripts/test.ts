@@ -41,9 +41,13 @@ const template = path.join(tmp, 'pglite-template.tar.gz');
   await db.close();
 }
 
-const pgConfigured = Boolean(process.env.DATABASE_URL && process.env.DATABASE_OWNER_URL && process.env.LLIGALL_TEST_PG_ADMIN_URL);
+const pgConfigured = Boolean(
+  process.env.DATABASE_URL && process.env.DATABASE_OWNER_URL && process.env.LLIGALL_TEST_PG_ADMIN_URL,
+);
 if (ci && !pgConfigured) {
-  console.error('CI=true but PostgreSQL is not configured (DATABASE_URL, DATABASE_OWNER_URL, LLIGALL_TEST_PG_ADMIN_URL)');
+  console.error(
+    'CI=true but PostgreSQL is not configured (DATABASE_URL, DATABASE_OWNER_URL, LLIGALL_TEST_PG_ADMIN_URL)',
+  );
   process.exit(1);
 }
 const backends: ('pglite' | 'postgres')[] = pgConfigured ? ['pglite', 'postgres'] : ['pglite'];
@@ -69,15 +73,27 @@ for (const b of backends) {
     {
       cwd: root,
       stdio: 'inherit',
-      env: { ...process.env, LLIGALL_TEST_BACKEND: b, LLIGALL_TEST_PGLITE_TEMPLATE: template, LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        LLIGALL_TEST_BACKEND: b,
+        LLIGALL_TEST_PGLITE_TEMPLATE: template,
+        LOG_LEVEL: 'warn',
+      },
     },
   );
   const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
   const count = (k: string) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
-  const t: Totals = { tests: count('tests'), pass: count('pass'), fail: count('fail'), skip: count('skipped'), todo: count('todo') };
+  const t: Totals = {
+    tests: count('tests'),
+    pass: count('pass'),
+    fail: count('fail'),
+    skip: count('skipped'),
+    todo: count('todo'),
+  };
   for (const k of Object.keys(totals) as (keyof Totals)[]) totals[k] += t[k];
   const bad = r.status !== 0 || t.fail > 0 || t.tests === 0 || (ci && (t.skip > 0 || t.todo > 0));
-  if (ci && (t.skip > 0 || t.todo > 0)) console.error(`${b}: ${t.skip} skipped and ${t.todo} todo tests: under CI every suite must run`);
+  if (ci && (t.skip > 0 || t.todo > 0))
+    console.error(`${b}: ${t.skip} skipped and ${t.todo} todo tests: under CI every suite must run`);
   if (t.tests === 0) console.error(`${b}: no test ran`);
   ran.push(`${b}: ${t.pass} passed, ${t.fail} failed, ${t.skip} skipped${bad ? ' (FAILED)' : ''}`);
   failed ||= bad;
@@ -85,6 +101,9 @@ for (const b of backends) {
 
 console.log('\n=== backends ===');
 for (const line of ran) console.log(line);
-if (!pgConfigured) console.log('postgres: not configured (set DATABASE_URL, DATABASE_OWNER_URL, LLIGALL_TEST_PG_ADMIN_URL to run it)');
+if (!pgConfigured)
+  console.log(
+    'postgres: not configured (set DATABASE_URL, DATABASE_OWNER_URL, LLIGALL_TEST_PG_ADMIN_URL to run it)',
+  );
 console.log(`${totals.pass} passed, ${totals.fail} failed, ${totals.skip} skipped`);
 process.exit(failed ? 1 : 0);

@@ -24,7 +24,10 @@ export function pgliteDir(config: Config): string {
 }
 
 /** Opens the database and the blob store. The embedded database is migrated on open. */
-export async function openApp(config: Config, opts: { clock?: Clock; migrate?: boolean } = {}): Promise<AppDeps> {
+export async function openApp(
+  config: Config,
+  opts: { clock?: Clock; migrate?: boolean } = {},
+): Promise<AppDeps> {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = await Database.open({
     url: config.databaseUrl,

@@ -78,11 +78,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     return raw;
   };
   const rawEnv = env.LLIGALL_ENV || 'development';
-  if (!(ENVS as readonly string[]).includes(rawEnv)) problems.push(`LLIGALL_ENV must be one of ${ENVS.join(', ')}`);
+  if (!(ENVS as readonly string[]).includes(rawEnv))
+    problems.push(`LLIGALL_ENV must be one of ${ENVS.join(', ')}`);
   const dataDir = path.resolve(env.LLIGALL_DATA_DIR || 'var');
   const databaseUrl = url('DATABASE_URL');
   const appRole = env.LLIGALL_DB_APP_ROLE || 'lligall_app';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(appRole)) problems.push('LLIGALL_DB_APP_ROLE must be a plain lower-case identifier');
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(appRole))
+    problems.push('LLIGALL_DB_APP_ROLE must be a plain lower-case identifier');
   const config: Config = {
     env: rawEnv as Config['env'],
     dataDir,

@@ -13,7 +13,13 @@ export const DEMO_ENTITY_DIR3 = 'L01250019';
 /** The platform operator: DIR3 of the Diputació de Lleida (L02 + 0000 + province 25, as DOMAIN.md derives it). */
 export const DIPUTACIO_DIR3 = 'L02000025';
 
-export type DemoCredentials = { username: string; password: string; role: string; totpSecret?: string; totpUri?: string }[];
+export type DemoCredentials = {
+  username: string;
+  password: string;
+  role: string;
+  totpSecret?: string;
+  totpUri?: string;
+}[];
 
 /**
  * Seeds demo mode, once: the province's municipalities, the Diputació, the demo entity with its
@@ -28,7 +34,12 @@ export async function seedDemo(deps: AppDeps): Promise<DemoCredentials | null> {
     if (seeded) return null;
     await importProvince(tx, ctx);
     if (!(await findTenantByRef(tx, DIPUTACIO_DIR3))) {
-      await createTenant(tx, ctx, { kind: 'diputacio', name: 'Diputació de Lleida', dir3: DIPUTACIO_DIR3, status: 'live' });
+      await createTenant(tx, ctx, {
+        kind: 'diputacio',
+        name: 'Diputació de Lleida',
+        dir3: DIPUTACIO_DIR3,
+        status: 'live',
+      });
     }
     const entity = (await findTenantByRef(tx, DEMO_ENTITY_DIR3))!;
     await updateTenant(tx, entity.id, { status: 'pilot' }, deps.clock.now());
@@ -38,11 +49,21 @@ export async function seedDemo(deps: AppDeps): Promise<DemoCredentials | null> {
     const handler = { username: 'tramitador', password: password() };
     const s = await createUser(tx, ctx, { ...secretary, name: 'Secretària (demo)', demo: true });
     const h = await createUser(tx, ctx, { ...handler, name: 'Tramitador (demo)', demo: true });
-    await grantMembership(tx, ctx, { userId: s.id, tenantId: entity.id, roles: ['admin', 'handler', 'registrar', 'signer'] });
+    await grantMembership(tx, ctx, {
+      userId: s.id,
+      tenantId: entity.id,
+      roles: ['admin', 'handler', 'registrar', 'signer'],
+    });
     await grantMembership(tx, ctx, { userId: h.id, tenantId: entity.id, roles: ['handler'] });
     // Units of the demo entity (no DIR3 codes: those are not in the shipped data; an admin enters them).
     return [
-      { username: secretary.username, password: secretary.password, role: 'admin (secretary)', totpSecret: secretary.totpSecret, totpUri: totpUri(secretary.totpSecret, secretary.username) },
+      {
+        username: secretary.username,
+        password: secretary.password,
+        role: 'admin (secretary)',
+        totpSecret: secretary.totpSecret,
+        totpUri: totpUri(secretary.totpSecret, secretary.username),
+      },
       { username: handler.username, password: handler.password, role: 'handler' },
     ];
   });
@@ -62,8 +83,20 @@ export async function seedDemoUnits(deps: AppDeps): Promise<void> {
       ['Oficina de Registre General', 'office'],
     ] as const) {
       const id = newId();
-      await tx.insertInto('units').values({ tenant_id: entity.id, id, name, dir3: null, kind, created_at: now }).execute();
-      await recordEvent(tx, { tenantId: entity.id, actor: systemActor, request: noRequest, clock: deps.clock, action: 'unit.create', objectType: 'unit', objectId: id, details: { name, kind } });
+      await tx
+        .insertInto('units')
+        .values({ tenant_id: entity.id, id, name, dir3: null, kind, created_at: now })
+        .execute();
+      await recordEvent(tx, {
+        tenantId: entity.id,
+        actor: systemActor,
+        request: noRequest,
+        clock: deps.clock,
+        action: 'unit.create',
+        objectType: 'unit',
+        objectId: id,
+        details: { name, kind },
+      });
     }
   });
 }
@@ -77,7 +110,10 @@ export function formatCredentials(creds: DemoCredentials, baseUrl: string): stri
   ];
   for (const c of creds) {
     lines.push(`  ${c.role.padEnd(18)} user: ${c.username}   password: ${c.password}`);
-    if (c.totpSecret) lines.push(`  ${''.padEnd(18)} TOTP secret: ${c.totpSecret}   (${c.totpUri}) current code: ${totpCode(c.totpSecret, new Date())}`);
+    if (c.totpSecret)
+      lines.push(
+        `  ${''.padEnd(18)} TOTP secret: ${c.totpSecret}   (${c.totpUri}) current code: ${totpCode(c.totpSecret, new Date())}`,
+      );
   }
   lines.push('==============================================', '');
   return lines.join('\n');

@@ -33,10 +33,17 @@ export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Prom
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   app.setErrorHandler((err, req, reply) => sendProblem(req, reply, err));
   app.setNotFoundHandler((req, reply) => {
-    if (req.url.startsWith('/app') && req.method === 'GET' && fs.existsSync(path.join(WEB_DIST, 'index.html'))) {
+    if (
+      req.url.startsWith('/app') &&
+      req.method === 'GET' &&
+      fs.existsSync(path.join(WEB_DIST, 'index.html'))
+    ) {
       return reply.type('text/html').sendFile('index.html', WEB_DIST);
     }
-    return reply.status(404).type('application/problem+json').send(problemFor('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`));
+    return reply
+      .status(404)
+      .type('application/problem+json')
+      .send(problemFor('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`));
   });
   app.addHook('onSend', async (req, reply) => {
     securityHeaders(req, reply);
@@ -44,7 +51,12 @@ export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Prom
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
-  const requests = new Counter({ name: 'lligall_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [metrics] });
+  const requests = new Counter({
+    name: 'lligall_http_requests_total',
+    help: 'HTTP requests',
+    labelNames: ['method', 'route', 'status'],
+    registers: [metrics],
+  });
   const latency = new Histogram({
     name: 'lligall_http_request_seconds',
     help: 'HTTP request latency',
@@ -73,12 +85,19 @@ export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Prom
           'Electronic case files for local government. Errors are application/problem+json with a stable `code`. ' +
           'Authenticate with the session cookie (POST /api/v1/session) or `Authorization: Bearer <token>`.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookie: { type: 'apiKey', in: 'cookie', name: 'lligall_session' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'lligall_session' },
+        },
+      },
       security: [{ bearer: [] }, { cookie: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: false });
-  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () =>
+    app.swagger(),
+  );
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
@@ -86,17 +105,27 @@ export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Prom
       await deps.db.platform((tx) => sql`select 1`.execute(tx));
       return { status: 'ready', database: deps.db.kind };
     } catch {
-      return reply.status(503).type('application/problem+json').send(problemFor('INTERNAL', 'database not reachable'));
+      return reply
+        .status(503)
+        .type('application/problem+json')
+        .send(problemFor('INTERNAL', 'database not reachable'));
     }
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type(metrics.contentType).send(await metrics.metrics()),
+  );
 
   registerAuth(app, deps);
   registerIdentityRoutes(app, deps);
   registerRouteModules(app, deps);
 
   if (fs.existsSync(WEB_DIST)) {
-    await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/app/', decorateReply: true, index: ['index.html'] });
+    await app.register(fastifyStatic, {
+      root: WEB_DIST,
+      prefix: '/app/',
+      decorateReply: true,
+      index: ['index.html'],
+    });
   }
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/app/'));
   app.get('/app', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/app/'));

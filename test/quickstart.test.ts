@@ -21,8 +21,15 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-async function startServer(env: NodeJS.ProcessEnv, args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['bin/lligall.ts', 'serve', '--port', '0', '--role', 'api', ...args], { cwd: root, env });
+async function startServer(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(
+    process.execPath,
+    ['bin/lligall.ts', 'serve', '--port', '0', '--role', 'api', ...args],
+    { cwd: root, env },
+  );
   children.push(child);
   let out = '';
   child.stdout?.on('data', (d) => {
@@ -64,17 +71,34 @@ describe('quick start', () => {
     });
     assert.equal(login.status, 200, await login.clone().text());
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    const entities = await (await fetch(`${url}/api/v1/entities`, { headers: { cookie } })).json();
-    assert.deepEqual(entities.map((e: { dir3: string; slug: string }) => [e.dir3, e.slug]), [['L01250019', 'abella-de-la-conca']]);
+    const entities = (await (await fetch(`${url}/api/v1/entities`, { headers: { cookie } })).json()) as {
+      dir3: string;
+      slug: string;
+    }[];
+    assert.deepEqual(
+      entities.map((e: { dir3: string; slug: string }) => [e.dir3, e.slug]),
+      [['L01250019', 'abella-de-la-conca']],
+    );
     const secretary = await fetch(`${url}/api/v1/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', origin: url },
-      body: JSON.stringify({ username: 'secretaria', password: /user: secretaria\s+password: (\S+)/.exec(output())![1] }),
+      body: JSON.stringify({
+        username: 'secretaria',
+        password: /user: secretaria\s+password: (\S+)/.exec(output())![1],
+      }),
     });
-    assert.equal((await secretary.json()).code, 'TOTP_REQUIRED', 'the demo secretary is an admin with TOTP');
+    assert.equal(
+      ((await secretary.json()) as { code: string }).code,
+      'TOTP_REQUIRED',
+      'the demo secretary is an admin with TOTP',
+    );
 
     // A second process never opens the same embedded database.
-    const second = spawnSync(process.execPath, ['bin/lligall.ts', 'tenant', 'list'], { cwd: root, env, encoding: 'utf8' });
+    const second = spawnSync(process.execPath, ['bin/lligall.ts', 'tenant', 'list'], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    });
     assert.notEqual(second.status, 0);
     assert.match(second.stderr, /in use by process \d+/);
 
@@ -85,7 +109,11 @@ describe('quick start', () => {
     await new Promise((r) => setTimeout(r, 200));
     assert.doesNotMatch(again.output(), /password:/);
     await stop(again.child);
-    const list = spawnSync(process.execPath, ['bin/lligall.ts', 'tenant', 'list'], { cwd: root, env, encoding: 'utf8' });
+    const list = spawnSync(process.execPath, ['bin/lligall.ts', 'tenant', 'list'], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    });
     assert.equal(list.status, 0, list.stderr);
     assert.equal(list.stdout.trim().split('\n').length, 232, '231 municipalities and the Diputació');
   });
@@ -101,9 +129,13 @@ describe('quick start', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'tramitador', password: 'whatever-password' }),
     });
-    assert.equal((await login.json()).code, 'INVALID_CREDENTIALS');
+    assert.equal(((await login.json()) as { code: string }).code, 'INVALID_CREDENTIALS');
     await stop(child);
-    const list = spawnSync(process.execPath, ['bin/lligall.ts', 'tenant', 'list'], { cwd: root, env, encoding: 'utf8' });
+    const list = spawnSync(process.execPath, ['bin/lligall.ts', 'tenant', 'list'], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    });
     assert.equal(list.status, 0, list.stderr);
     assert.equal(list.stdout.trim(), '');
   });

@@ -3,7 +3,17 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { totpCode } from '#modules/identity/totp.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
-import { loginHeaders, makeServer, makeTenant, makeToken, makeUser, ORIGIN, openTestEnv, TestClock, type TestEnv } from '#test/helpers/harness.ts';
+import {
+  loginHeaders,
+  makeServer,
+  makeTenant,
+  makeToken,
+  makeUser,
+  ORIGIN,
+  openTestEnv,
+  TestClock,
+  type TestEnv,
+} from '#test/helpers/harness.ts';
 
 let env: TestEnv;
 let app: FastifyInstance;
@@ -11,7 +21,10 @@ let tenant: Tenant;
 let base: string;
 
 before(async () => {
-  env = await openTestEnv({ clock: new TestClock('2026-03-02T09:00:00Z'), config: { loginMaxFailures: 3, loginLockMinutes: 15 } });
+  env = await openTestEnv({
+    clock: new TestClock('2026-03-02T09:00:00Z'),
+    config: { loginMaxFailures: 3, loginLockMinutes: 15 },
+  });
   app = await makeServer(env);
   tenant = await makeTenant(env);
   base = `/api/v1/entities/${tenant.slug}`;
@@ -22,20 +35,44 @@ after(async () => {
 });
 
 const login = (payload: Record<string, string>, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url: '/api/v1/session', payload, headers: { host: 'localhost:80', ...headers } });
+  app.inject({
+    method: 'POST',
+    url: '/api/v1/session',
+    payload,
+    headers: { host: 'localhost:80', ...headers },
+  });
 
 describe('sessions and CSRF', () => {
   it('refuses a cookie-authenticated change from another origin, or with no origin at all', async () => {
     const h = await loginHeaders(app, env, await makeUser(env, { tenant }));
-    const evil = await app.inject({ method: 'POST', url: `${base}/expedients`, headers: { ...h, origin: 'https://evil.example' }, payload: { title: 'x' } });
+    const evil = await app.inject({
+      method: 'POST',
+      url: `${base}/expedients`,
+      headers: { ...h, origin: 'https://evil.example' },
+      payload: { title: 'x' },
+    });
     assert.equal(evil.statusCode, 403);
     assert.equal(evil.json().code, 'CSRF_REJECTED');
     const { origin: _o, ...noOrigin } = h;
-    const bare = await app.inject({ method: 'POST', url: `${base}/expedients`, headers: noOrigin, payload: { title: 'x' } });
+    const bare = await app.inject({
+      method: 'POST',
+      url: `${base}/expedients`,
+      headers: noOrigin,
+      payload: { title: 'x' },
+    });
     assert.equal(bare.json().code, 'CSRF_REJECTED');
-    const same = await app.inject({ method: 'POST', url: `${base}/expedients`, headers: h, payload: { title: 'x' } });
+    const same = await app.inject({
+      method: 'POST',
+      url: `${base}/expedients`,
+      headers: h,
+      payload: { title: 'x' },
+    });
     assert.equal(same.statusCode, 201, same.body);
-    const read = await app.inject({ method: 'GET', url: `${base}/expedients`, headers: { ...h, origin: 'https://evil.example' } });
+    const read = await app.inject({
+      method: 'GET',
+      url: `${base}/expedients`,
+      headers: { ...h, origin: 'https://evil.example' },
+    });
     assert.equal(read.statusCode, 200, 'reads are not state changes');
     const loginFromEvil = await login({ username: 'x', password: 'y' }, { origin: 'https://evil.example' });
     assert.equal(loginFromEvil.json().code, 'CSRF_REJECTED');
@@ -64,7 +101,10 @@ describe('sessions and CSRF', () => {
     const first = await login({ username: user.username, password: 'wrong-password' });
     assert.equal(first.json().code, 'INVALID_CREDENTIALS');
     assert.ok(Date.now() - t0 >= 200, 'a failed login is answered after a delay');
-    assert.equal((await login({ username: user.username, password: 'wrong-password' })).json().code, 'INVALID_CREDENTIALS');
+    assert.equal(
+      (await login({ username: user.username, password: 'wrong-password' })).json().code,
+      'INVALID_CREDENTIALS',
+    );
     const third = await login({ username: user.username, password: 'wrong-password' });
     assert.equal(third.statusCode, 429);
     assert.equal(third.json().code, 'LOGIN_LOCKED');
@@ -95,11 +135,24 @@ describe('two-factor authentication (ENS)', () => {
     assert.equal(start.statusCode, 200, start.body);
     const { secret, uri } = start.json();
     assert.match(uri, /^otpauth:\/\/totp\//);
-    const wrong = await app.inject({ method: 'POST', url: '/api/v1/me/totp/confirm', headers: h, payload: { code: '000000' } });
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/api/v1/me/totp/confirm',
+      headers: h,
+      payload: { code: '000000' },
+    });
     assert.equal(wrong.json().code, 'TOTP_INVALID');
-    const ok = await app.inject({ method: 'POST', url: '/api/v1/me/totp/confirm', headers: h, payload: { code: totpCode(secret, env.clock.now()) } });
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/api/v1/me/totp/confirm',
+      headers: h,
+      payload: { code: totpCode(secret, env.clock.now()) },
+    });
     assert.equal(ok.statusCode, 204, ok.body);
-    assert.equal((await app.inject({ method: 'GET', url: `${base}/expedients`, headers: h })).statusCode, 200);
+    assert.equal(
+      (await app.inject({ method: 'GET', url: `${base}/expedients`, headers: h })).statusCode,
+      200,
+    );
     // From now on the password alone is not enough.
     const next = await login({ username: user.username, password: user.password });
     assert.equal(next.json().code, 'TOTP_REQUIRED');
@@ -112,9 +165,16 @@ describe('two-factor authentication (ENS)', () => {
     assert.equal(none.json().code, 'TOTP_REQUIRED');
     env.clock.advance(31_000);
     const code = totpCode(user.totpSecret!, env.clock.now());
-    const bad = await login({ username: user.username, password: user.password, totp: code === '123456' ? '654321' : '123456' });
+    const bad = await login({
+      username: user.username,
+      password: user.password,
+      totp: code === '123456' ? '654321' : '123456',
+    });
     assert.equal(bad.json().code, 'TOTP_INVALID');
-    assert.equal((await login({ username: user.username, password: user.password, totp: code })).statusCode, 200);
+    assert.equal(
+      (await login({ username: user.username, password: user.password, totp: code })).statusCode,
+      200,
+    );
     const replay = await login({ username: user.username, password: user.password, totp: code });
     assert.equal(replay.json().code, 'TOTP_INVALID');
   });
@@ -123,10 +183,22 @@ describe('two-factor authentication (ENS)', () => {
     const user = await makeUser(env, { tenant, roles: ['admin', 'handler'] });
     const token = await makeToken(env, user);
     const h = { authorization: `Bearer ${token}` };
-    assert.equal((await app.inject({ method: 'GET', url: '/api/v1/me', headers: h })).json().username, user.username);
-    const created = await app.inject({ method: 'POST', url: `${base}/expedients`, headers: h, payload: { title: 'Per API' } });
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/api/v1/me', headers: h })).json().username,
+      user.username,
+    );
+    const created = await app.inject({
+      method: 'POST',
+      url: `${base}/expedients`,
+      headers: h,
+      payload: { title: 'Per API' },
+    });
     assert.equal(created.statusCode, 201, created.body);
-    const bad = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: 'Bearer llg_nope' } });
+    const bad = await app.inject({
+      method: 'GET',
+      url: '/api/v1/me',
+      headers: { authorization: 'Bearer llg_nope' },
+    });
     assert.equal(bad.statusCode, 401);
     assert.equal(bad.json().code, 'UNAUTHENTICATED');
   });

@@ -4,8 +4,19 @@ import { openApp, type AppDeps } from '../app.ts';
 import { cliActor, noRequest } from '#platform/context.ts';
 import type { EntityKind, EntityRole, PlatformRole } from '#platform/db/schema.ts';
 import { AppError } from '#platform/errors.ts';
-import { createApiToken, createUser, ENTITY_ROLES, grantMembership, PLATFORM_ROLES } from '#modules/identity/identity.service.ts';
-import { createTenant, getTenantOrThrow, importProvince, listTenants } from '#modules/tenancy/tenancy.service.ts';
+import {
+  createApiToken,
+  createUser,
+  ENTITY_ROLES,
+  grantMembership,
+  PLATFORM_ROLES,
+} from '#modules/identity/identity.service.ts';
+import {
+  createTenant,
+  getTenantOrThrow,
+  importProvince,
+  listTenants,
+} from '#modules/tenancy/tenancy.service.ts';
 import type { Out } from './main.ts';
 
 /** Opens the app for one CLI command and closes it after. */
@@ -53,11 +64,18 @@ export function registerAdminCommands(program: Command, out: Out): void {
     .option('--comarca <name>')
     .option('--population <n>', 'population (2025)')
     .option('--language <lang>', 'ca | oc-aranes', 'ca')
-    .option('--status <status>', 'listed | requested | scheduled | provisioning | pilot | live | suspended', 'listed')
+    .option(
+      '--status <status>',
+      'listed | requested | scheduled | provisioning | pilot | live | suspended',
+      'listed',
+    )
     .action((o) =>
       withApp(async (deps) => {
         if (!['ajuntament', 'emd', 'consell_comarcal', 'diputacio'].includes(o.kind)) {
-          throw new AppError('VALIDATION_FAILED', `--kind must be ajuntament, emd, consell_comarcal or diputacio`);
+          throw new AppError(
+            'VALIDATION_FAILED',
+            `--kind must be ajuntament, emd, consell_comarcal or diputacio`,
+          );
         }
         const t = await deps.db.platform((tx) =>
           createTenant(tx, cli(deps), {
@@ -104,7 +122,11 @@ export function registerAdminCommands(program: Command, out: Out): void {
         const roles = o.role as string[];
         const platformRoles = o.platformRole as string[];
         const bad = roles.filter((r) => !(ENTITY_ROLES as string[]).includes(r));
-        if (bad.length) throw new AppError('VALIDATION_FAILED', `Unknown role ${bad.join(', ')}; roles: ${ENTITY_ROLES.join(', ')}`);
+        if (bad.length)
+          throw new AppError(
+            'VALIDATION_FAILED',
+            `Unknown role ${bad.join(', ')}; roles: ${ENTITY_ROLES.join(', ')}`,
+          );
         const badP = platformRoles.filter((r) => !(PLATFORM_ROLES as string[]).includes(r));
         if (badP.length) throw new AppError('VALIDATION_FAILED', `Unknown platform role ${badP.join(', ')}`);
         if (roles.length && !o.entity) throw new AppError('VALIDATION_FAILED', '--role needs --entity');
@@ -118,7 +140,11 @@ export function registerAdminCommands(program: Command, out: Out): void {
           });
           if (o.entity) {
             const t = await getTenantOrThrow(tx, o.entity);
-            await grantMembership(tx, cli(deps), { userId: created.id, tenantId: t.id, roles: (roles.length ? roles : ['viewer']) as EntityRole[] });
+            await grantMembership(tx, cli(deps), {
+              userId: created.id,
+              tenantId: t.id,
+              roles: (roles.length ? roles : ['viewer']) as EntityRole[],
+            });
           }
           return created.id;
         });
@@ -134,10 +160,18 @@ export function registerAdminCommands(program: Command, out: Out): void {
     .action((o) =>
       withApp(async (deps) => {
         await deps.db.platform(async (tx) => {
-          const u = await tx.selectFrom('users').select('id').where('username', '=', o.username).executeTakeFirst();
+          const u = await tx
+            .selectFrom('users')
+            .select('id')
+            .where('username', '=', o.username)
+            .executeTakeFirst();
           if (!u) throw new AppError('USER_NOT_FOUND', `No user ${o.username}`);
           const t = await getTenantOrThrow(tx, o.entity);
-          await grantMembership(tx, cli(deps), { userId: u.id, tenantId: t.id, roles: o.role as EntityRole[] });
+          await grantMembership(tx, cli(deps), {
+            userId: u.id,
+            tenantId: t.id,
+            roles: o.role as EntityRole[],
+          });
         });
         out.log('ok');
       }),
@@ -152,7 +186,9 @@ export function registerAdminCommands(program: Command, out: Out): void {
     .option('--label <label>')
     .action((o) =>
       withApp(async (deps) => {
-        const token = await deps.db.platform((tx) => createApiToken(tx, cli(deps), { username: o.user, label: o.label }));
+        const token = await deps.db.platform((tx) =>
+          createApiToken(tx, cli(deps), { username: o.user, label: o.label }),
+        );
         out.log(token);
       }),
     );

@@ -22,7 +22,9 @@ export function registerAuth(app: FastifyInstance, deps: AppDeps): void {
     const problem = csrfProblem(req, deps.config.publicUrl, cookie ? 'strict' : 'if-present');
     if (problem) throw new AppError('CSRF_REJECTED', problem);
     if (cookie) {
-      req.auth = await deps.db.platform((tx) => authenticateSession(tx, deps.identity, cookie, deps.clock.now()));
+      req.auth = await deps.db.platform((tx) =>
+        authenticateSession(tx, deps.identity, cookie, deps.clock.now()),
+      );
     }
   });
 }

@@ -39,7 +39,8 @@ export async function inEntity<T>(
   const user = requireUser(req);
   const tenant = await deps.db.platform((tx) => findTenantByRef(tx, entityRef));
   const roles = tenant ? user.memberships.get(tenant.id) : undefined;
-  if (!tenant || !roles || roles.length === 0) throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
+  if (!tenant || !roles || roles.length === 0)
+    throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
   if (tenant.status === 'suspended') throw new AppError('ENTITY_SUSPENDED', 'This entity is suspended');
   const ctx: Ctx = {
     tenant: { id: tenant.id, dir3: tenant.dir3, slug: tenant.slug, name: tenant.name, status: tenant.status },

@@ -58,7 +58,9 @@ function withDb(url: string, name: string): string {
  * chosen by LLIGALL_TEST_BACKEND. PostgreSQL needs DATABASE_URL (application role),
  * DATABASE_OWNER_URL and LLIGALL_TEST_PG_ADMIN_URL (a role that may create databases).
  */
-export async function openTestEnv(opts: { config?: Partial<Config>; clock?: TestClock } = {}): Promise<TestEnv> {
+export async function openTestEnv(
+  opts: { config?: Partial<Config>; clock?: TestClock } = {},
+): Promise<TestEnv> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-test-'));
   const clock = opts.clock ?? new TestClock();
   let db: Database;
@@ -70,7 +72,9 @@ export async function openTestEnv(opts: { config?: Partial<Config>; clock?: Test
     const ownerUrl = process.env.DATABASE_OWNER_URL;
     const adminUrl = process.env.LLIGALL_TEST_PG_ADMIN_URL;
     if (!appUrl || !ownerUrl || !adminUrl) {
-      throw new Error('LLIGALL_TEST_BACKEND=postgres needs DATABASE_URL, DATABASE_OWNER_URL and LLIGALL_TEST_PG_ADMIN_URL');
+      throw new Error(
+        'LLIGALL_TEST_BACKEND=postgres needs DATABASE_URL, DATABASE_OWNER_URL and LLIGALL_TEST_PG_ADMIN_URL',
+      );
     }
     const name = `lligall_t_${randomBytes(6).toString('hex')}`;
     const ownerRole = decodeURIComponent(new URL(ownerUrl).username);
@@ -130,7 +134,10 @@ const sys = (env: TestEnv) => ({ actor: systemActor, request: noRequest, clock: 
 
 let tenantCounter = 0;
 /** A tenant with a unique DIR3 and slug. */
-export async function makeTenant(env: TestEnv, over: Partial<{ name: string; dir3: string; status: Tenant['status'] }> = {}): Promise<Tenant> {
+export async function makeTenant(
+  env: TestEnv,
+  over: Partial<{ name: string; dir3: string; status: Tenant['status'] }> = {},
+): Promise<Tenant> {
   tenantCounter++;
   const suffix = `${process.pid % 1000}${tenantCounter}`.padStart(6, '0').slice(-6);
   return env.db.platform((tx) =>
@@ -149,15 +156,31 @@ let userCounter = 0;
 /** A user with roles in a tenant. `totp: true` enrols TOTP (needed to act as admin). */
 export async function makeUser(
   env: TestEnv,
-  opts: { tenant?: Tenant; roles?: EntityRole[]; platformRoles?: PlatformRole[]; totp?: boolean; username?: string } = {},
+  opts: {
+    tenant?: Tenant;
+    roles?: EntityRole[];
+    platformRoles?: PlatformRole[];
+    totp?: boolean;
+    username?: string;
+  } = {},
 ): Promise<TestUser> {
   userCounter++;
   const username = opts.username ?? `user${process.pid}x${userCounter}`;
   const password = `pw-${randomBytes(8).toString('hex')}`;
   const totpSecret = opts.totp ? newTotpSecret() : null;
   const { id } = await env.db.platform(async (tx) => {
-    const u = await createUser(tx, sys(env), { username, password, platformRoles: opts.platformRoles ?? [], totpSecret });
-    if (opts.tenant) await grantMembership(tx, sys(env), { userId: u.id, tenantId: opts.tenant.id, roles: opts.roles ?? ['handler'] });
+    const u = await createUser(tx, sys(env), {
+      username,
+      password,
+      platformRoles: opts.platformRoles ?? [],
+      totpSecret,
+    });
+    if (opts.tenant)
+      await grantMembership(tx, sys(env), {
+        userId: u.id,
+        tenantId: opts.tenant.id,
+        roles: opts.roles ?? ['handler'],
+      });
     return u;
   });
   return { id, username, password, totpSecret };
@@ -181,13 +204,22 @@ export async function makeServer(env: TestEnv): Promise<FastifyInstance> {
 export const ORIGIN = 'http://localhost:80';
 
 /** Logs in through the API and returns the headers a same-origin browser would send. */
-export async function loginHeaders(app: FastifyInstance, env: TestEnv, user: TestUser): Promise<Record<string, string>> {
+export async function loginHeaders(
+  app: FastifyInstance,
+  env: TestEnv,
+  user: TestUser,
+): Promise<Record<string, string>> {
   const body: Record<string, string> = { username: user.username, password: user.password };
   if (user.totpSecret) {
     env.clock.advance(31_000); // a TOTP code is accepted once: move to the next step
     body.totp = currentTotp(env, user);
   }
-  const res = await app.inject({ method: 'POST', url: '/api/v1/session', payload: body, headers: { host: 'localhost:80' } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/session',
+    payload: body,
+    headers: { host: 'localhost:80' },
+  });
   if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
   const cookie = res.cookies.find((c) => c.name === 'lligall_session');
   if (!cookie) throw new Error('no session cookie');

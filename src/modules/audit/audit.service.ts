@@ -95,7 +95,9 @@ export async function listEventsForObjects(
     .selectFrom('audit_events')
     .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where((eb) => eb.or(objects.map((o) => eb.and([eb('object_type', '=', o.type), eb('object_id', '=', o.id)]))))
+    .where((eb) =>
+      eb.or(objects.map((o) => eb.and([eb('object_type', '=', o.type), eb('object_id', '=', o.id)]))),
+    )
     .orderBy('seq', 'desc')
     .limit(limit)
     .execute();
@@ -130,4 +132,3 @@ export function storedEventFromRow(r: Record<string, unknown>) {
     hash: String(r.hash),
   };
 }
-

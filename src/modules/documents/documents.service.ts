@@ -6,8 +6,27 @@ import { recordEvent } from '#modules/audit/audit.service.ts';
 
 /** NTI TipoDocumental (DOMAIN: Documents). */
 export const DOCUMENT_TYPES = [
-  'TD01', 'TD02', 'TD03', 'TD04', 'TD05', 'TD06', 'TD07', 'TD08', 'TD09', 'TD10',
-  'TD11', 'TD12', 'TD13', 'TD14', 'TD15', 'TD16', 'TD17', 'TD18', 'TD19', 'TD20', 'TD99',
+  'TD01',
+  'TD02',
+  'TD03',
+  'TD04',
+  'TD05',
+  'TD06',
+  'TD07',
+  'TD08',
+  'TD09',
+  'TD10',
+  'TD11',
+  'TD12',
+  'TD13',
+  'TD14',
+  'TD15',
+  'TD16',
+  'TD17',
+  'TD18',
+  'TD19',
+  'TD20',
+  'TD99',
 ] as const;
 /** NTI EstadoElaboracion: EE01 original, EE02 authentic copy with format change, EE03 of paper, EE04 partial, EE99 other. */
 export const ELABORATION_STATES = ['EE01', 'EE02', 'EE03', 'EE04', 'EE99'] as const;
@@ -143,16 +162,28 @@ export async function insertDocument(tx: Tx, ctx: Ctx, d: NewDocument): Promise<
     action: 'document.create',
     objectType: 'document',
     objectId: id,
-    details: { title: d.title, sha256: d.sha256, size: d.size, documentType: d.documentType, supersedesId: d.supersedesId ?? null },
+    details: {
+      title: d.title,
+      sha256: d.sha256,
+      size: d.size,
+      documentType: d.documentType,
+      supersedesId: d.supersedesId ?? null,
+    },
   });
   return (await getDocumentView(tx, ctx, id))!;
 }
 
 /** ENI metadata rules that do not depend on the database. */
-export function assertDocumentMetadata(d: { elaborationState: string; originalEniId?: string | null | undefined }): void {
+export function assertDocumentMetadata(d: {
+  elaborationState: string;
+  originalEniId?: string | null | undefined;
+}): void {
   if ((d.elaborationState === 'EE02' || d.elaborationState === 'EE04') && !d.originalEniId) {
     // NTI: an authentic copy with format change (EE02) or partial (EE04) names its original.
-    throw new AppError('VALIDATION_FAILED', `${d.elaborationState} needs originalEniId, the identifier of the original document`);
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `${d.elaborationState} needs originalEniId, the identifier of the original document`,
+    );
   }
   if (d.originalEniId && !/^[A-Za-z0-9._-]{1,52}$/.test(d.originalEniId)) {
     throw new AppError('VALIDATION_FAILED', 'originalEniId is not an ENI identifier');
@@ -164,8 +195,23 @@ export async function getDocumentRow(tx: Tx, ctx: Ctx, id: string): Promise<Docu
   return (await tx
     .selectFrom('documents')
     .select([
-      'id', 'eni_id', 'title', 'file_name', 'mime_type', 'size_bytes', 'sha256', 'document_type', 'elaboration_state',
-      'original_eni_id', 'origin', 'captured_at', 'organ', 'format', 'supersedes_id', 'incorporated_at', 'created_at',
+      'id',
+      'eni_id',
+      'title',
+      'file_name',
+      'mime_type',
+      'size_bytes',
+      'sha256',
+      'document_type',
+      'elaboration_state',
+      'original_eni_id',
+      'origin',
+      'captured_at',
+      'organ',
+      'format',
+      'supersedes_id',
+      'incorporated_at',
+      'created_at',
     ])
     .where('tenant_id', '=', ctx.tenant.id)
     .where('id', '=', id)
@@ -186,14 +232,20 @@ export function extensionOf(fileName: string): string {
 /** A file name safe to store and to send back: no path, no control characters, at most 200 characters. */
 export function safeFileName(name: string | undefined): string {
   const base = (name ?? '').split(/[\\/]/).pop() ?? '';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  const clean = base.replace(/[\u0000-\u001f\u007f"<>|:*?]/g, '_').replace(/^\.+/, '').trim().slice(-200);
+  const clean = [...base]
+    .map((c) => (c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127 || '"<>|:*?'.includes(c) ? '_' : c))
+    .join('')
+    .replace(/^\.+/, '')
+    .trim()
+    .slice(-200);
   return clean || 'document.bin';
 }
 
 /** A MIME type as the client said it, if it looks like one; octet-stream otherwise. */
 export function safeMimeType(m: string | undefined): string {
-  return m && /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/i.test(m) ? m.toLowerCase() : 'application/octet-stream';
+  return m && /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/i.test(m)
+    ? m.toLowerCase()
+    : 'application/octet-stream';
 }
 
 /** Content-Disposition for a download: always an attachment, with an RFC 5987 UTF-8 name. */

@@ -43,7 +43,12 @@ export async function assertAcceptsDocuments(tx: Tx, ctx: Ctx, expedientId: stri
  * Everything that could refuse an incorporation, checked before the file enters the store (so a
  * refused upload leaves no file behind) and again inside the incorporating transaction.
  */
-export async function checkIncorporation(tx: Tx, ctx: Ctx, expedientId: string, input: Pick<IncorporateInput, 'supersedesId' | 'elaborationState' | 'originalEniId'>) {
+export async function checkIncorporation(
+  tx: Tx,
+  ctx: Ctx,
+  expedientId: string,
+  input: Pick<IncorporateInput, 'supersedesId' | 'elaborationState' | 'originalEniId'>,
+) {
   const exp = await loadWritableExpedient(tx, ctx, expedientId); // locks the case file: orders follow one another
   assertDocumentMetadata(input);
   if (input.supersedesId) {
@@ -56,7 +61,8 @@ export async function checkIncorporation(tx: Tx, ctx: Ctx, expedientId: string, 
           .where('document_id', '=', input.supersedesId)
           .executeTakeFirst()
       : undefined;
-    if (!inIndex) throw new AppError('DOCUMENT_NOT_FOUND', 'The document to supersede is not in this case file');
+    if (!inIndex)
+      throw new AppError('DOCUMENT_NOT_FOUND', 'The document to supersede is not in this case file');
   }
   return exp;
 }
@@ -66,7 +72,12 @@ export async function checkIncorporation(tx: Tx, ctx: Ctx, expedientId: string, 
  * order number of its index. Once incorporated it is immutable (LPACAP art. 26; NTI): the
  * database refuses UPDATE and DELETE of its row.
  */
-export async function incorporateDocument(tx: Tx, ctx: Ctx, expedientId: string, input: IncorporateInput): Promise<IncorporatedDocument> {
+export async function incorporateDocument(
+  tx: Tx,
+  ctx: Ctx,
+  expedientId: string,
+  input: IncorporateInput,
+): Promise<IncorporatedDocument> {
   const exp = await checkIncorporation(tx, ctx, expedientId, input);
   const now = ctx.clock.now();
   const doc = await insertDocument(tx, ctx, { ...input, incorporatedAt: now, year: madridYear(now) });
@@ -79,9 +90,21 @@ export async function incorporateDocument(tx: Tx, ctx: Ctx, expedientId: string,
   const order = Number(last?.max ?? 0) + 1;
   await tx
     .insertInto('index_entries')
-    .values({ tenant_id: ctx.tenant.id, expedient_id: exp.id, position: order, document_id: doc.id, incorporated_at: now, hash_function: SHA256_URI })
+    .values({
+      tenant_id: ctx.tenant.id,
+      expedient_id: exp.id,
+      position: order,
+      document_id: doc.id,
+      incorporated_at: now,
+      hash_function: SHA256_URI,
+    })
     .execute();
-  await tx.updateTable('expedients').set({ updated_at: now }).where('tenant_id', '=', ctx.tenant.id).where('id', '=', exp.id).execute();
+  await tx
+    .updateTable('expedients')
+    .set({ updated_at: now })
+    .where('tenant_id', '=', ctx.tenant.id)
+    .where('id', '=', exp.id)
+    .execute();
   await recordEvent(tx, {
     tenantId: ctx.tenant.id,
     actor: ctx.actor,
@@ -117,8 +140,20 @@ export async function getIndex(tx: Tx, ctx: Ctx, expedientId: string): Promise<I
   const exp = await loadExpedient(tx, ctx, expedientId, { auditRead: true });
   const rows = await tx
     .selectFrom('index_entries as i')
-    .innerJoin('documents as d', (j) => j.onRef('d.tenant_id', '=', 'i.tenant_id').onRef('d.id', '=', 'i.document_id'))
-    .select(['i.position', 'i.document_id', 'i.incorporated_at', 'i.hash_function', 'd.eni_id', 'd.title', 'd.document_type', 'd.sha256', 'd.supersedes_id'])
+    .innerJoin('documents as d', (j) =>
+      j.onRef('d.tenant_id', '=', 'i.tenant_id').onRef('d.id', '=', 'i.document_id'),
+    )
+    .select([
+      'i.position',
+      'i.document_id',
+      'i.incorporated_at',
+      'i.hash_function',
+      'd.eni_id',
+      'd.title',
+      'd.document_type',
+      'd.sha256',
+      'd.supersedes_id',
+    ])
     .where('i.tenant_id', '=', ctx.tenant.id)
     .where('i.expedient_id', '=', exp.id)
     .orderBy('i.position')
@@ -145,11 +180,18 @@ export async function getIndex(tx: Tx, ctx: Ctx, expedientId: string): Promise<I
  * A document the caller may read: it is in the index of at least one case file the caller can
  * see. Reading or downloading a document of a restricted case file is audited.
  */
-export async function readDocument(tx: Tx, ctx: Ctx, id: string, purpose: 'read' | 'download'): Promise<DocumentRow & { expedientIds: string[] }> {
+export async function readDocument(
+  tx: Tx,
+  ctx: Ctx,
+  id: string,
+  purpose: 'read' | 'download',
+): Promise<DocumentRow & { expedientIds: string[] }> {
   if (!isUuid(id)) throw new AppError('DOCUMENT_NOT_FOUND', 'Document not found');
   const holders = await tx
     .selectFrom('index_entries as i')
-    .innerJoin('expedients', (j) => j.onRef('expedients.tenant_id', '=', 'i.tenant_id').onRef('expedients.id', '=', 'i.expedient_id'))
+    .innerJoin('expedients', (j) =>
+      j.onRef('expedients.tenant_id', '=', 'i.tenant_id').onRef('expedients.id', '=', 'i.expedient_id'),
+    )
     .select(['expedients.id', 'expedients.access_level'])
     .where('i.tenant_id', '=', ctx.tenant.id)
     .where('i.document_id', '=', id)

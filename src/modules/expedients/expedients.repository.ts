@@ -55,7 +55,9 @@ export function visibleTo(userId: string) {
 function base(tx: Tx, tenantId: string) {
   return tx
     .selectFrom('expedients')
-    .leftJoin('units', (j) => j.onRef('units.tenant_id', '=', 'expedients.tenant_id').onRef('units.id', '=', 'expedients.unit_id'))
+    .leftJoin('units', (j) =>
+      j.onRef('units.tenant_id', '=', 'expedients.tenant_id').onRef('units.id', '=', 'expedients.unit_id'),
+    )
     .select([
       'expedients.id',
       'expedients.number',
@@ -75,13 +77,26 @@ function base(tx: Tx, tenantId: string) {
     .where('expedients.tenant_id', '=', tenantId);
 }
 
-export async function getVisibleExpedient(tx: Tx, tenantId: string, userId: string, id: string, opts: { forUpdate?: boolean } = {}) {
+export async function getVisibleExpedient(
+  tx: Tx,
+  tenantId: string,
+  userId: string,
+  id: string,
+  opts: { forUpdate?: boolean } = {},
+) {
   let q = base(tx, tenantId).where('expedients.id', '=', id).where(visibleTo(userId));
   if (opts.forUpdate) q = q.forUpdate('expedients');
   return (await q.executeTakeFirst()) as ExpedientRow | undefined;
 }
 
-export type ListFilter = { state?: string; year?: number; q?: string; party?: string; page: number; pageSize: number };
+export type ListFilter = {
+  state?: string;
+  year?: number;
+  q?: string;
+  party?: string;
+  page: number;
+  pageSize: number;
+};
 
 export async function listVisibleExpedients(tx: Tx, tenantId: string, userId: string, f: ListFilter) {
   let q = base(tx, tenantId).where(visibleTo(userId));
@@ -89,7 +104,13 @@ export async function listVisibleExpedients(tx: Tx, tenantId: string, userId: st
   if (f.year) q = q.where('expedients.year', '=', f.year);
   if (f.q) {
     const like = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    q = q.where((eb) => eb.or([eb('expedients.title', 'ilike', like), eb('expedients.number', 'like', like), eb('expedients.eni_id', 'ilike', like)]));
+    q = q.where((eb) =>
+      eb.or([
+        eb('expedients.title', 'ilike', like),
+        eb('expedients.number', 'like', like),
+        eb('expedients.eni_id', 'ilike', like),
+      ]),
+    );
   }
   if (f.party) {
     const party = f.party;
@@ -97,7 +118,9 @@ export async function listVisibleExpedients(tx: Tx, tenantId: string, userId: st
       eb.exists(
         eb
           .selectFrom('expedient_parties as ep')
-          .innerJoin('parties as p', (j) => j.onRef('p.tenant_id', '=', 'ep.tenant_id').onRef('p.id', '=', 'ep.party_id'))
+          .innerJoin('parties as p', (j) =>
+            j.onRef('p.tenant_id', '=', 'ep.tenant_id').onRef('p.id', '=', 'ep.party_id'),
+          )
           .select(sql`1`.as('one'))
           .whereRef('ep.tenant_id', '=', 'expedients.tenant_id')
           .whereRef('ep.expedient_id', '=', 'expedients.id')
@@ -111,14 +134,19 @@ export async function listVisibleExpedients(tx: Tx, tenantId: string, userId: st
     .limit(f.pageSize)
     .offset((f.page - 1) * f.pageSize)
     .execute();
-  const total = await q.clearSelect().select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const total = await q
+    .clearSelect()
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return { rows: rows as ExpedientRow[], total: Number(total.n) };
 }
 
 export async function listParties(tx: Tx, tenantId: string, expedientId: string) {
   return tx
     .selectFrom('expedient_parties as ep')
-    .innerJoin('parties as p', (j) => j.onRef('p.tenant_id', '=', 'ep.tenant_id').onRef('p.id', '=', 'ep.party_id'))
+    .innerJoin('parties as p', (j) =>
+      j.onRef('p.tenant_id', '=', 'ep.tenant_id').onRef('p.id', '=', 'ep.party_id'),
+    )
     .select(['ep.party_id', 'ep.role', 'p.identifier', 'p.name', 'p.surname1', 'p.surname2', 'ep.added_at'])
     .where('ep.tenant_id', '=', tenantId)
     .where('ep.expedient_id', '=', expedientId)
@@ -137,5 +165,12 @@ export async function countDocuments(tx: Tx, tenantId: string, expedientId: stri
 }
 
 export async function unitExists(tx: Tx, tenantId: string, unitId: string): Promise<boolean> {
-  return Boolean(await tx.selectFrom('units').select('id').where('tenant_id', '=', tenantId).where('id', '=', unitId).executeTakeFirst());
+  return Boolean(
+    await tx
+      .selectFrom('units')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', unitId)
+      .executeTakeFirst(),
+  );
 }

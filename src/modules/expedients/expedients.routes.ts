@@ -36,9 +36,20 @@ import {
 const strict = { additionalProperties: false } as const;
 const Uuid = Type.String({ format: 'uuid' });
 const EntityParams = Type.Object({ entity: Type.String({ minLength: 2, maxLength: 100 }) }, strict);
-const IdParams = Type.Object({ entity: Type.String({ minLength: 2, maxLength: 100 }), id: Type.String({ maxLength: 64 }) }, strict);
-const PartyRole = Type.Union([Type.Literal('applicant'), Type.Literal('representative'), Type.Literal('interested')]);
-const AccessLevel = Type.Union([Type.Literal('public'), Type.Literal('internal'), Type.Literal('restricted')]);
+const IdParams = Type.Object(
+  { entity: Type.String({ minLength: 2, maxLength: 100 }), id: Type.String({ maxLength: 64 }) },
+  strict,
+);
+const PartyRole = Type.Union([
+  Type.Literal('applicant'),
+  Type.Literal('representative'),
+  Type.Literal('interested'),
+]);
+const AccessLevel = Type.Union([
+  Type.Literal('public'),
+  Type.Literal('internal'),
+  Type.Literal('restricted'),
+]);
 const State = Type.Union([Type.Literal('E01'), Type.Literal('E02'), Type.Literal('E03')]);
 
 const ExpedientSummary = Type.Object({
@@ -55,7 +66,9 @@ const ExpedientSummary = Type.Object({
 });
 const Expedient = Type.Object({
   ...ExpedientSummary.properties,
-  parties: Type.Array(Type.Object({ partyId: Type.String(), role: PartyRole, identifier: Type.String(), name: Type.String() })),
+  parties: Type.Array(
+    Type.Object({ partyId: Type.String(), role: PartyRole, identifier: Type.String(), name: Type.String() }),
+  ),
   documentCount: Type.Integer(),
 });
 const DocumentView = Type.Object({
@@ -78,7 +91,11 @@ const DocumentView = Type.Object({
   incorporatedAt: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
 });
-const Incorporated = Type.Object({ ...DocumentView.properties, order: Type.Integer(), expedientId: Type.String() });
+const Incorporated = Type.Object({
+  ...DocumentView.properties,
+  order: Type.Integer(),
+  expedientId: Type.String(),
+});
 const IndexEntry = Type.Object({
   order: Type.Integer(),
   documentId: Type.String(),
@@ -92,18 +109,29 @@ const IndexEntry = Type.Object({
 });
 
 /** Multipart text fields accepted with an upload (the `file` part comes after them). */
-const UPLOAD_FIELDS = ['title', 'documentType', 'elaborationState', 'origin', 'originalEniId', 'supersedesId'] as const;
+const UPLOAD_FIELDS = [
+  'title',
+  'documentType',
+  'elaborationState',
+  'origin',
+  'originalEniId',
+  'supersedesId',
+] as const;
 type UploadField = (typeof UPLOAD_FIELDS)[number];
 
 function validateUploadFields(f: Partial<Record<UploadField, string>>) {
   const problems: string[] = [];
   const documentType = (f.documentType ?? 'TD99') as DocumentType;
-  if (!(DOCUMENT_TYPES as readonly string[]).includes(documentType)) problems.push(`documentType must be one of ${DOCUMENT_TYPES.join(', ')}`);
+  if (!(DOCUMENT_TYPES as readonly string[]).includes(documentType))
+    problems.push(`documentType must be one of ${DOCUMENT_TYPES.join(', ')}`);
   const elaborationState = (f.elaborationState ?? 'EE01') as ElaborationState;
-  if (!(ELABORATION_STATES as readonly string[]).includes(elaborationState)) problems.push(`elaborationState must be one of ${ELABORATION_STATES.join(', ')}`);
+  if (!(ELABORATION_STATES as readonly string[]).includes(elaborationState))
+    problems.push(`elaborationState must be one of ${ELABORATION_STATES.join(', ')}`);
   const origin = f.origin ?? 'administration';
-  if (origin !== 'administration' && origin !== 'citizen') problems.push('origin must be administration or citizen');
-  if (f.title !== undefined && (f.title.trim().length === 0 || f.title.length > 500)) problems.push('title must have 1 to 500 characters');
+  if (origin !== 'administration' && origin !== 'citizen')
+    problems.push('origin must be administration or citizen');
+  if (f.title !== undefined && (f.title.trim().length === 0 || f.title.length > 500))
+    problems.push('title must have 1 to 500 characters');
   if (problems.length) throw new AppError('VALIDATION_FAILED', problems.join('; '));
   return { documentType, elaborationState, origin: origin as 'administration' | 'citizen' };
 }
@@ -113,7 +141,23 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
 
   app.get(
     '/api/v1/entities/:entity/units',
-    { schema: { tags: ['entities'], summary: "The entity's bodies, units and registry offices", params: EntityParams, response: { 200: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String(), dir3: Type.Union([Type.String(), Type.Null()]) })) } } },
+    {
+      schema: {
+        tags: ['entities'],
+        summary: "The entity's bodies, units and registry offices",
+        params: EntityParams,
+        response: {
+          200: Type.Array(
+            Type.Object({
+              id: Type.String(),
+              name: Type.String(),
+              kind: Type.String(),
+              dir3: Type.Union([Type.String(), Type.Null()]),
+            }),
+          ),
+        },
+      },
+    },
     async (req) => inEntity(deps, req, p(req).entity, (tx, ctx) => listUnits(tx, ctx)),
   );
 
@@ -130,7 +174,9 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
             classification: Type.Optional(Type.String({ maxLength: 100 })),
             unitId: Type.Optional(Uuid),
             accessLevel: Type.Optional(AccessLevel),
-            parties: Type.Optional(Type.Array(Type.Object({ partyId: Uuid, role: PartyRole }, strict), { maxItems: 50 })),
+            parties: Type.Optional(
+              Type.Array(Type.Object({ partyId: Uuid, role: PartyRole }, strict), { maxItems: 50 }),
+            ),
           },
           strict,
         ),
@@ -162,11 +208,25 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
           },
           strict,
         ),
-        response: { 200: Type.Object({ items: Type.Array(ExpedientSummary), total: Type.Integer(), page: Type.Integer(), pageSize: Type.Integer() }) },
+        response: {
+          200: Type.Object({
+            items: Type.Array(ExpedientSummary),
+            total: Type.Integer(),
+            page: Type.Integer(),
+            pageSize: Type.Integer(),
+          }),
+        },
       },
     },
     async (req) => {
-      const q = req.query as { state?: string; year?: number; q?: string; party?: string; page?: number; pageSize?: number };
+      const q = req.query as {
+        state?: string;
+        year?: number;
+        q?: string;
+        party?: string;
+        page?: number;
+        pageSize?: number;
+      };
       return inEntity(deps, req, p(req).entity, (tx, ctx) =>
         listExpedients(tx, ctx, {
           ...(q.state ? { state: q.state } : {}),
@@ -182,13 +242,27 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
 
   app.get(
     '/api/v1/entities/:entity/expedients/:id',
-    { schema: { tags: ['expedients'], summary: 'A case file', params: IdParams, response: { 200: Expedient } } },
+    {
+      schema: {
+        tags: ['expedients'],
+        summary: 'A case file',
+        params: IdParams,
+        response: { 200: Expedient },
+      },
+    },
     async (req) => inEntity(deps, req, p(req).entity, (tx, ctx) => getExpedientView(tx, ctx, p(req).id)),
   );
 
   app.post(
     '/api/v1/entities/:entity/expedients/:id/close',
-    { schema: { tags: ['expedients'], summary: 'Close a case file (E01 → E02)', params: IdParams, response: { 200: Expedient } } },
+    {
+      schema: {
+        tags: ['expedients'],
+        summary: 'Close a case file (E01 → E02)',
+        params: IdParams,
+        response: { 200: Expedient },
+      },
+    },
     async (req) => inEntity(deps, req, p(req).entity, (tx, ctx) => closeExpedient(tx, ctx, p(req).id)),
   );
 
@@ -203,7 +277,10 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
         response: { 200: Expedient },
       },
     },
-    async (req) => inEntity(deps, req, p(req).entity, (tx, ctx) => reopenExpedient(tx, ctx, p(req).id, (req.body as { reason: string }).reason)),
+    async (req) =>
+      inEntity(deps, req, p(req).entity, (tx, ctx) =>
+        reopenExpedient(tx, ctx, p(req).id, (req.body as { reason: string }).reason),
+      ),
   );
 
   app.post(
@@ -217,7 +294,10 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
         response: { 200: Expedient },
       },
     },
-    async (req) => inEntity(deps, req, p(req).entity, (tx, ctx) => addExpedientParty(tx, ctx, p(req).id, req.body as { partyId: string; role: 'applicant' })),
+    async (req) =>
+      inEntity(deps, req, p(req).entity, (tx, ctx) =>
+        addExpedientParty(tx, ctx, p(req).id, req.body as { partyId: string; role: 'applicant' }),
+      ),
   );
 
   app.post(
@@ -231,20 +311,42 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
       },
     },
     async (req, reply) => {
-      await inEntity(deps, req, p(req).entity, (tx, ctx) => grantExpedientAccess(tx, ctx, p(req).id, req.body as { userId?: string; unitId?: string }));
+      await inEntity(deps, req, p(req).entity, (tx, ctx) =>
+        grantExpedientAccess(tx, ctx, p(req).id, req.body as { userId?: string; unitId?: string }),
+      );
       return reply.status(204).send();
     },
   );
 
   app.get(
     '/api/v1/entities/:entity/expedients/:id/index',
-    { schema: { tags: ['expedients'], summary: "The case file's index", params: IdParams, response: { 200: Type.Object({ expedientId: Type.String(), eniId: Type.String(), number: Type.String(), entries: Type.Array(IndexEntry) }) } } },
+    {
+      schema: {
+        tags: ['expedients'],
+        summary: "The case file's index",
+        params: IdParams,
+        response: {
+          200: Type.Object({
+            expedientId: Type.String(),
+            eniId: Type.String(),
+            number: Type.String(),
+            entries: Type.Array(IndexEntry),
+          }),
+        },
+      },
+    },
     async (req) => inEntity(deps, req, p(req).entity, (tx, ctx) => getIndex(tx, ctx, p(req).id)),
   );
 
   app.get(
     '/api/v1/entities/:entity/expedients/:id/audit',
-    { schema: { tags: ['expedients'], summary: 'Audit trail of the case file and its documents', params: IdParams } },
+    {
+      schema: {
+        tags: ['expedients'],
+        summary: 'Audit trail of the case file and its documents',
+        params: IdParams,
+      },
+    },
     async (req) => inEntity(deps, req, p(req).entity, (tx, ctx) => expedientAuditTrail(tx, ctx, p(req).id)),
   );
 
@@ -262,7 +364,8 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
       },
     },
     async (req, reply) => {
-      if (!req.isMultipart()) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data with a `file` part');
+      if (!req.isMultipart())
+        throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data with a `file` part');
       const { entity, id } = p(req);
       // Refuse before reading a byte of the file if the case file does not accept documents.
       await inEntity(deps, req, entity, (tx, ctx) => assertAcceptsDocuments(tx, ctx, id));
@@ -276,7 +379,10 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
           if (part.type === 'file') {
             if (part.fieldname !== 'file' || staged) {
               part.file.resume();
-              throw new AppError('VALIDATION_FAILED', `Unexpected file part "${part.fieldname}": send one part named "file"`);
+              throw new AppError(
+                'VALIDATION_FAILED',
+                `Unexpected file part "${part.fieldname}": send one part named "file"`,
+              );
             }
             staged = await deps.blobs.stage(part.file, { maxBytes: deps.config.maxUploadBytes });
             fileName = safeFileName(part.filename);
@@ -291,7 +397,11 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
         if (!staged) throw new AppError('VALIDATION_FAILED', 'The `file` part is missing');
         if (staged.size === 0) throw new AppError('VALIDATION_FAILED', 'The file is empty');
         meta = validateUploadFields(fields);
-        const check = { ...meta, originalEniId: fields.originalEniId || null, supersedesId: fields.supersedesId || null };
+        const check = {
+          ...meta,
+          originalEniId: fields.originalEniId || null,
+          supersedesId: fields.supersedesId || null,
+        };
         await inEntity(deps, req, entity, (tx, ctx) => checkIncorporation(tx, ctx, id, check));
       } catch (e) {
         if (staged) await deps.blobs.discard(staged);
@@ -317,15 +427,35 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
 
   app.get(
     '/api/v1/entities/:entity/documents/:id',
-    { schema: { tags: ['documents'], summary: "A document's metadata (ENI)", params: IdParams, response: { 200: Type.Object({ ...DocumentView.properties, expedientIds: Type.Array(Type.String()) }) } } },
-    async (req) => inEntity(deps, req, p(req).entity, async (tx, ctx) => documentViewWithHolders(await readDocument(tx, ctx, p(req).id, 'read'))),
+    {
+      schema: {
+        tags: ['documents'],
+        summary: "A document's metadata (ENI)",
+        params: IdParams,
+        response: {
+          200: Type.Object({ ...DocumentView.properties, expedientIds: Type.Array(Type.String()) }),
+        },
+      },
+    },
+    async (req) =>
+      inEntity(deps, req, p(req).entity, async (tx, ctx) =>
+        documentViewWithHolders(await readDocument(tx, ctx, p(req).id, 'read')),
+      ),
   );
 
   app.get(
     '/api/v1/entities/:entity/documents/:id/content',
-    { schema: { tags: ['documents'], summary: "Download a document's content (verified against its SHA-256)", params: IdParams } },
+    {
+      schema: {
+        tags: ['documents'],
+        summary: "Download a document's content (verified against its SHA-256)",
+        params: IdParams,
+      },
+    },
     async (req, reply) => {
-      const doc = await inEntity(deps, req, p(req).entity, (tx, ctx) => readDocument(tx, ctx, p(req).id, 'download'));
+      const doc = await inEntity(deps, req, p(req).entity, (tx, ctx) =>
+        readDocument(tx, ctx, p(req).id, 'download'),
+      );
       const stream = deps.blobs.openVerified(doc.sha256);
       reply
         .header('content-type', doc.mime_type)
@@ -342,10 +472,19 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
     app.route({
       method,
       url: '/api/v1/entities/:entity/documents/:id',
-      schema: { tags: ['documents'], summary: 'Refused: incorporated documents are immutable (409 DOCUMENT_IMMUTABLE)', params: IdParams },
+      schema: {
+        tags: ['documents'],
+        summary: 'Refused: incorporated documents are immutable (409 DOCUMENT_IMMUTABLE)',
+        params: IdParams,
+      },
       handler: async (req) => {
-        const doc = await inEntity(deps, req, p(req).entity, (tx, ctx) => readDocument(tx, ctx, p(req).id, 'read'));
-        throw new AppError('DOCUMENT_IMMUTABLE', `Document ${doc.eni_id} is incorporated into a case file and cannot be changed or deleted; upload a new version instead`);
+        const doc = await inEntity(deps, req, p(req).entity, (tx, ctx) =>
+          readDocument(tx, ctx, p(req).id, 'read'),
+        );
+        throw new AppError(
+          'DOCUMENT_IMMUTABLE',
+          `Document ${doc.eni_id} is incorporated into a case file and cannot be changed or deleted; upload a new version instead`,
+        );
       },
     });
   }

@@ -91,7 +91,12 @@ const actorId = (ctx: Ctx) => ctx.actor.id ?? '00000000-0000-0000-0000-000000000
  * malformed id and a restricted file not shared with the caller all look the same).
  * Reading a restricted case file is audited.
  */
-export async function loadExpedient(tx: Tx, ctx: Ctx, id: string, opts: { forUpdate?: boolean; auditRead?: boolean } = {}): Promise<ExpedientRow> {
+export async function loadExpedient(
+  tx: Tx,
+  ctx: Ctx,
+  id: string,
+  opts: { forUpdate?: boolean; auditRead?: boolean } = {},
+): Promise<ExpedientRow> {
   if (!isUuid(id)) throw new AppError('EXPEDIENT_NOT_FOUND', 'Case file not found');
   const row = await getVisibleExpedient(tx, ctx.tenant.id, actorId(ctx), id, opts);
   if (!row) throw new AppError('EXPEDIENT_NOT_FOUND', 'Case file not found');
@@ -148,7 +153,13 @@ export async function createExpedient(tx: Tx, ctx: Ctx, input: CreateExpedientIn
   for (const p of parties) {
     await tx
       .insertInto('expedient_parties')
-      .values({ tenant_id: ctx.tenant.id, expedient_id: id, party_id: p.partyId, role: p.role, added_at: now })
+      .values({
+        tenant_id: ctx.tenant.id,
+        expedient_id: id,
+        party_id: p.partyId,
+        role: p.role,
+        added_at: now,
+      })
       .onConflict((oc) => oc.doNothing())
       .execute();
   }
@@ -156,7 +167,14 @@ export async function createExpedient(tx: Tx, ctx: Ctx, input: CreateExpedientIn
     // Whoever opens a restricted case file is named on it.
     await tx
       .insertInto('expedient_access')
-      .values({ tenant_id: ctx.tenant.id, id: newId(), expedient_id: id, user_id: ctx.actor.id, unit_id: null, granted_at: now })
+      .values({
+        tenant_id: ctx.tenant.id,
+        id: newId(),
+        expedient_id: id,
+        user_id: ctx.actor.id,
+        unit_id: null,
+        granted_at: now,
+      })
       .execute();
   }
   await audit(tx, ctx, 'expedient.create', id, {
@@ -168,7 +186,12 @@ export async function createExpedient(tx: Tx, ctx: Ctx, input: CreateExpedientIn
   return getExpedientView(tx, ctx, id, { auditRead: false });
 }
 
-export async function getExpedientView(tx: Tx, ctx: Ctx, id: string, opts: { auditRead?: boolean } = {}): Promise<ExpedientView> {
+export async function getExpedientView(
+  tx: Tx,
+  ctx: Ctx,
+  id: string,
+  opts: { auditRead?: boolean } = {},
+): Promise<ExpedientView> {
   const row = await loadExpedient(tx, ctx, id, { auditRead: opts.auditRead ?? true });
   const parties = await listParties(tx, ctx.tenant.id, row.id);
   return {
@@ -199,7 +222,8 @@ export async function loadWritableExpedient(tx: Tx, ctx: Ctx, id: string): Promi
 export async function closeExpedient(tx: Tx, ctx: Ctx, id: string): Promise<ExpedientView> {
   const row = await loadExpedient(tx, ctx, id, { forUpdate: true });
   if (!canWriteExpedient(ctx)) throw new AppError('FORBIDDEN', 'You may not close this case file');
-  if (row.state !== 'E01') throw new AppError('EXPEDIENT_ALREADY_CLOSED', `Case file ${row.number} is already closed`);
+  if (row.state !== 'E01')
+    throw new AppError('EXPEDIENT_ALREADY_CLOSED', `Case file ${row.number} is already closed`);
   const now = ctx.clock.now();
   await tx
     .updateTable('expedients')
@@ -213,8 +237,10 @@ export async function closeExpedient(tx: Tx, ctx: Ctx, id: string): Promise<Expe
 
 export async function reopenExpedient(tx: Tx, ctx: Ctx, id: string, reason: string): Promise<ExpedientView> {
   const row = await loadExpedient(tx, ctx, id, { forUpdate: true });
-  if (!canReopenExpedient(ctx)) throw new AppError('FORBIDDEN', 'Only an administrator may reopen a case file');
-  if (row.state !== 'E02') throw new AppError('EXPEDIENT_NOT_CLOSED', `Case file ${row.number} is not closed`);
+  if (!canReopenExpedient(ctx))
+    throw new AppError('FORBIDDEN', 'Only an administrator may reopen a case file');
+  if (row.state !== 'E02')
+    throw new AppError('EXPEDIENT_NOT_CLOSED', `Case file ${row.number} is not closed`);
   if (!reason.trim()) throw new AppError('VALIDATION_FAILED', 'Reopening needs a reason');
   const now = ctx.clock.now();
   await tx
@@ -227,13 +253,24 @@ export async function reopenExpedient(tx: Tx, ctx: Ctx, id: string, reason: stri
   return getExpedientView(tx, ctx, row.id, { auditRead: false });
 }
 
-export async function addExpedientParty(tx: Tx, ctx: Ctx, id: string, input: { partyId: string; role: PartyRole }): Promise<ExpedientView> {
+export async function addExpedientParty(
+  tx: Tx,
+  ctx: Ctx,
+  id: string,
+  input: { partyId: string; role: PartyRole },
+): Promise<ExpedientView> {
   const row = await loadWritableExpedient(tx, ctx, id);
   if (!isUuid(input.partyId)) throw new AppError('PARTY_NOT_FOUND', 'Party not found');
   await getParty(tx, ctx, input.partyId);
   const r = await tx
     .insertInto('expedient_parties')
-    .values({ tenant_id: ctx.tenant.id, expedient_id: row.id, party_id: input.partyId, role: input.role, added_at: ctx.clock.now() })
+    .values({
+      tenant_id: ctx.tenant.id,
+      expedient_id: row.id,
+      party_id: input.partyId,
+      role: input.role,
+      added_at: ctx.clock.now(),
+    })
     .onConflict((oc) => oc.doNothing())
     .executeTakeFirst();
   if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) {
@@ -243,27 +280,53 @@ export async function addExpedientParty(tx: Tx, ctx: Ctx, id: string, input: { p
 }
 
 /** Names a user or a unit on a restricted case file (admin). */
-export async function grantExpedientAccess(tx: Tx, ctx: Ctx, id: string, input: { userId?: string; unitId?: string }): Promise<void> {
+export async function grantExpedientAccess(
+  tx: Tx,
+  ctx: Ctx,
+  id: string,
+  input: { userId?: string; unitId?: string },
+): Promise<void> {
   if (!canManageAccess(ctx)) throw new AppError('FORBIDDEN', 'Only an administrator may grant access');
   if (!isUuid(id)) throw new AppError('EXPEDIENT_NOT_FOUND', 'Case file not found');
   // An admin manages access even to restricted files not shared with them, without reading them.
-  const row = await tx.selectFrom('expedients').select(['id', 'number']).where('tenant_id', '=', ctx.tenant.id).where('id', '=', id).executeTakeFirst();
+  const row = await tx
+    .selectFrom('expedients')
+    .select(['id', 'number'])
+    .where('tenant_id', '=', ctx.tenant.id)
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (!row) throw new AppError('EXPEDIENT_NOT_FOUND', 'Case file not found');
-  if (Boolean(input.userId) === Boolean(input.unitId)) throw new AppError('VALIDATION_FAILED', 'Give either userId or unitId');
+  if (Boolean(input.userId) === Boolean(input.unitId))
+    throw new AppError('VALIDATION_FAILED', 'Give either userId or unitId');
   if (input.unitId && (!isUuid(input.unitId) || !(await unitExists(tx, ctx.tenant.id, input.unitId)))) {
     throw new AppError('UNIT_NOT_FOUND', 'Unit not found');
   }
   if (input.userId) {
     const member = isUuid(input.userId)
-      ? await tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', ctx.tenant.id).where('user_id', '=', input.userId).executeTakeFirst()
+      ? await tx
+          .selectFrom('memberships')
+          .select('user_id')
+          .where('tenant_id', '=', ctx.tenant.id)
+          .where('user_id', '=', input.userId)
+          .executeTakeFirst()
       : undefined;
     if (!member) throw new AppError('USER_NOT_FOUND', 'The user is not a member of this entity');
   }
   await tx
     .insertInto('expedient_access')
-    .values({ tenant_id: ctx.tenant.id, id: newId(), expedient_id: row.id, user_id: input.userId ?? null, unit_id: input.unitId ?? null, granted_at: ctx.clock.now() })
+    .values({
+      tenant_id: ctx.tenant.id,
+      id: newId(),
+      expedient_id: row.id,
+      user_id: input.userId ?? null,
+      unit_id: input.unitId ?? null,
+      granted_at: ctx.clock.now(),
+    })
     .execute();
-  await audit(tx, ctx, 'expedient.access_grant', row.id, { userId: input.userId ?? null, unitId: input.unitId ?? null });
+  await audit(tx, ctx, 'expedient.access_grant', row.id, {
+    userId: input.userId ?? null,
+    unitId: input.unitId ?? null,
+  });
 }
 
 /** The audit trail of a case file and of the documents in its index. */

@@ -26,7 +26,12 @@ const Me = Type.Object({
   mustEnrolTotp: Type.Boolean(),
   memberships: Type.Array(
     Type.Object({
-      entity: Type.Object({ id: Type.String(), dir3: Type.String(), slug: Type.String(), name: Type.String() }),
+      entity: Type.Object({
+        id: Type.String(),
+        dir3: Type.String(),
+        slug: Type.String(),
+        name: Type.String(),
+      }),
       roles: Type.Array(Type.String()),
     }),
   ),
@@ -35,7 +40,12 @@ const Me = Type.Object({
 export function registerIdentityRoutes(app: FastifyInstance, deps: AppDeps): void {
   const platformCtx = (req: Parameters<typeof requestMeta>[0]) => ({
     actor: req.auth
-      ? { kind: 'user' as const, id: req.auth.id, label: req.auth.username, platformRoles: req.auth.platformRoles }
+      ? {
+          kind: 'user' as const,
+          id: req.auth.id,
+          label: req.auth.username,
+          platformRoles: req.auth.platformRoles,
+        }
       : { kind: 'user' as const, id: null, label: 'anonymous', platformRoles: [] },
     request: requestMeta(req),
     clock: deps.clock,
@@ -72,7 +82,11 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: AppDeps): voi
           ACCOUNT_DISABLED: 'This account is disabled',
           ENTITY_SUSPENDED: 'Your entity is suspended',
         } as const;
-        throw new AppError(result.code, messages[result.code], result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : undefined);
+        throw new AppError(
+          result.code,
+          messages[result.code],
+          result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : undefined,
+        );
       }
       reply.setCookie(SESSION_COOKIE, result.token, {
         path: '/',
@@ -92,27 +106,37 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: AppDeps): voi
     return reply.status(204).send();
   });
 
-  app.get('/api/v1/me', { schema: { tags: ['session'], summary: 'The caller and their entities', response: { 200: Me } } }, async (req) => {
-    if (!req.auth) throw new AppError('UNAUTHENTICATED', 'Log in first');
-    const auth = req.auth;
-    const tenants = await deps.db.platform((tx) => listTenants(tx, { ids: [...auth.memberships.keys()] }));
-    return {
-      id: auth.id,
-      username: auth.username,
-      name: auth.name,
-      platformRoles: auth.platformRoles,
-      totpEnabled: auth.totpEnabled,
-      mustEnrolTotp: auth.mustEnrolTotp,
-      memberships: tenants.map((t) => ({
-        entity: { id: t.id, dir3: t.dir3, slug: t.slug, name: t.name },
-        roles: auth.memberships.get(t.id) ?? [],
-      })),
-    };
-  });
+  app.get(
+    '/api/v1/me',
+    { schema: { tags: ['session'], summary: 'The caller and their entities', response: { 200: Me } } },
+    async (req) => {
+      if (!req.auth) throw new AppError('UNAUTHENTICATED', 'Log in first');
+      const auth = req.auth;
+      const tenants = await deps.db.platform((tx) => listTenants(tx, { ids: [...auth.memberships.keys()] }));
+      return {
+        id: auth.id,
+        username: auth.username,
+        name: auth.name,
+        platformRoles: auth.platformRoles,
+        totpEnabled: auth.totpEnabled,
+        mustEnrolTotp: auth.mustEnrolTotp,
+        memberships: tenants.map((t) => ({
+          entity: { id: t.id, dir3: t.dir3, slug: t.slug, name: t.name },
+          roles: auth.memberships.get(t.id) ?? [],
+        })),
+      };
+    },
+  );
 
   app.post(
     '/api/v1/me/totp',
-    { schema: { tags: ['session'], summary: 'Start TOTP enrolment', response: { 200: Type.Object({ secret: Type.String(), uri: Type.String() }) } } },
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Start TOTP enrolment',
+        response: { 200: Type.Object({ secret: Type.String(), uri: Type.String() }) },
+      },
+    },
     async (req) => {
       if (!req.auth) throw new AppError('UNAUTHENTICATED', 'Log in first');
       const auth = req.auth;
@@ -132,14 +156,22 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: AppDeps): voi
     async (req, reply) => {
       if (!req.auth) throw new AppError('UNAUTHENTICATED', 'Log in first');
       const auth = req.auth;
-      await deps.db.platform((tx) => confirmTotpEnrolment(tx, platformCtx(req), auth, (req.body as { code: string }).code));
+      await deps.db.platform((tx) =>
+        confirmTotpEnrolment(tx, platformCtx(req), auth, (req.body as { code: string }).code),
+      );
       return reply.status(204).send();
     },
   );
 
   app.get(
     '/api/v1/entities',
-    { schema: { tags: ['entities'], summary: 'The entities the caller belongs to', response: { 200: Type.Array(EntitySummary) } } },
+    {
+      schema: {
+        tags: ['entities'],
+        summary: 'The entities the caller belongs to',
+        response: { 200: Type.Array(EntitySummary) },
+      },
+    },
     async (req) => {
       const user = requireUser(req);
       return deps.db.platform((tx) => listTenants(tx, { ids: [...user.memberships.keys()] }));

@@ -56,11 +56,18 @@ export type CreateUserInput = {
 
 export async function createUser(tx: Tx, ctx: PlatformCtx, input: CreateUserInput): Promise<{ id: string }> {
   if (!/^[a-z0-9][a-z0-9._@-]{1,63}$/.test(input.username)) {
-    throw new AppError('VALIDATION_FAILED', 'A username has 2 to 64 characters: lower-case letters, digits, . _ @ -');
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'A username has 2 to 64 characters: lower-case letters, digits, . _ @ -',
+    );
   }
   const problem = passwordProblem(input.password);
   if (problem) throw new AppError('VALIDATION_FAILED', problem);
-  const taken = await tx.selectFrom('users').select('id').where('username', '=', input.username).executeTakeFirst();
+  const taken = await tx
+    .selectFrom('users')
+    .select('id')
+    .where('username', '=', input.username)
+    .executeTakeFirst();
   if (taken) throw new AppError('USERNAME_TAKEN', `The username ${input.username} is taken`);
   const id = newId();
   const now = ctx.clock.now();
@@ -118,7 +125,13 @@ export async function grantMembership(
       .values({ user_id: input.userId, tenant_id: input.tenantId, roles, created_at: ctx.clock.now() })
       .execute();
   }
-  const event = { ...ctx, action: 'membership.grant', objectType: 'user', objectId: input.userId, details: { tenantId: input.tenantId, roles } };
+  const event = {
+    ...ctx,
+    action: 'membership.grant',
+    objectType: 'user',
+    objectId: input.userId,
+    details: { tenantId: input.tenantId, roles },
+  };
   await recordEvent(tx, { tenantId: PLATFORM_TENANT, ...event });
   // The entity sees in its own trail who was given access to it.
   await asTenant(tx, input.tenantId, () => recordEvent(tx, { tenantId: input.tenantId, ...event }));
@@ -130,7 +143,18 @@ export async function findUserByUsername(tx: Tx, username: string) {
 
 export type LoginResult =
   | { ok: true; token: string; userId: string; mustEnrolTotp: boolean }
-  | { ok: false; code: 'INVALID_CREDENTIALS' | 'LOGIN_LOCKED' | 'TOTP_REQUIRED' | 'TOTP_INVALID' | 'ACCOUNT_DISABLED' | 'ENTITY_SUSPENDED'; delayMs: number; retryAfterSeconds?: number };
+  | {
+      ok: false;
+      code:
+        | 'INVALID_CREDENTIALS'
+        | 'LOGIN_LOCKED'
+        | 'TOTP_REQUIRED'
+        | 'TOTP_INVALID'
+        | 'ACCOUNT_DISABLED'
+        | 'ENTITY_SUSPENDED';
+      delayMs: number;
+      retryAfterSeconds?: number;
+    };
 
 /**
  * Checks credentials and opens a session. Failures are returned, not thrown, so the failure
@@ -145,13 +169,25 @@ export async function login(
   input: { username: string; password: string; totp?: string | undefined },
 ): Promise<LoginResult> {
   const now = ctx.clock.now();
-  const user = await tx.selectFrom('users').selectAll().where('username', '=', input.username).forUpdate().executeTakeFirst();
+  const user = await tx
+    .selectFrom('users')
+    .selectAll()
+    .where('username', '=', input.username)
+    .forUpdate()
+    .executeTakeFirst();
   if (!user) {
     await verifyPassword(await dummyHash(), input.password);
     return { ok: false, code: 'INVALID_CREDENTIALS', delayMs: 300 };
   }
   const audit = (action: string, details: Record<string, unknown> = {}) =>
-    recordEvent(tx, { tenantId: PLATFORM_TENANT, ...ctx, action, objectType: 'user', objectId: user.id, details });
+    recordEvent(tx, {
+      tenantId: PLATFORM_TENANT,
+      ...ctx,
+      action,
+      objectType: 'user',
+      objectId: user.id,
+      details,
+    });
   if (user.locked_until && new Date(user.locked_until) > now) {
     const retryAfterSeconds = Math.ceil((new Date(user.locked_until).getTime() - now.getTime()) / 1000);
     await audit('session.login_refused_locked');
@@ -193,13 +229,22 @@ export async function login(
     .where('user_id', '=', user.id)
     .execute();
   // Only `suspended` blocks logins (a user whose every entity is suspended cannot log in).
-  if (user.platform_roles.length === 0 && memberships.length > 0 && memberships.every((m) => m.status === 'suspended')) {
+  if (
+    user.platform_roles.length === 0 &&
+    memberships.length > 0 &&
+    memberships.every((m) => m.status === 'suspended')
+  ) {
     await audit('session.login_refused_suspended');
     return { ok: false, code: 'ENTITY_SUSPENDED', delayMs: 0 };
   }
   await tx
     .updateTable('users')
-    .set({ failed_logins: 0, lock_count: 0, locked_until: null, ...(totpStep !== null ? { totp_last_step: totpStep } : {}) })
+    .set({
+      failed_logins: 0,
+      lock_count: 0,
+      locked_until: null,
+      ...(totpStep !== null ? { totp_last_step: totpStep } : {}),
+    })
     .where('id', '=', user.id)
     .execute();
   const token = randomBytes(32).toString('base64url');
@@ -217,14 +262,28 @@ export async function login(
     })
     .execute();
   await audit('session.login', { mfa: totpStep !== null });
-  const mustEnrolTotp = !user.totp_enabled_at && requiresTotp(user.platform_roles, memberships.map((m) => m.roles));
+  const mustEnrolTotp =
+    !user.totp_enabled_at &&
+    requiresTotp(
+      user.platform_roles,
+      memberships.map((m) => m.roles),
+    );
   return { ok: true, token, userId: user.id, mustEnrolTotp };
 }
 
-async function loadAuthUser(tx: Tx, userId: string, via: 'session' | 'token', sessionId: string | null): Promise<AuthUser | null> {
+async function loadAuthUser(
+  tx: Tx,
+  userId: string,
+  via: 'session' | 'token',
+  sessionId: string | null,
+): Promise<AuthUser | null> {
   const user = await tx.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
   if (!user || user.disabled) return null;
-  const rows = await tx.selectFrom('memberships').select(['tenant_id', 'roles']).where('user_id', '=', userId).execute();
+  const rows = await tx
+    .selectFrom('memberships')
+    .select(['tenant_id', 'roles'])
+    .where('user_id', '=', userId)
+    .execute();
   const memberships = new Map(rows.map((r) => [r.tenant_id, r.roles]));
   const totpEnabled = Boolean(user.totp_enabled_at);
   return {
@@ -235,14 +294,20 @@ async function loadAuthUser(tx: Tx, userId: string, via: 'session' | 'token', se
     memberships,
     totpEnabled,
     // API tokens are a credential of their own, issued by an operator: no TOTP step for them.
-    mustEnrolTotp: via === 'session' && !totpEnabled && requiresTotp(user.platform_roles, memberships.values()),
+    mustEnrolTotp:
+      via === 'session' && !totpEnabled && requiresTotp(user.platform_roles, memberships.values()),
     via,
     sessionId,
   };
 }
 
 /** The user behind a session cookie, or null when it is unknown, idle too long or expired. */
-export async function authenticateSession(tx: Tx, policy: IdentityPolicy, token: string, now: Date): Promise<AuthUser | null> {
+export async function authenticateSession(
+  tx: Tx,
+  policy: IdentityPolicy,
+  token: string,
+  now: Date,
+): Promise<AuthUser | null> {
   const id = sha256(token);
   const s = await tx.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
   if (!s) return null;
@@ -275,18 +340,36 @@ export async function authenticateToken(tx: Tx, token: string, now: Date): Promi
 export async function logout(tx: Tx, ctx: PlatformCtx, auth: AuthUser): Promise<void> {
   if (!auth.sessionId) return;
   await tx.deleteFrom('sessions').where('id', '=', auth.sessionId).execute();
-  await recordEvent(tx, { tenantId: PLATFORM_TENANT, ...ctx, action: 'session.logout', objectType: 'user', objectId: auth.id });
+  await recordEvent(tx, {
+    tenantId: PLATFORM_TENANT,
+    ...ctx,
+    action: 'session.logout',
+    objectType: 'user',
+    objectId: auth.id,
+  });
 }
 
 /** Issues an API token for a user; only its hash is stored, the token is shown once. */
-export async function createApiToken(tx: Tx, ctx: PlatformCtx, input: { username: string; label?: string }): Promise<string> {
+export async function createApiToken(
+  tx: Tx,
+  ctx: PlatformCtx,
+  input: { username: string; label?: string },
+): Promise<string> {
   const user = await findUserByUsername(tx, input.username);
   if (!user) throw new AppError('USER_NOT_FOUND', `No user ${input.username}`);
   const token = `llg_${randomBytes(32).toString('base64url')}`;
   const id = newId();
   await tx
     .insertInto('api_tokens')
-    .values({ id, user_id: user.id, token_hash: sha256(token), label: input.label ?? null, created_at: ctx.clock.now(), last_used_at: null, revoked_at: null })
+    .values({
+      id,
+      user_id: user.id,
+      token_hash: sha256(token),
+      label: input.label ?? null,
+      created_at: ctx.clock.now(),
+      last_used_at: null,
+      revoked_at: null,
+    })
     .execute();
   await recordEvent(tx, {
     tenantId: PLATFORM_TENANT,
@@ -300,23 +383,56 @@ export async function createApiToken(tx: Tx, ctx: PlatformCtx, input: { username
 }
 
 /** Starts TOTP enrolment: stores a fresh secret (not yet active) and returns it with its otpauth URI. */
-export async function startTotpEnrolment(tx: Tx, ctx: PlatformCtx, auth: AuthUser): Promise<{ secret: string; uri: string }> {
-  if (auth.totpEnabled) throw new AppError('TOTP_ALREADY_ENROLLED', 'Two-factor authentication is already active');
+export async function startTotpEnrolment(
+  tx: Tx,
+  ctx: PlatformCtx,
+  auth: AuthUser,
+): Promise<{ secret: string; uri: string }> {
+  if (auth.totpEnabled)
+    throw new AppError('TOTP_ALREADY_ENROLLED', 'Two-factor authentication is already active');
   const secret = newTotpSecret();
   await tx.updateTable('users').set({ totp_secret: secret }).where('id', '=', auth.id).execute();
-  await recordEvent(tx, { tenantId: PLATFORM_TENANT, ...ctx, action: 'totp.enrolment_started', objectType: 'user', objectId: auth.id });
+  await recordEvent(tx, {
+    tenantId: PLATFORM_TENANT,
+    ...ctx,
+    action: 'totp.enrolment_started',
+    objectType: 'user',
+    objectId: auth.id,
+  });
   return { secret, uri: totpUri(secret, auth.username) };
 }
 
 /** Activates TOTP once the user proves the code; the current session counts as two-factor. */
-export async function confirmTotpEnrolment(tx: Tx, ctx: PlatformCtx, auth: AuthUser, code: string): Promise<void> {
-  const user = await tx.selectFrom('users').selectAll().where('id', '=', auth.id).forUpdate().executeTakeFirstOrThrow();
-  if (user.totp_enabled_at) throw new AppError('TOTP_ALREADY_ENROLLED', 'Two-factor authentication is already active');
+export async function confirmTotpEnrolment(
+  tx: Tx,
+  ctx: PlatformCtx,
+  auth: AuthUser,
+  code: string,
+): Promise<void> {
+  const user = await tx
+    .selectFrom('users')
+    .selectAll()
+    .where('id', '=', auth.id)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  if (user.totp_enabled_at)
+    throw new AppError('TOTP_ALREADY_ENROLLED', 'Two-factor authentication is already active');
   if (!user.totp_secret) throw new AppError('CONFLICT', 'Start the enrolment first');
   const now = ctx.clock.now();
   const step = checkTotp(user.totp_secret, code, now);
   if (step === null) throw new AppError('TOTP_INVALID', 'The code is not valid');
-  await tx.updateTable('users').set({ totp_enabled_at: now, totp_last_step: step }).where('id', '=', auth.id).execute();
-  if (auth.sessionId) await tx.updateTable('sessions').set({ mfa_satisfied: true }).where('id', '=', auth.sessionId).execute();
-  await recordEvent(tx, { tenantId: PLATFORM_TENANT, ...ctx, action: 'totp.enrolled', objectType: 'user', objectId: auth.id });
+  await tx
+    .updateTable('users')
+    .set({ totp_enabled_at: now, totp_last_step: step })
+    .where('id', '=', auth.id)
+    .execute();
+  if (auth.sessionId)
+    await tx.updateTable('sessions').set({ mfa_satisfied: true }).where('id', '=', auth.sessionId).execute();
+  await recordEvent(tx, {
+    tenantId: PLATFORM_TENANT,
+    ...ctx,
+    action: 'totp.enrolled',
+    objectType: 'user',
+    objectId: auth.id,
+  });
 }

@@ -12,7 +12,9 @@ export function totpUri(secret: string, username: string, issuer = 'Lligall'): s
 
 /** The code for a moment (tests and the demo print it). */
 export function totpCode(secret: string, at: Date): string {
-  return new TOTP({ secret: Secret.fromBase32(secret), period: PERIOD }).generate({ timestamp: at.getTime() });
+  return new TOTP({ secret: Secret.fromBase32(secret), period: PERIOD }).generate({
+    timestamp: at.getTime(),
+  });
 }
 
 /**

@@ -35,8 +35,10 @@ const DIR3 = /^[A-Z0-9]{9}$/;
 
 /** Creates an entity (tenant). Runs in a platform transaction; audited on the platform chain. */
 export async function createTenant(tx: Tx, ctx: PlatformCtx, input: CreateTenantInput): Promise<Tenant> {
-  if (!DIR3.test(input.dir3)) throw new AppError('VALIDATION_FAILED', `"${input.dir3}" is not a DIR3 code (9 characters A-Z, 0-9)`);
-  if (await findTenantByRef(tx, input.dir3)) throw new AppError('CONFLICT', `An entity with DIR3 ${input.dir3} exists`);
+  if (!DIR3.test(input.dir3))
+    throw new AppError('VALIDATION_FAILED', `"${input.dir3}" is not a DIR3 code (9 characters A-Z, 0-9)`);
+  if (await findTenantByRef(tx, input.dir3))
+    throw new AppError('CONFLICT', `An entity with DIR3 ${input.dir3} exists`);
   const slug = input.slug ?? slugify(input.name);
   if (!slug) throw new AppError('VALIDATION_FAILED', 'The name gives an empty slug');
   if (await findTenantByRef(tx, slug)) throw new AppError('CONFLICT', `An entity with slug ${slug} exists`);
@@ -79,7 +81,10 @@ export async function createTenant(tx: Tx, ctx: PlatformCtx, input: CreateTenant
  * Creates or updates the province's 231 municipalities from data/seed (INE, DIR3, comarca,
  * population 2025). Idempotent: a second run changes nothing and records nothing.
  */
-export async function importProvince(tx: Tx, ctx: PlatformCtx): Promise<{ created: number; updated: number; unchanged: number }> {
+export async function importProvince(
+  tx: Tx,
+  ctx: PlatformCtx,
+): Promise<{ created: number; updated: number; unchanged: number }> {
   const counts = { created: 0, updated: 0, unchanged: 0 };
   for (const m of loadMunicipalities()) {
     const existing = (await findTenantByIne(tx, m.ine)) ?? (await findTenantByRef(tx, m.dir3));

@@ -125,7 +125,10 @@ export class Database {
   }
 
   async migrate(): Promise<string[]> {
-    const migrator = new Migrator({ db: this.#owner, provider: migrationProvider({ appRole: this.appRole }) });
+    const migrator = new Migrator({
+      db: this.#owner,
+      provider: migrationProvider({ appRole: this.appRole }),
+    });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error;
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -133,7 +136,10 @@ export class Database {
 
   /** Pending migrations, and applied ones this program does not know (a newer schema). */
   async schemaStatus(): Promise<{ pending: string[]; unknown: string[] }> {
-    const migrator = new Migrator({ db: this.#owner, provider: migrationProvider({ appRole: this.appRole }) });
+    const migrator = new Migrator({
+      db: this.#owner,
+      provider: migrationProvider({ appRole: this.appRole }),
+    });
     const known = await migrator.getMigrations();
     const pending = known.filter((m) => !m.executedAt).map((m) => m.name);
     let applied: string[] = [];
@@ -151,10 +157,16 @@ export class Database {
   async assertSchemaCurrent(): Promise<void> {
     const { pending, unknown } = await this.schemaStatus();
     if (unknown.length > 0) {
-      throw new AppError('SCHEMA_UNKNOWN', `The database has migrations this program does not know: ${unknown.join(', ')}. Upgrade Lligall.`);
+      throw new AppError(
+        'SCHEMA_UNKNOWN',
+        `The database has migrations this program does not know: ${unknown.join(', ')}. Upgrade Lligall.`,
+      );
     }
     if (pending.length > 0) {
-      throw new AppError('SCHEMA_UNKNOWN', `The database schema is not up to date (pending: ${pending.join(', ')}). Run "lligall migrate".`);
+      throw new AppError(
+        'SCHEMA_UNKNOWN',
+        `The database schema is not up to date (pending: ${pending.join(', ')}). Run "lligall migrate".`,
+      );
     }
   }
 

@@ -5,7 +5,14 @@ export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T = unknown> = ColumnType<T, string, string>;
 
 export type EntityKind = 'ajuntament' | 'emd' | 'consell_comarcal' | 'diputacio';
-export type EntityStatus = 'listed' | 'requested' | 'scheduled' | 'provisioning' | 'pilot' | 'live' | 'suspended';
+export type EntityStatus =
+  | 'listed'
+  | 'requested'
+  | 'scheduled'
+  | 'provisioning'
+  | 'pilot'
+  | 'live'
+  | 'suspended';
 export type EntityRole = 'admin' | 'handler' | 'registrar' | 'signer' | 'viewer';
 export type PlatformRole = 'operator' | 'support';
 

@@ -22,7 +22,9 @@ export function toProblem(err: unknown): Problem {
   if (err instanceof AppError) return problemFor(err.code, err.message, err.details ?? {});
   const e = err as FastifyError & { validation?: unknown[]; validationContext?: string };
   if (e?.validation) {
-    return problemFor('VALIDATION_FAILED', `Invalid ${e.validationContext ?? 'request'}: ${e.message}`, { errors: e.validation });
+    return problemFor('VALIDATION_FAILED', `Invalid ${e.validationContext ?? 'request'}: ${e.message}`, {
+      errors: e.validation,
+    });
   }
   switch (e?.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -46,7 +48,16 @@ export function toProblem(err: unknown): Problem {
     return problemFor('DOCUMENT_IMMUTABLE', 'An incorporated document cannot be changed or deleted');
   }
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    const code: ErrorCode = e.statusCode === 404 ? 'NOT_FOUND' : e.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : e.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : e.statusCode === 429 ? 'RATE_LIMITED' : 'VALIDATION_FAILED';
+    const code: ErrorCode =
+      e.statusCode === 404
+        ? 'NOT_FOUND'
+        : e.statusCode === 413
+          ? 'PAYLOAD_TOO_LARGE'
+          : e.statusCode === 415
+            ? 'UNSUPPORTED_MEDIA_TYPE'
+            : e.statusCode === 429
+              ? 'RATE_LIMITED'
+              : 'VALIDATION_FAILED';
     return problemFor(code, e.message);
   }
   return problemFor('INTERNAL', 'Internal error');
@@ -55,6 +66,7 @@ export function toProblem(err: unknown): Problem {
 export function sendProblem(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const p = toProblem(err);
   if (p.status >= 500) req.log.error({ err }, 'request failed');
-  if (p.code === 'LOGIN_LOCKED' && typeof p.retryAfterSeconds === 'number') reply.header('retry-after', String(p.retryAfterSeconds));
+  if (p.code === 'LOGIN_LOCKED' && typeof p.retryAfterSeconds === 'number')
+    reply.header('retry-after', String(p.retryAfterSeconds));
   return reply.status(p.status).type('application/problem+json').send(p);
 }

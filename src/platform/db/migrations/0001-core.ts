@@ -38,7 +38,9 @@ export function core(ctx: MigrationContext) {
       END $$`.execute(db);
       await sql`GRANT USAGE ON SCHEMA public TO ${app}`.execute(db);
 
-      await execScript(db, `
+      await execScript(
+        db,
+        `
         CREATE TABLE tenants (
           id uuid PRIMARY KEY,
           kind text NOT NULL CHECK (kind IN ('ajuntament','emd','consell_comarcal','diputacio')),
@@ -254,11 +256,14 @@ export function core(ctx: MigrationContext) {
           seq bigint NOT NULL,
           hash text NOT NULL
         );
-      `);
+      `,
+      );
 
       // Ley 39/2015 art. 26 and the NTI: once incorporated into a case file a document is immutable;
       // a change is a new version. Enforced in the database for every role.
-      await execScript(db, `
+      await execScript(
+        db,
+        `
         CREATE FUNCTION lligall_documents_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
           IF OLD.incorporated_at IS NOT NULL THEN
@@ -270,13 +275,16 @@ export function core(ctx: MigrationContext) {
         END $$;
         CREATE TRIGGER documents_immutable BEFORE UPDATE OR DELETE ON documents
           FOR EACH ROW EXECUTE FUNCTION lligall_documents_immutable();
-      `);
+      `,
+      );
 
       for (const [table, privileges] of Object.entries(PLATFORM_GRANTS)) {
         await sql.raw(`GRANT ${privileges} ON ${table} TO ${ctx.appRole}`).execute(db);
       }
       for (const [table, privileges] of Object.entries(TENANT_TABLES)) {
-        await execScript(db, `
+        await execScript(
+          db,
+          `
           ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;
           ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;
           CREATE POLICY tenant_isolation ON ${table} TO ${ctx.appRole}
@@ -284,7 +292,8 @@ export function core(ctx: MigrationContext) {
             WITH CHECK (tenant_id = nullif(current_setting('app.tenant', true), '')::uuid);
           CREATE POLICY owner_all ON ${table} TO CURRENT_USER USING (true) WITH CHECK (true);
           GRANT ${privileges} ON ${table} TO ${ctx.appRole};
-        `);
+        `,
+        );
       }
     },
   };
