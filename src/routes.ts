@@ -2,9 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './app.ts';
 import { registerExpedientRoutes } from '#modules/expedients/expedients.routes.ts';
 import { registerPartyRoutes } from '#modules/parties/parties.routes.ts';
+import { registerTenancyRoutes } from '#modules/tenancy/tenancy.routes.ts';
 
 /** Each domain module's routes. A new module adds its register function here. */
 export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void {
+  registerTenancyRoutes(app, deps);
   registerPartyRoutes(app, deps);
   registerExpedientRoutes(app, deps);
 }

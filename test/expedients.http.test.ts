@@ -433,3 +433,38 @@ describe('documents', () => {
     assert.equal(res.json().code, 'EXPEDIENT_CLOSED');
   });
 });
+
+describe('units', () => {
+  it('an admin adds units (DIR3 optional, offices start with O) that case files can name; others may not', async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: `${base}/units`,
+      headers: admin,
+      payload: { name: 'Urbanisme', kind: 'unit' },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const badOffice = await app.inject({
+      method: 'POST',
+      url: `${base}/units`,
+      headers: admin,
+      payload: { name: 'Registre', kind: 'office', dir3: 'L01250019' },
+    });
+    assert.equal(badOffice.json().code, 'VALIDATION_FAILED');
+    const byHandler = await app.inject({
+      method: 'POST',
+      url: `${base}/units`,
+      headers: handler,
+      payload: { name: 'X', kind: 'unit' },
+    });
+    assert.equal(byHandler.statusCode, 403);
+    const list = await app.inject({ method: 'GET', url: `${base}/units`, headers: handler });
+    assert.deepEqual(
+      list.json().map((u: { name: string }) => u.name),
+      ['Urbanisme'],
+    );
+    const exp = await create(handler, { title: 'Obra menor', unitId: created.json().id });
+    assert.equal(exp.json().unit.name, 'Urbanisme');
+    const unknownUnit = await create(handler, { title: 'x', unitId: '0193a000-0000-7000-8000-0000000000ff' });
+    assert.equal(unknownUnit.json().code, 'UNIT_NOT_FOUND');
+  });
+});

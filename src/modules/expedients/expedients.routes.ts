@@ -13,7 +13,6 @@ import {
   safeFileName,
   safeMimeType,
 } from '#modules/documents/documents.service.ts';
-import { listUnits } from '#modules/tenancy/units.service.ts';
 import {
   assertAcceptsDocuments,
   checkIncorporation,
@@ -138,28 +137,6 @@ function validateUploadFields(f: Partial<Record<UploadField, string>>) {
 
 export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): void {
   const p = (req: FastifyRequest) => req.params as { entity: string; id: string };
-
-  app.get(
-    '/api/v1/entities/:entity/units',
-    {
-      schema: {
-        tags: ['entities'],
-        summary: "The entity's bodies, units and registry offices",
-        params: EntityParams,
-        response: {
-          200: Type.Array(
-            Type.Object({
-              id: Type.String(),
-              name: Type.String(),
-              kind: Type.String(),
-              dir3: Type.Union([Type.String(), Type.Null()]),
-            }),
-          ),
-        },
-      },
-    },
-    async (req) => inEntity(deps, req, p(req).entity, (tx, ctx) => listUnits(tx, ctx)),
-  );
 
   app.post(
     '/api/v1/entities/:entity/expedients',
