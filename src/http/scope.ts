@@ -37,17 +37,29 @@ export async function inEntity<T>(
   fn: (tx: Tx, ctx: Ctx) => Promise<T>,
 ): Promise<T> {
   const user = requireUser(req);
-  const tenant = await deps.db.platform((tx) => findTenantByRef(tx, entityRef));
-  const roles = tenant ? user.memberships.get(tenant.id) : undefined;
-  if (!tenant || !roles || roles.length === 0)
-    throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
-  if (tenant.status === 'suspended') throw new AppError('ENTITY_SUSPENDED', 'This entity is suspended');
-  const ctx: Ctx = {
-    tenant: { id: tenant.id, dir3: tenant.dir3, slug: tenant.slug, name: tenant.name, status: tenant.status },
-    actor: { kind: 'user', id: user.id, label: user.username, platformRoles: user.platformRoles },
-    roles,
-    request: requestMeta(req),
-    clock: deps.clock,
-  };
-  return deps.db.tenant(tenant.id, (tx) => fn(tx, ctx));
+  let ctx: Ctx | undefined;
+  return deps.db.tenantResolved(
+    async (tx) => {
+      const tenant = await findTenantByRef(tx, entityRef);
+      const roles = tenant ? user.memberships.get(tenant.id) : undefined;
+      if (!tenant || !roles || roles.length === 0)
+        throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
+      if (tenant.status === 'suspended') throw new AppError('ENTITY_SUSPENDED', 'This entity is suspended');
+      ctx = {
+        tenant: {
+          id: tenant.id,
+          dir3: tenant.dir3,
+          slug: tenant.slug,
+          name: tenant.name,
+          status: tenant.status,
+        },
+        actor: { kind: 'user', id: user.id, label: user.username, platformRoles: user.platformRoles },
+        roles,
+        request: requestMeta(req),
+        clock: deps.clock,
+      };
+      return tenant.id;
+    },
+    (tx) => fn(tx, ctx!),
+  );
 }
