@@ -1,4 +1,5 @@
 import type { AppDeps } from './app.ts';
+import { sealCheckpoints } from '#modules/audit/audit.checkpoint.ts';
 
 export type Worker = { stop(): Promise<void> };
 
@@ -28,6 +29,16 @@ function defaultSweepers(): Sweeper[] {
       everyMs: 3600_000,
       async run(deps) {
         await deps.blobs.sweepTmp();
+      },
+    },
+    {
+      // ARCHITECTURE data rule 5: chain heads sealed outside the database, hourly (so at least daily).
+      name: 'audit-checkpoint',
+      everyMs: 3600_000,
+      async run(deps) {
+        for (const r of await sealCheckpoints(deps)) {
+          if (r.status === 'refused') console.error(`audit chain ${r.tenantId} not sealed: ${r.reason}`);
+        }
       },
     },
   ];
