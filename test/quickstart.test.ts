@@ -93,8 +93,36 @@ describe('quick start', () => {
       'the demo secretary is an admin with TOTP',
     );
 
-    // A second process never opens the same embedded database.
-    const second = spawnSync(process.execPath, ['bin/lligall.ts', 'tenant', 'list'], {
+    // A second process never opens the same embedded database: commands go through the server's
+    // socket, and one that cannot (migrate) stops with a clear message.
+    const relayed = spawnSync(process.execPath, ['bin/lligall.ts', 'tenant', 'list'], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    });
+    assert.equal(relayed.status, 0, relayed.stderr);
+    assert.equal(relayed.stdout.trim().split('\n').length, 232, '231 municipalities and the Diputació');
+    const user = spawnSync(
+      process.execPath,
+      [
+        'bin/lligall.ts',
+        'user',
+        'create',
+        '--username',
+        'nou',
+        '--password',
+        'contrasenya-prou-llarga',
+        '--entity',
+        'L01250019',
+        '--role',
+        'viewer',
+      ],
+      { cwd: root, env, encoding: 'utf8' },
+    );
+    assert.equal(user.status, 0, user.stderr);
+    const socket = fs.statSync(path.join(dataDir, 'lligall.sock'));
+    assert.equal(socket.mode & 0o077, 0, 'the socket is owner-only');
+    const second = spawnSync(process.execPath, ['bin/lligall.ts', 'migrate'], {
       cwd: root,
       env,
       encoding: 'utf8',

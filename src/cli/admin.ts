@@ -18,9 +18,12 @@ import {
   listTenants,
 } from '#modules/tenancy/tenancy.service.ts';
 import type { Out } from './main.ts';
+import { runningApp } from './relay.ts';
 
-/** Opens the app for one CLI command and closes it after. */
+/** Opens the app for one CLI command and closes it after (or uses the running server's, when relayed). */
 export async function withApp<T>(fn: (deps: AppDeps) => Promise<T>): Promise<T> {
+  const running = runningApp.getStore();
+  if (running) return fn(running); // relayed into a running server: use its open database
   const deps = await openApp(loadConfig());
   try {
     return await fn(deps);

@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config.ts';
+import { ConfigError, loadConfig } from '../config.ts';
 import { AppError } from '#platform/errors.ts';
 import { registerAdminCommands } from './admin.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerOpsCommands } from './ops.ts';
+import { relayIfServerRunning } from './relay.ts';
 
 /** A command's output goes here (stdout for the CLI; a buffer when run through the server). */
 export type Out = { log(line: string): void; error(line: string): void };
@@ -23,8 +24,11 @@ export function buildProgram(out: Out = stdout): Command {
 
 /** Runs the CLI; returns the exit code. Errors become one clear message, never a stack trace. */
 export async function main(argv: string[], out: Out = stdout): Promise<number> {
-  const program = buildProgram(out);
   try {
+    // The embedded database belongs to one process: if a server holds it, run the command there.
+    const relayed = await relayIfServerRunning(loadConfig(), argv, out);
+    if (relayed !== null) return relayed;
+    const program = buildProgram(out);
     await program.parseAsync(argv);
     return 0;
   } catch (e) {

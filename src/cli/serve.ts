@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.ts';
+import { isEmbedded, loadConfig } from '../config.ts';
 import { openApp } from '../app.ts';
 import { formatCredentials, seedDemo, seedDemoUnits } from '../demo.ts';
 import { buildServer } from '../server.ts';
 import { startWorker } from '../worker.ts';
-import type { Out } from './main.ts';
+import { main, type Out } from './main.ts';
+import { startRelay } from './relay.ts';
 
 export function registerServeCommand(program: Command, out: Out): void {
   program
@@ -27,11 +28,14 @@ export function registerServeCommand(program: Command, out: Out): void {
       }
       const app = o.role === 'worker' ? null : await buildServer(deps);
       const worker = o.role === 'api' ? null : startWorker(deps);
+      // Embedded database: CLI commands run meanwhile come through this socket (see relay.ts).
+      const closeRelay = isEmbedded(config) ? await startRelay(deps, main) : null;
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         out.log(`lligall: ${signal}, shutting down`);
+        await closeRelay?.();
         await worker?.stop();
         await app?.close();
         await deps.db.close(); // PGlite: close cleanly so the data directory stays consistent
