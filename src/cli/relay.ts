@@ -29,6 +29,9 @@ export type RunCli = (argv: string[], out: Out) => Promise<number>;
 /** Starts the socket server; returns a function that closes it. */
 export async function startRelay(deps: AppDeps, run: RunCli): Promise<() => Promise<void>> {
   const file = socketPath(deps.config);
+  // A Unix socket path is limited to ~108 bytes: with a deeper data directory there is no relay,
+  // and commands stop with the "in use" message instead.
+  if (Buffer.byteLength(file) > 100) return async () => undefined;
   fs.rmSync(file, { force: true });
   const server = net.createServer((sock) => {
     let buf = '';
