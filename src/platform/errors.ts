@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'BLOB_CORRUPT' // a stored file no longer matches its SHA-256
   | 'DATABASE_LOCKED' // the embedded database belongs to another process
   | 'SCHEMA_UNKNOWN' // the database schema is newer or older than this program
+  | 'CALENDAR_INCOMPLETE' // the holidays of a year or place are not known (no data): an administrator enters them; never guessed
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'INTERNAL';
@@ -74,6 +75,7 @@ const STATUS: Record<ErrorCode, number> = {
   BLOB_CORRUPT: 500,
   DATABASE_LOCKED: 503,
   SCHEMA_UNKNOWN: 503,
+  CALENDAR_INCOMPLETE: 422,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,

@@ -205,6 +205,78 @@ export type AuditHeadsTable = {
   hash: string;
 };
 
+// ---- business-day calendar (Ley 39/2015 art. 30): platform data, then the entity's own ----
+/** A civil date column (`date`), read back as `YYYY-MM-DD` through to_char in the repository. */
+type CivilDateColumn = ColumnType<string, string, string>;
+export type CalendarRegionalScope = 'national' | 'catalonia' | 'aran';
+
+export type CalendarRegionalDaysTable = {
+  date: CivilDateColumn;
+  scope: CalendarRegionalScope;
+  name: string;
+  non_business: boolean;
+  source: string;
+  created_at: Timestamp;
+  withdrawn_at: Timestamp | null;
+  withdrawn_reason: string | null;
+};
+
+export type CalendarRegionalYearsTable = {
+  year: number;
+  scope: 'catalonia' | 'aran';
+  complete: boolean;
+  source: string;
+  note: string | null;
+  updated_at: Timestamp;
+};
+
+export type CalendarLocalDaysTable = {
+  ine: string;
+  date: CivilDateColumn;
+  name: string;
+  source: string;
+  created_at: Timestamp;
+  withdrawn_at: Timestamp | null;
+  withdrawn_reason: string | null;
+};
+
+export type CalendarLocalYearsTable = {
+  ine: string;
+  year: number;
+  complete: boolean;
+  source: string;
+  note: string | null;
+  updated_at: Timestamp;
+};
+
+export type CalendarSeedsTable = {
+  sha256: string;
+  files: ColumnType<string[], string[], string[]>;
+  applied_at: Timestamp;
+};
+
+export type CalendarEntityDaysTable = {
+  tenant_id: string;
+  id: string;
+  date: CivilDateColumn;
+  action: 'add' | 'remove';
+  name: string | null;
+  reason: string;
+  actor_id: string | null;
+  actor_label: string;
+  created_at: Timestamp;
+};
+
+export type CalendarEntityYearsTable = {
+  tenant_id: string;
+  year: number;
+  local_complete: boolean;
+  reason: string;
+  actor_id: string | null;
+  actor_label: string;
+  updated_at: Timestamp;
+};
+
 export type DB = {
   tenants: TenantsTable;
   users: UsersTable;
@@ -222,6 +294,13 @@ export type DB = {
   index_entries: IndexEntriesTable;
   audit_events: AuditEventsTable;
   audit_heads: AuditHeadsTable;
+  calendar_regional_days: CalendarRegionalDaysTable;
+  calendar_regional_years: CalendarRegionalYearsTable;
+  calendar_local_days: CalendarLocalDaysTable;
+  calendar_local_years: CalendarLocalYearsTable;
+  calendar_seeds: CalendarSeedsTable;
+  calendar_entity_days: CalendarEntityDaysTable;
+  calendar_entity_years: CalendarEntityYearsTable;
 };
 
 /** Tables without tenant_id and without row-level security. Anything else must have both. */
@@ -233,6 +312,11 @@ export const PLATFORM_TABLES = [
   'api_tokens',
   'kysely_migration',
   'kysely_migration_lock',
+  'calendar_regional_days',
+  'calendar_regional_years',
+  'calendar_local_days',
+  'calendar_local_years',
+  'calendar_seeds',
 ] as const;
 
 /** The pseudo-tenant whose audit chain holds platform events (tenant creation, users, tokens). */

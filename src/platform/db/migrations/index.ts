@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { core } from './0001-core.ts';
+import { calendar } from './0003-calendar.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -7,7 +8,10 @@ export type MigrationContext = { appRole: string };
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '0001-core': core(ctx) };
+      return {
+        '0001-core': core(ctx),
+        '0003-calendar': calendar(ctx),
+      };
     },
   };
 }
