@@ -1,0 +1,123 @@
+import { QueryClientProvider } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
+import { createBrowserRouter, Navigate, Outlet, useLocation, useParams } from 'react-router';
+import { RouterProvider } from 'react-router/dom';
+import { ErrorAlert, Loading } from './components/ErrorAlert.tsx';
+import { PageTitle } from './components/PageTitle.tsx';
+import { Shell } from './components/Shell.tsx';
+import { ExpedientCreatePage } from './pages/ExpedientCreatePage.tsx';
+import { ExpedientListPage } from './pages/ExpedientListPage.tsx';
+import { ExpedientPage } from './pages/ExpedientPage.tsx';
+import { LoginPage } from './pages/LoginPage.tsx';
+import { PartiesPage } from './pages/PartiesPage.tsx';
+import { TotpEnrolPage } from './pages/TotpEnrolPage.tsx';
+import { queryClient } from './queryClient.ts';
+import { rememberEntity, rememberedEntity, useEntities, useMe } from './session.ts';
+
+/** Pages behind the session: no session → login; a user who must enrol TOTP → enrolment first. */
+function RequireAuth({ enrolment = false }: { enrolment?: boolean }) {
+  const { data: me, isPending, error } = useMe();
+  const location = useLocation();
+  if (isPending) return <Loading />;
+  if (error) {
+    return (
+      <Shell>
+        <ErrorAlert error={error} />
+      </Shell>
+    );
+  }
+  if (!me) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  if (me.mustEnrolTotp && !enrolment) return <Navigate to="/totp" replace />;
+  return <Outlet />;
+}
+
+/** The start page: the entity last worked in, or the first one the user belongs to. */
+function Home() {
+  const { t } = useTranslation();
+  const { data: entities, isPending, error } = useEntities();
+  if (isPending) return <Loading />;
+  if (error || !entities || entities.length === 0) {
+    return (
+      <Shell>
+        <PageTitle title={t('home.title')}>{t('home.title')}</PageTitle>
+        {error ? <ErrorAlert error={error} /> : <p>{t('home.noEntities')}</p>}
+      </Shell>
+    );
+  }
+  const remembered = rememberedEntity();
+  const target = entities.find((e) => e.slug === remembered) ?? entities[0];
+  return <Navigate to={`/e/${target?.slug}/expedients`} replace />;
+}
+
+/** One entity's pages. An entity the user does not belong to is a "not found". */
+function EntityLayout() {
+  const { t } = useTranslation();
+  const { slug = '' } = useParams();
+  const { data: entities, isPending, error } = useEntities();
+  const entity = entities?.find((e) => e.slug === slug);
+  useEffect(() => {
+    if (entity) rememberEntity(entity.slug);
+  }, [entity]);
+  if (isPending) return <Loading />;
+  if (error || !entity) {
+    return (
+      <Shell>
+        <PageTitle title={t('notFound.title')}>{t('notFound.title')}</PageTitle>
+        {error ? <ErrorAlert error={error} /> : <p>{t('notFound.entity')}</p>}
+      </Shell>
+    );
+  }
+  return (
+    <Shell entity={entity.slug}>
+      <Outlet />
+    </Shell>
+  );
+}
+
+function NotFound() {
+  const { t } = useTranslation();
+  return (
+    <Shell>
+      <PageTitle title={t('notFound.title')}>{t('notFound.title')}</PageTitle>
+      <p>{t('notFound.page')}</p>
+    </Shell>
+  );
+}
+
+const router = createBrowserRouter(
+  [
+    { path: '/login', element: <LoginPage /> },
+    {
+      element: <RequireAuth enrolment />,
+      children: [{ path: '/totp', element: <TotpEnrolPage /> }],
+    },
+    {
+      element: <RequireAuth />,
+      children: [
+        { path: '/', element: <Home /> },
+        {
+          path: '/e/:slug',
+          element: <EntityLayout />,
+          children: [
+            { index: true, element: <Navigate to="expedients" replace /> },
+            { path: 'expedients', element: <ExpedientListPage /> },
+            { path: 'expedients/new', element: <ExpedientCreatePage /> },
+            { path: 'expedients/:id', element: <ExpedientPage /> },
+            { path: 'parties', element: <PartiesPage /> },
+          ],
+        },
+      ],
+    },
+    { path: '*', element: <NotFound /> },
+  ],
+  { basename: '/app' },
+);
+
+export function App() {
+  return (
+    <QueryClientProvider client={queryClient}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>
+  );
+}
