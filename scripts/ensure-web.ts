@@ -69,6 +69,11 @@ export async function ensureWebBuilt(opts: { quiet?: boolean } = {}): Promise<bo
     if (!opts.quiet) console.log(`Building the web app: ${reason}`);
     // Run Vite's entry with this Node (the .bin shim's `env node` could find an older system Node).
     const vite = path.join(root, 'node_modules', '.bin', 'vite');
+    if (!fs.existsSync(vite)) {
+      throw new Error(
+        `${reason}, and Vite is not installed to build it: run \`npm install\` (with dev dependencies), then \`npm run build:web\``,
+      );
+    }
     const res = spawnSync(
       process.execPath,
       [vite, 'build', '--config', 'web/vite.config.ts', ...(opts.quiet ? ['--logLevel', 'warn'] : [])],

@@ -55,7 +55,8 @@ export function Tabs({
               role="tab"
               id={tabId(tab.id)}
               aria-selected={isSelected}
-              aria-controls={panelId(tab.id)}
+              // Only the selected tab's panel is rendered, so only it names one.
+              aria-controls={isSelected ? panelId(tab.id) : undefined}
               tabIndex={isSelected ? 0 : -1}
               className="tab"
               onClick={() => onSelect(tab.id)}
