@@ -1,5 +1,5 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { api, entityPath, type ExpedientSummary, type Page, query } from '../api.ts';
@@ -29,6 +29,7 @@ export function ExpedientListPage() {
   const applied = filtersFrom(params);
   const page = Math.max(1, Number(params.get('page')) || 1);
   const [form, setForm] = useState<Filters>(applied);
+  const resultsRef = useRef<HTMLHeadingElement>(null);
   const paramsKey = params.toString();
   // The form follows the URL (back/forward) when the URL changes.
   useEffect(() => setForm(filtersFrom(new URLSearchParams(paramsKey))), [paramsKey]);
@@ -129,7 +130,7 @@ export function ExpedientListPage() {
       </search>
 
       <section aria-labelledby="results-heading" className="results">
-        <h2 id="results-heading" className="visually-hidden">
+        <h2 id="results-heading" className="visually-hidden" ref={resultsRef} tabIndex={-1}>
           {t('expedients.results')}
         </h2>
         <p role="status" className="result-count">
@@ -179,7 +180,11 @@ export function ExpedientListPage() {
             page={list.data.page}
             pageSize={list.data.pageSize}
             total={list.data.total}
-            onPage={(n) => apply(applied, n)}
+            onPage={(n) => {
+              apply(applied, n);
+              // The pressed button may now be disabled: continue from the top of the results.
+              resultsRef.current?.focus();
+            }}
           />
         ) : null}
       </section>

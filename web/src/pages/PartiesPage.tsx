@@ -32,6 +32,7 @@ export function PartiesPage() {
   const q = params.get('q') ?? '';
   const page = Math.max(1, Number(params.get('page')) || 1);
   const [text, setText] = useState(q);
+  const listRef = useRef<HTMLHeadingElement>(null);
 
   const list = useQuery({
     queryKey: ['parties', slug, { q, page }],
@@ -53,7 +54,9 @@ export function PartiesPage() {
       <p className="lead">{t('register.intro')}</p>
       <div className="two-columns">
         <section aria-labelledby="register-list-heading">
-          <h2 id="register-list-heading">{t('register.listHeading')}</h2>
+          <h2 id="register-list-heading" ref={listRef} tabIndex={-1}>
+            {t('register.listHeading')}
+          </h2>
           <search aria-label={t('register.searchLabel')}>
             <form
               className="inline-search"
@@ -128,7 +131,10 @@ export function PartiesPage() {
               page={list.data.page}
               pageSize={list.data.pageSize}
               total={list.data.total}
-              onPage={(n) => go(q, n)}
+              onPage={(n) => {
+                go(q, n);
+                listRef.current?.focus();
+              }}
             />
           ) : null}
         </section>
