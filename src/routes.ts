@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './app.ts';
+import { registerCalendarRoutes } from '#modules/calendar/calendar.routes.ts';
 import { registerExpedientRoutes } from '#modules/expedients/expedients.routes.ts';
 import { registerPartyRoutes } from '#modules/parties/parties.routes.ts';
 import { registerTenancyRoutes } from '#modules/tenancy/tenancy.routes.ts';
@@ -9,4 +10,5 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   registerTenancyRoutes(app, deps);
   registerPartyRoutes(app, deps);
   registerExpedientRoutes(app, deps);
+  registerCalendarRoutes(app, deps);
 }
