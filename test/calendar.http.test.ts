@@ -4,12 +4,16 @@ import type { FastifyInstance } from 'fastify';
 import { cliActor, noRequest, systemActor } from '#platform/context.ts';
 import { PLATFORM_TENANT } from '#platform/db/schema.ts';
 import { AppError } from '#platform/errors.ts';
+import { applySeed } from '#modules/calendar/calendar.repository.ts';
+import { readCalendarSeed } from '#modules/calendar/calendar.seed.ts';
 import {
   effectiveRegistryTimeFor,
+  municipalityYear,
   setRegionalDay,
   setRegionalYear,
   setLocalDay,
   setLocalYear,
+  withdrawLocal,
 } from '#modules/calendar/calendar.service.ts';
 import { formatMadrid } from '#modules/calendar/civil-date.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
@@ -499,5 +503,23 @@ describe('operator data and the registry time', () => {
     const res = await deadline(lleida.dir3, q, handlerLleida);
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.json().end, '2026-07-09');
+  });
+
+  it('loading a new version of the shipped data adds what is missing and never brings back a day an operator withdrew', async () => {
+    await env.db.platform((tx) =>
+      withdrawLocal(tx, operator(), { ine: '25001', date: '2026-05-25', reason: 'test: wrong date' }),
+    );
+    await env.db.owner((tx) =>
+      tx
+        .deleteFrom('calendar_local_days')
+        .where('ine', '=', '25001')
+        .where('date', '=', '2026-10-02')
+        .execute(),
+    );
+    const seed = readCalendarSeed();
+    await env.db.platform((tx) => applySeed(tx, { ...seed, sha256: 'f'.repeat(64) }, env.clock.now()));
+    const year = await env.db.platform((tx) => municipalityYear(tx, '25001', 2026, env.clock.now()));
+    const local = year.days.filter((d) => d.holidays.some((h) => h.scope === 'local')).map((d) => d.date);
+    assert.deepEqual(local, ['2026-10-02']);
   });
 });
