@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { AppError } from '#platform/errors.ts';
 import { registerAdminCommands } from './admin.ts';
+import { registerCalendarCommands } from './calendar.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerOpsCommands } from './ops.ts';
 import { relayIfServerRunning } from './relay.ts';
@@ -19,6 +20,7 @@ export function buildProgram(out: Out = stdout): Command {
   registerServeCommand(program, out);
   registerAdminCommands(program, out);
   registerOpsCommands(program, out);
+  registerCalendarCommands(program, out);
   return program;
 }
 
