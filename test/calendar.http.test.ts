@@ -249,6 +249,10 @@ describe('GET /calendar/deadline', () => {
     ]) {
       assertProblem(await deadline(lleida.dir3, q, handlerLleida), 400, 'VALIDATION_FAILED');
     }
+    for (const year of ['0999', '26', 'xxxx']) {
+      const res = await get(`/api/v1/entities/${lleida.dir3}/calendar/${year}`, handlerLleida);
+      assertProblem(res, 400, 'VALIDATION_FAILED');
+    }
   });
 
   it('a deadline reaching a year without data is 422 CALENDAR_INCOMPLETE', async () => {

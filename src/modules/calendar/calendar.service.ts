@@ -181,6 +181,12 @@ export function residenceIne(ref: string): string {
 
 // ---- reading ----
 
+function assertYear(year: number): void {
+  if (!Number.isInteger(year) || year < 1900 || year > 2999) {
+    throw new AppError('VALIDATION_FAILED', `Year ${year} is out of range (1900–2999)`);
+  }
+}
+
 export type CalendarYearResponse = YearView & {
   entity: { dir3: string; name: string };
   region: Region | null;
@@ -208,6 +214,7 @@ export async function getCalendarYear(
   opts: { includeIncomplete?: boolean } = {},
 ): Promise<CalendarYearResponse> {
   if (!canReadCalendar(ctx)) throw new AppError('FORBIDDEN', 'Not allowed to read the calendar');
+  assertYear(year);
   const { data } = await entityPlace(tx, ctx.tenant.id, ctx.clock.now());
   const view = yearView(data, year);
   if (view.missing && !opts.includeIncomplete) throw calendarIncomplete(view.missing);
@@ -409,9 +416,7 @@ export async function declareYear(
   input: { year: number; complete: boolean; reason: string },
 ): Promise<{ year: number; complete: boolean; reason: string }> {
   requireAdmin(ctx);
-  if (!Number.isInteger(input.year) || input.year < 1900 || input.year > 2999) {
-    throw new AppError('VALIDATION_FAILED', `Year ${input.year} is out of range`);
-  }
+  assertYear(input.year);
   const reason = requiredText(input.reason, 'reason');
   await upsertEntityYear(tx, {
     tenantId: ctx.tenant.id,
@@ -531,6 +536,7 @@ export async function setRegionalYear(
   input: { year: number; scope: Region; complete: boolean; reason: string },
 ): Promise<void> {
   requireOperator(ctx);
+  assertYear(input.year);
   const reason = requiredText(input.reason, 'reason');
   await ensureCalendarSeeded(tx, ctx.clock.now());
   await upsertRegionalYear(
@@ -602,6 +608,7 @@ export async function setLocalYear(
 ): Promise<void> {
   requireOperator(ctx);
   const ine = assertIne(input.ine);
+  assertYear(input.year);
   const reason = requiredText(input.reason, 'reason');
   await ensureCalendarSeeded(tx, ctx.clock.now());
   await upsertLocalYear(
@@ -619,5 +626,6 @@ export async function setLocalYear(
 
 /** A municipality's year in the shared data (the operator's view, e.g. `lligall calendar show`). */
 export async function municipalityYear(tx: Tx, ine: string, year: number, now: Date): Promise<YearView> {
+  assertYear(year);
   return yearView(await municipalityPlace(tx, assertIne(ine), now), year);
 }
