@@ -2,7 +2,8 @@
  * The test runner behind `npm test`: runs every *.test.ts with node's test runner on the
  * embedded PGlite and, when PostgreSQL is configured (DATABASE_URL, DATABASE_OWNER_URL,
  * LLIGALL_TEST_PG_ADMIN_URL), again on PostgreSQL. Under CI=true both backends are required
- * and a skipped or todo test fails the run.
+ * and a skipped or todo test fails the run. Files named *.embedded.test.ts exercise the embedded
+ * database only (the quick start, the CLI on PGlite) and run once, in the PGlite pass.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -58,7 +59,7 @@ const ran: string[] = [];
 let failed = false;
 for (const b of backends) {
   const tap = path.join(tmp, `tap-${b}.txt`);
-  console.log(`\n=== ${files.length} test files on ${b} ===`);
+  console.log(`\n=== test files on ${b} ===`);
   const r = spawnSync(
     process.execPath,
     [
@@ -68,7 +69,7 @@ for (const b of backends) {
       '--test-reporter-destination=stdout',
       '--test-reporter=tap',
       `--test-reporter-destination=${tap}`,
-      ...files,
+      ...(b === 'pglite' ? files : files.filter((f) => !f.endsWith('.embedded.test.ts'))),
     ],
     {
       cwd: root,
