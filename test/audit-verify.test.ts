@@ -252,6 +252,29 @@ describe('audit verify', () => {
     assert.equal(r?.events, 12);
   });
 
+  test('a gap longer than a batch is named by its first missing seq', async () => {
+    const t = await tenantWithEvents(12);
+    await env.db.owner((tx) =>
+      sql`delete from audit_events where tenant_id = ${t.id} and seq between 4 and 9`.execute(tx),
+    );
+    const [r] = await verifyAudit(env, { tenantDir3: t.dir3, seal: false, batchSize: 3 });
+    assert.equal(r?.firstBadSeq, 4);
+    assert.equal(r?.events, 6);
+  });
+
+  test('an event written outside the chain (seq below 1) fails the chain', async () => {
+    const t = await tenantWithEvents(2);
+    await env.db.owner((tx) =>
+      sql`insert into audit_events select tenant_id, 0, gen_random_uuid(), at, actor_id, actor_label, action, object_type,
+        object_id, ip, user_agent, details, prev_hash, hash from audit_events where tenant_id = ${t.id} and seq = 1`.execute(
+        tx,
+      ),
+    );
+    const r = await verifyOne(t);
+    assert.equal(r.ok, false);
+    assert.match(r.reason!, /1 events with a seq below 1/);
+  });
+
   test('the application role can neither update nor delete audit events', async () => {
     const t = await tenantWithEvents(2);
     await assert.rejects(

@@ -65,7 +65,7 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
   const chains = await discoverChains(deps, opts.tenantDir3);
   const results: ChainVerification[] = [];
   for (const c of chains) {
-    const r = await verifyChain(deps, key, c.tenantId, c.dir3, opts.batchSize ?? 2000);
+    const r = await verifyChain(deps, key, c.tenantId, c.dir3, opts.batchSize ?? 5000);
     if (r.ok && opts.seal !== false && r.events > 0) {
       const s = await sealChain(deps, key, c.tenantId);
       if (s.status === 'sealed') r.sealedSeq = s.seq;
@@ -141,6 +141,13 @@ async function verifyChain(
         .select(['seq', 'hash'])
         .where('tenant_id', '=', tenantId)
         .executeTakeFirst();
+      const stray = await sql<{ n: string }>`
+        select count(*)::text as n from audit_events where tenant_id = ${tenantId} and seq < 1`.execute(tx);
+      if (stray.rows[0]?.n !== '0') {
+        findings.push({
+          reason: `${stray.rows[0]?.n} events with a seq below 1 (written outside the chain)`,
+        });
+      }
       const walker = createChainWalker();
       const pending = [...checkpoints].sort((a, b) => a.fromSeq - b.fromSeq);
       const active: { cp: LoadedCheckpoint; reader: HashListReader }[] = [];

@@ -80,29 +80,47 @@ export function chainedFields(e: ChainedEvent): ChainedEvent {
  * Reads the events of one chain with fromSeq ≤ seq ≤ toSeq in seq order, in batches (keyset on
  * the primary key), so that a chain of millions of rows never sits in memory. Run it inside one
  * REPEATABLE READ transaction to see one snapshot.
+ *
+ * Each batch comes back as one JSON array (`json_agg` of the stored rows) rather than as rows:
+ * PGlite spends far more per row and column it returns than per byte (about 5× faster here), and
+ * the values are the stored ones either way: the row keeps its column names and goes through
+ * `storedEventFromRow`, the one reading of an event as hashed.
  */
 export async function* readChain(
   tx: Tx,
   tenantId: string,
   opts: { fromSeq?: number; toSeq?: number; batchSize?: number } = {},
 ): AsyncGenerator<WalkedEvent[]> {
-  const batchSize = opts.batchSize ?? 2000;
+  const batchSize = opts.batchSize ?? 5000;
+  const last = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
   let after = (opts.fromSeq ?? 1) - 1;
-  for (;;) {
-    let q = tx
-      .selectFrom('audit_events')
-      .selectAll()
-      .select(sql<boolean>`extract(microseconds from at)::bigint % 1000 = 0`.as('at_is_exact'))
-      .where('tenant_id', '=', tenantId)
-      .where('seq', '>', String(after))
-      .orderBy('seq')
-      .limit(batchSize);
-    if (opts.toSeq !== undefined) q = q.where('seq', '<=', String(opts.toSeq));
-    const rows = await q.execute();
-    if (rows.length === 0) return;
-    const events = rows.map((r) => ({ ...storedEventFromRow(r), atIsExact: r.at_is_exact === true }));
+  while (after < last) {
+    // A bounded seq range, not just "seq > after … limit": each batch then reads at most
+    // batchSize index entries whatever plan the statistics suggest (PGlite runs no autovacuum,
+    // and without statistics an open range is scanned to the end for every batch).
+    const upTo = Math.min(after + batchSize, last);
+    const r = await sql<{ j: string | null }>`
+      select json_agg(b order by b.seq)::text as j from (
+        select e.*, extract(microseconds from e.at)::bigint % 1000 = 0 as at_is_exact
+        from audit_events e
+        where e.tenant_id = ${tenantId} and e.seq > ${String(after)}::bigint and e.seq <= ${String(upTo)}::bigint
+      ) b`.execute(tx);
+    const text = r.rows[0]?.j;
+    if (!text) {
+      // A gap of a whole batch (events deleted): skip to the next event, if any.
+      const next = await sql<{ seq: string | null }>`
+        select min(seq)::text as seq from audit_events
+        where tenant_id = ${tenantId} and seq > ${String(upTo)}::bigint and seq <= ${String(last)}::bigint`.execute(
+        tx,
+      );
+      const seq = next.rows[0]?.seq;
+      if (seq === null || seq === undefined) return;
+      after = Number(seq) - 1;
+      continue;
+    }
+    const rows = JSON.parse(text) as Record<string, unknown>[];
+    const events = rows.map((row) => ({ ...storedEventFromRow(row), atIsExact: row.at_is_exact === true }));
     yield events;
-    after = events[events.length - 1]!.seq;
-    if (rows.length < batchSize) return;
+    after = upTo;
   }
 }

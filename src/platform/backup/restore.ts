@@ -79,6 +79,9 @@ export async function restoreBackup(
       if (busy.length > 0) throw notEmpty(`tables ${busy.join(', ')} have rows`);
       const byName = new Map(manifest.database.tables.map((t) => [t.name, t]));
       for (const t of tables) await loadTable(tx, t, byName.get(t.name)!, work, opts.batchRows ?? BATCH_ROWS);
+      // Fresh statistics, so the first queries after a restore are planned for the real sizes
+      // (PGlite runs no autovacuum to collect them later).
+      for (const t of tables) await sql`analyze ${sql.table(`public.${t.name}`)}`.execute(tx);
       for (const s of manifest.database.sequences) {
         if (s.lastValue === null) continue;
         await sql`select setval(${`public.${s.name}`}::regclass, ${s.lastValue}::bigint, ${s.isCalled})`.execute(
