@@ -293,6 +293,51 @@ describe('backup and restore', () => {
   });
 });
 
+// Moving an embedded installation to a PostgreSQL server (and back) is a restore across backends;
+// it needs both, so it runs with the PostgreSQL suite (which always has PGlite too).
+if (backend() === 'postgres') {
+  describe('across backends', () => {
+    test('an archive made on PGlite restores into PostgreSQL, and back, and verifies', async () => {
+      process.env.LLIGALL_TEST_BACKEND = 'pglite';
+      const lite = await openTestEnv({ config: { masterKeyFile: source.config.masterKeyFile } });
+      process.env.LLIGALL_TEST_BACKEND = 'postgres';
+      const server = await openTestEnv({ config: { masterKeyFile: source.config.masterKeyFile } });
+      const lite2 = await (async () => {
+        process.env.LLIGALL_TEST_BACKEND = 'pglite';
+        try {
+          return await openTestEnv({ config: { masterKeyFile: source.config.masterKeyFile } });
+        } finally {
+          process.env.LLIGALL_TEST_BACKEND = 'postgres';
+        }
+      })();
+      try {
+        assert.equal(lite.db.kind, 'pglite');
+        assert.equal(server.db.kind, 'postgres');
+        // The archive made on PostgreSQL (this suite's source) into PGlite first…
+        await restoreBackup(dst(lite), archive, work(lite));
+        for (const v of await verifyAudit(lite)) assert.equal(v.ok, true, v.reason);
+        const t = await makeTenant(lite);
+        await makeUser(lite, { tenant: t });
+        // …then PGlite's own archive into PostgreSQL and back into a new PGlite.
+        const fromLite = path.join(scratch, 'from-pglite.tar.gz');
+        await sealCheckpoints(lite);
+        await createBackup(src(lite), fromLite, work(lite));
+        await restoreBackup(dst(server), fromLite, work(server));
+        for (const v of await verifyAudit(server, { seal: false })) assert.equal(v.ok, true, v.reason);
+        assert.deepEqual(await snapshot(server), await snapshot(lite));
+        const fromServer = path.join(scratch, 'from-postgres.tar.gz');
+        await createBackup(src(server), fromServer, work(server));
+        await restoreBackup(dst(lite2), fromServer, work(lite2));
+        assert.deepEqual(await snapshot(lite2), await snapshot(server));
+      } finally {
+        await lite.close();
+        await server.close();
+        await lite2.close();
+      }
+    });
+  });
+}
+
 describe('the CLI', () => {
   test('lligall backup, restore and audit verify', async () => {
     const a = fs.mkdtempSync(path.join(scratch, 'cli-a-'));
