@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { openApp, type AppDeps } from '../app.ts';
@@ -17,6 +18,7 @@ import {
   importProvince,
   listTenants,
 } from '#modules/tenancy/tenancy.service.ts';
+import { createKeyFile } from '#modules/audit/audit.checkpoint.ts';
 import type { Out } from './main.ts';
 import { runningApp } from './relay.ts';
 
@@ -179,6 +181,21 @@ export function registerAdminCommands(program: Command, out: Out): void {
         out.log('ok');
       }),
     );
+
+  program
+    .command('key')
+    .description('The master key (seals audit checkpoints, encrypts private keys)')
+    .command('init')
+    .description(
+      'Create the master key file named by LLIGALL_MASTER_KEY_FILE (32 random bytes, owner-only); never overwrites one',
+    )
+    .action(() => {
+      const config = loadConfig();
+      if (fs.existsSync(config.masterKeyFile))
+        throw new AppError('CONFLICT', `The master key file ${config.masterKeyFile} exists already`);
+      createKeyFile(config.masterKeyFile);
+      out.log(`Created ${config.masterKeyFile}. Back it up apart from the data and its backups.`);
+    });
 
   program
     .command('token')

@@ -28,17 +28,3 @@ export function chainHash(prevHash: string, event: ChainedEvent): string {
 }
 
 export type StoredEvent = ChainedEvent & { prevHash: string; hash: string };
-
-/** The first sequence number at which a chain breaks, or null if every link holds. */
-export function findBreak(events: StoredEvent[]): { seq: number; reason: string } | null {
-  let prev = GENESIS_HASH;
-  let expectedSeq = 1;
-  for (const e of events) {
-    if (e.seq !== expectedSeq) return { seq: expectedSeq, reason: `event ${expectedSeq} is missing` };
-    if (e.prevHash !== prev) return { seq: e.seq, reason: 'previous-hash link does not match' };
-    if (chainHash(prev, e) !== e.hash) return { seq: e.seq, reason: 'content does not match its hash' };
-    prev = e.hash;
-    expectedSeq++;
-  }
-  return null;
-}

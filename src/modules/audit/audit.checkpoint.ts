@@ -78,8 +78,8 @@ export function loadMasterKey(config: AuditDeps['config']): Buffer {
     if (config.env === 'production') {
       throw new AppError(
         'INTERNAL',
-        `The master key file ${file} does not exist (LLIGALL_MASTER_KEY_FILE). Restore it from the key backup; ` +
-          'a new key cannot verify existing audit checkpoints or decrypt stored keys.',
+        `The master key file ${file} does not exist (LLIGALL_MASTER_KEY_FILE). On a new installation create it with ` +
+          '"lligall key init"; otherwise restore it from the key backup: a new key cannot verify existing audit checkpoints or decrypt stored keys.',
       );
     }
     createKeyFile(file);
@@ -88,7 +88,7 @@ export function loadMasterKey(config: AuditDeps['config']): Buffer {
 }
 
 /** Writes 32 random bytes to a temporary file, fsyncs it and links it into place (never overwrites). */
-function createKeyFile(file: string): void {
+export function createKeyFile(file: string): void {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);

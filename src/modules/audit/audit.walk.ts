@@ -16,7 +16,7 @@ export type WalkedEvent = StoredEvent & {
 };
 
 /**
- * The streaming form of `findBreak`: feed the events of one chain in seq order, one at a time,
+ * Chain verification, streaming: feed the events of one chain in seq order, one at a time,
  * and get the first broken link. Starting from a sealed point (a checkpoint's seq and hash)
  * verifies only what follows it.
  *
