@@ -454,6 +454,19 @@ describe('operator data and the registry time', () => {
       ),
       (e: unknown) => e instanceof AppError && e.code === 'FORBIDDEN',
     );
+    await assert.rejects(
+      env.db.platform((tx) =>
+        setRegionalDay(tx, operator(), {
+          date: '2026-06-18',
+          scope: 'aran',
+          name: 'Not a Catalan holiday',
+          nonBusiness: false,
+          reason: 'x',
+        }),
+      ),
+      (e: unknown) =>
+        e instanceof AppError && e.code === 'VALIDATION_FAILED' && /not a Catalan holiday/.test(e.message),
+    );
     // Which Catalan day Aran replaces is not in the shipped data: the one below is test data only.
     await env.db.platform(async (tx) => {
       await setRegionalDay(tx, operator(), {
