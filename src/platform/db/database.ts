@@ -61,6 +61,11 @@ export class Database {
     if (opts.url) {
       const appPool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
       const ownerPool = new pg.Pool({ connectionString: opts.ownerUrl ?? opts.url, max: 3 });
+      // An idle client killed by the server (restart, failover) must not crash the process:
+      // the pool drops it and opens a new one on the next query.
+      for (const pool of [appPool, ownerPool]) {
+        pool.on('error', (err) => console.error(`database: idle connection lost: ${err.message}`));
+      }
       const app = new Kysely<DB>({ dialect: new PostgresDialect({ pool: appPool }) });
       const owner = new Kysely<DB>({ dialect: new PostgresDialect({ pool: ownerPool }) });
       return new Database('postgres', app, owner, opts.appRole);
