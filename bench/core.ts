@@ -88,7 +88,7 @@ export const coreUsage = `npm run bench -- core [options]
   --documents <n>               document records (default 100000)
   --create <n>                  case files created over HTTP to measure the rate (default 2000)
   --concurrency <n>             concurrent HTTP clients (default 10)
-  --requests <n>                requests per read measure (default 3000)
+  --requests <n>                requests per read measure (default 2000)
   --log-level <level>           the server's LOG_LEVEL (default info, as in production)`;
 
 function parseOptions(argv: string[]): Options {
@@ -100,7 +100,7 @@ function parseOptions(argv: string[]): Options {
       documents: { type: 'string', default: '100000' },
       create: { type: 'string', default: '2000' },
       concurrency: { type: 'string', default: '10' },
-      requests: { type: 'string', default: '3000' },
+      requests: { type: 'string', default: '2000' },
       'log-level': { type: 'string', default: 'info' },
     },
     strict: true,
