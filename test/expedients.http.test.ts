@@ -96,6 +96,18 @@ describe('case files', () => {
     const body = res.json();
     assert.equal(body.total, 1);
     assert.equal(body.items[0].title, 'Subvenció festa major');
+    const folded = await app.inject({
+      method: 'GET',
+      url: `${base}/expedients?q=SUBVENCIO%20FESTA`,
+      headers: handler,
+    });
+    assert.equal(folded.json().total, 1, 'search ignores case and accents');
+    const byNumber = await app.inject({
+      method: 'GET',
+      url: `${base}/expedients?q=${encodeURIComponent(body.items[0].number)}`,
+      headers: handler,
+    });
+    assert.equal(byNumber.json().items[0].id, body.items[0].id);
     const closed = await app.inject({ method: 'GET', url: `${base}/expedients?state=E02`, headers: handler });
     assert.equal(closed.json().total, 0);
     const byYear = await app.inject({ method: 'GET', url: `${base}/expedients?year=1999`, headers: handler });

@@ -21,16 +21,12 @@ export type AuditInput = {
  * case (lock order: counters first, audit head last).
  */
 export async function recordEvent(tx: Tx, input: AuditInput): Promise<{ seq: number; hash: string }> {
-  await tx
+  // One statement takes (or creates) the chain head and locks it until commit.
+  const head = await tx
     .insertInto('audit_heads')
     .values({ tenant_id: input.tenantId, seq: 0, hash: GENESIS_HASH })
-    .onConflict((oc) => oc.column('tenant_id').doNothing())
-    .execute();
-  const head = await tx
-    .selectFrom('audit_heads')
-    .select(['seq', 'hash'])
-    .where('tenant_id', '=', input.tenantId)
-    .forUpdate()
+    .onConflict((oc) => oc.column('tenant_id').doUpdateSet((eb) => ({ seq: eb.ref('audit_heads.seq') })))
+    .returning(['seq', 'hash'])
     .executeTakeFirstOrThrow();
   const seq = Number(head.seq) + 1;
   const at = new Date(input.clock.now().getTime()); // millisecond precision: what we hash is what we store
@@ -49,26 +45,30 @@ export async function recordEvent(tx: Tx, input: AuditInput): Promise<{ seq: num
     details: JSON.parse(JSON.stringify(input.details ?? {})),
   };
   const hash = chainHash(head.hash, event);
+  // The event and the new head in one statement.
   await tx
-    .insertInto('audit_events')
-    .values({
-      tenant_id: event.tenantId,
-      seq,
-      id: event.id,
-      at: event.at,
-      actor_id: event.actorId,
-      actor_label: event.actorLabel,
-      action: event.action,
-      object_type: event.objectType,
-      object_id: event.objectId,
-      ip: event.ip,
-      user_agent: event.userAgent,
-      details: JSON.stringify(event.details),
-      prev_hash: head.hash,
-      hash,
-    })
+    .with('ev', (db) =>
+      db.insertInto('audit_events').values({
+        tenant_id: event.tenantId,
+        seq,
+        id: event.id,
+        at: event.at,
+        actor_id: event.actorId,
+        actor_label: event.actorLabel,
+        action: event.action,
+        object_type: event.objectType,
+        object_id: event.objectId,
+        ip: event.ip,
+        user_agent: event.userAgent,
+        details: JSON.stringify(event.details),
+        prev_hash: head.hash,
+        hash,
+      }),
+    )
+    .updateTable('audit_heads')
+    .set({ seq, hash })
+    .where('tenant_id', '=', input.tenantId)
     .execute();
-  await tx.updateTable('audit_heads').set({ seq, hash }).where('tenant_id', '=', input.tenantId).execute();
   return { seq, hash };
 }
 

@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Tx } from '#platform/db/database.ts';
+import { escapeLike, foldForSearch } from '#platform/db/search.ts';
 import type { DB, ExpedientsTable } from '#platform/db/schema.ts';
 
 export type ExpedientRow = {
@@ -103,13 +104,18 @@ export async function listVisibleExpedients(tx: Tx, tenantId: string, userId: st
   if (f.state) q = q.where('expedients.state', '=', f.state as ExpedientsTable['state']);
   if (f.year) q = q.where('expedients.year', '=', f.year);
   if (f.q) {
-    const like = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // Case and accents are ignored (title_search is the folded title); numbers and ENI identifiers
+    // are only searched for when q has a digit (they always have one).
+    const folded = `%${escapeLike(foldForSearch(f.q))}%`;
+    const raw = escapeLike(f.q);
     q = q.where((eb) =>
-      eb.or([
-        eb('expedients.title', 'ilike', like),
-        eb('expedients.number', 'like', like),
-        eb('expedients.eni_id', 'ilike', like),
-      ]),
+      /\d/.test(raw)
+        ? eb.or([
+            eb('expedients.title_search', 'like', folded),
+            eb('expedients.number', 'like', `%${raw}%`),
+            eb('expedients.eni_id', 'like', `%${raw.toUpperCase()}%`),
+          ])
+        : eb('expedients.title_search', 'like', folded),
     );
   }
   if (f.party) {
@@ -128,17 +134,33 @@ export async function listVisibleExpedients(tx: Tx, tenantId: string, userId: st
       ),
     );
   }
-  const rows = await q
-    .orderBy('expedients.opened_at', 'desc')
-    .orderBy('expedients.id', 'desc')
-    .limit(f.pageSize)
-    .offset((f.page - 1) * f.pageSize)
-    .execute();
-  const total = await q
-    .clearSelect()
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .executeTakeFirstOrThrow();
-  return { rows: rows as ExpedientRow[], total: Number(total.n) };
+  const page = (sel: typeof q) =>
+    sel
+      .orderBy('expedients.opened_at', 'desc')
+      .orderBy('expedients.id', 'desc')
+      .limit(f.pageSize)
+      .offset((f.page - 1) * f.pageSize);
+  const count = async () =>
+    Number(
+      (
+        await q
+          .clearSelect()
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  if (!f.q && !f.party) {
+    // No text or party filter: the page comes from the (tenant, opened_at, id) index, the total from a count.
+    return { rows: (await page(q).execute()) as ExpedientRow[], total: await count() };
+  }
+  // A text or party filter scans the entity's case files once: the page and the total in one query.
+  const rows = (await page(
+    q.select(sql<string>`count(*) over ()`.as('total_count')),
+  ).execute()) as (ExpedientRow & {
+    total_count: string;
+  })[];
+  const total = rows.length > 0 ? Number(rows[0]!.total_count) : f.page > 1 ? await count() : 0;
+  return { rows: rows as ExpedientRow[], total };
 }
 
 export async function listParties(tx: Tx, tenantId: string, expedientId: string) {
@@ -162,6 +184,19 @@ export async function countDocuments(tx: Tx, tenantId: string, expedientId: stri
     .where('expedient_id', '=', expedientId)
     .executeTakeFirstOrThrow();
   return Number(r.n);
+}
+
+export async function findUnit(
+  tx: Tx,
+  tenantId: string,
+  unitId: string,
+): Promise<{ id: string; name: string } | undefined> {
+  return tx
+    .selectFrom('units')
+    .select(['id', 'name'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', unitId)
+    .executeTakeFirst();
 }
 
 export async function unitExists(tx: Tx, tenantId: string, unitId: string): Promise<boolean> {

@@ -20,6 +20,7 @@ import {
   type ListFilter,
   listParties,
   listVisibleExpedients,
+  findUnit,
   unitExists,
 } from './expedients.repository.ts';
 
@@ -116,13 +117,23 @@ export async function createExpedient(tx: Tx, ctx: Ctx, input: CreateExpedientIn
   if (!canCreateExpedient(ctx)) throw new AppError('FORBIDDEN', 'You may not open case files in this entity');
   const title = input.title.trim();
   if (!title) throw new AppError('VALIDATION_FAILED', 'The title is empty');
-  if (input.unitId && (!isUuid(input.unitId) || !(await unitExists(tx, ctx.tenant.id, input.unitId)))) {
-    throw new AppError('UNIT_NOT_FOUND', 'The responsible unit does not exist in this entity');
+  let unit: { id: string; name: string } | null = null;
+  if (input.unitId) {
+    unit = isUuid(input.unitId) ? ((await findUnit(tx, ctx.tenant.id, input.unitId)) ?? null) : null;
+    if (!unit) throw new AppError('UNIT_NOT_FOUND', 'The responsible unit does not exist in this entity');
   }
   const parties = input.parties ?? [];
+  const partyViews: ExpedientView['parties'] = [];
   for (const p of parties) {
-    if (!isUuid(p.partyId)) throw new AppError('PARTY_NOT_FOUND', `Party ${p.partyId} not found`);
-    await getParty(tx, ctx, p.partyId);
+    const party = await getParty(tx, ctx, p.partyId);
+    if (!partyViews.some((x) => x.partyId === p.partyId && x.role === p.role)) {
+      partyViews.push({
+        partyId: p.partyId,
+        role: p.role,
+        identifier: party.identifier,
+        name: fullName(party),
+      });
+    }
   }
   const now = ctx.clock.now();
   const year = madridYear(now);
@@ -183,7 +194,25 @@ export async function createExpedient(tx: Tx, ctx: Ctx, input: CreateExpedientIn
     accessLevel,
     parties: parties.map((p) => ({ partyId: p.partyId, role: p.role })),
   });
-  return getExpedientView(tx, ctx, id, { auditRead: false });
+  // The answer is built from what was written: no reads while the counter and the audit head are locked.
+  return {
+    id,
+    number: formatExpedientNumber(year, seq),
+    eniId: expedientEniId(ctx.tenant.dir3, year, seq),
+    title,
+    classification: input.classification?.trim() || null,
+    state: 'E01',
+    accessLevel,
+    openedAt: now.toISOString(),
+    closedAt: null,
+    unit,
+    parties: partyViews,
+    documentCount: 0,
+  };
+}
+
+function fullName(p: { name: string; surname1: string | null; surname2: string | null }): string {
+  return [p.name, p.surname1, p.surname2].filter(Boolean).join(' ');
 }
 
 export async function getExpedientView(
@@ -200,7 +229,7 @@ export async function getExpedientView(
       partyId: p.party_id,
       role: p.role,
       identifier: p.identifier,
-      name: [p.name, p.surname1, p.surname2].filter(Boolean).join(' '),
+      name: fullName(p),
     })),
     documentCount: await countDocuments(tx, ctx.tenant.id, row.id),
   };

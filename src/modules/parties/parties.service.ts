@@ -2,6 +2,7 @@ import type { Ctx } from '#platform/context.ts';
 import type { Tx } from '#platform/db/database.ts';
 import type { PartiesTable } from '#platform/db/schema.ts';
 import { AppError } from '#platform/errors.ts';
+import { foldForSearch } from '#platform/db/search.ts';
 import { isUuid, newId } from '#platform/ids.ts';
 import { recordEvent } from '#modules/audit/audit.service.ts';
 import { classifyIdentifier, type IdentifierType, normalizeIdentifier } from './identifiers.ts';
@@ -9,7 +10,6 @@ import { canCreateParty, canReadParties, canUpdateParty } from './parties.policy
 import {
   findPartyById,
   findPartyIdByIdentifier,
-  foldForSearch,
   insertParty,
   type PartyRow,
   searchParties,

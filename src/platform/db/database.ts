@@ -59,7 +59,13 @@ export class Database {
 
   static async open(opts: DatabaseOptions): Promise<Database> {
     if (opts.url) {
-      const appPool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+      // Short OLTP queries: JIT compilation (tens of ms, triggered by the row-level-security
+      // subqueries' cost estimates) costs more than it saves.
+      const appPool = new pg.Pool({
+        connectionString: opts.url,
+        max: opts.poolSize ?? 10,
+        options: '-c jit=off',
+      });
       const ownerPool = new pg.Pool({ connectionString: opts.ownerUrl ?? opts.url, max: 3 });
       // An idle client killed by the server (restart, failover) must not crash the process:
       // the pool drops it and opens a new one on the next query.
@@ -97,8 +103,7 @@ export class Database {
   /** Runs fn in one transaction that sees only `tenantId`'s rows. */
   async tenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.#app.transaction().execute(async (tx) => {
-      await this.#enterAppRole(tx);
-      await sql`select set_config('app.tenant', ${tenantId}, true)`.execute(tx);
+      await this.#enter(tx, tenantId);
       return fn(tx);
     });
   }
@@ -123,8 +128,7 @@ export class Database {
    */
   async platform<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.#app.transaction().execute(async (tx) => {
-      await this.#enterAppRole(tx);
-      await sql`select set_config('app.tenant', ${PLATFORM_TENANT}, true)`.execute(tx);
+      await this.#enter(tx, PLATFORM_TENANT);
       return fn(tx);
     });
   }
@@ -134,6 +138,14 @@ export class Database {
     let b = this.#owner.transaction();
     if (opts.repeatableRead) b = b.setIsolationLevel('repeatable read');
     return b.execute(fn);
+  }
+
+  /** The application role and the transaction-local tenant, in one round trip. */
+  async #enter(tx: Tx, tenantId: string): Promise<void> {
+    // set_config('role', …, true) is SET LOCAL ROLE (see #enterAppRole for why).
+    await sql`select set_config('role', ${this.appRole}, true), set_config('app.tenant', ${tenantId}, true)`.execute(
+      tx,
+    );
   }
 
   async #enterAppRole(tx: Tx): Promise<void> {

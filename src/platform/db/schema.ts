@@ -132,6 +132,8 @@ export type ExpedientsTable = {
   closed_at: Timestamp | null;
   created_by: string | null;
   updated_at: Timestamp;
+  /** Generated: the title folded for search (lligall_fold). */
+  title_search: ColumnType<string, never, never>;
 };
 
 export type ExpedientPartiesTable = {

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { core } from './0001-core.ts';
 import { calendar } from './0003-calendar.ts';
+import { expedientSearch } from './0004-expedient-search.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -11,6 +12,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
       return {
         '0001-core': core(ctx),
         '0003-calendar': calendar(ctx),
+        '0004-expedient-search': expedientSearch(ctx),
       };
     },
   };
