@@ -2,7 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { AppError } from '#platform/errors.ts';
 import { csrfProblem } from '#platform/http/security.ts';
-import { authenticateSession, authenticateToken } from '#modules/identity/identity.service.ts';
+import {
+  applySessionWrite,
+  checkSession,
+  checkToken,
+  touchToken,
+} from '#modules/identity/identity.service.ts';
 
 export const SESSION_COOKIE = 'lligall_session';
 
@@ -14,17 +19,22 @@ export function registerAuth(app: FastifyInstance, deps: AppDeps): void {
     const header = req.headers.authorization;
     if (typeof header === 'string' && header.startsWith('Bearer ')) {
       const token = header.slice(7).trim();
-      req.auth = await deps.db.platform((tx) => authenticateToken(tx, token, deps.clock.now()));
-      if (!req.auth) throw new AppError('UNAUTHENTICATED', 'Unknown or revoked token');
+      const now = deps.clock.now();
+      const check = await deps.db.platformRead((q) => checkToken(q, token, now));
+      if (!check.auth) throw new AppError('UNAUTHENTICATED', 'Unknown or revoked token');
+      const tokenId = check.touchTokenId;
+      if (tokenId) await deps.db.platform((tx) => touchToken(tx, tokenId, now));
+      req.auth = check.auth;
       return;
     }
     const cookie = req.cookies[SESSION_COOKIE];
     const problem = csrfProblem(req, deps.config.publicUrl, cookie ? 'strict' : 'if-present');
     if (problem) throw new AppError('CSRF_REJECTED', problem);
     if (cookie) {
-      req.auth = await deps.db.platform((tx) =>
-        authenticateSession(tx, deps.identity, cookie, deps.clock.now()),
-      );
+      const now = deps.clock.now();
+      const check = await deps.db.platformRead((q) => checkSession(q, deps.identity, cookie, now));
+      if (check.write !== 'none') await deps.db.platform((tx) => applySessionWrite(tx, check, now));
+      req.auth = check.auth;
     }
   });
 }

@@ -90,6 +90,38 @@ export async function getVisibleExpedient(
   return (await q.executeTakeFirst()) as ExpedientRow | undefined;
 }
 
+export type ExpedientDetailRow = ExpedientRow & {
+  parties:
+    | {
+        party_id: string;
+        role: 'applicant' | 'representative' | 'interested';
+        identifier: string;
+        name: string;
+        surname1: string | null;
+        surname2: string | null;
+      }[]
+    | string;
+  document_count: string | number;
+};
+
+/** The case file with its parties and its number of documents, in one statement. */
+export async function getVisibleExpedientDetail(tx: Tx, tenantId: string, userId: string, id: string) {
+  return (await base(tx, tenantId)
+    .select([
+      sql<ExpedientDetailRow['parties']>`coalesce((
+        select json_agg(json_build_object('party_id', ep.party_id, 'role', ep.role, 'identifier', p.identifier,
+                 'name', p.name, 'surname1', p.surname1, 'surname2', p.surname2) order by ep.added_at)
+        from expedient_parties ep join parties p on p.tenant_id = ep.tenant_id and p.id = ep.party_id
+        where ep.tenant_id = expedients.tenant_id and ep.expedient_id = expedients.id), '[]')`.as('parties'),
+      sql<string>`(select count(*) from index_entries i where i.tenant_id = expedients.tenant_id and i.expedient_id = expedients.id)`.as(
+        'document_count',
+      ),
+    ])
+    .where('expedients.id', '=', id)
+    .where(visibleTo(userId))
+    .executeTakeFirst()) as ExpedientDetailRow | undefined;
+}
+
 export type ListFilter = {
   state?: string;
   year?: number;
@@ -161,29 +193,6 @@ export async function listVisibleExpedients(tx: Tx, tenantId: string, userId: st
   })[];
   const total = rows.length > 0 ? Number(rows[0]!.total_count) : f.page > 1 ? await count() : 0;
   return { rows: rows as ExpedientRow[], total };
-}
-
-export async function listParties(tx: Tx, tenantId: string, expedientId: string) {
-  return tx
-    .selectFrom('expedient_parties as ep')
-    .innerJoin('parties as p', (j) =>
-      j.onRef('p.tenant_id', '=', 'ep.tenant_id').onRef('p.id', '=', 'ep.party_id'),
-    )
-    .select(['ep.party_id', 'ep.role', 'p.identifier', 'p.name', 'p.surname1', 'p.surname2', 'ep.added_at'])
-    .where('ep.tenant_id', '=', tenantId)
-    .where('ep.expedient_id', '=', expedientId)
-    .orderBy('ep.added_at')
-    .execute();
-}
-
-export async function countDocuments(tx: Tx, tenantId: string, expedientId: string): Promise<number> {
-  const r = await tx
-    .selectFrom('index_entries')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('tenant_id', '=', tenantId)
-    .where('expedient_id', '=', expedientId)
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
 }
 
 export async function findUnit(

@@ -14,11 +14,10 @@ import {
   canWriteExpedient,
 } from './expedients.policy.ts';
 import {
-  countDocuments,
   type ExpedientRow,
   getVisibleExpedient,
+  getVisibleExpedientDetail,
   type ListFilter,
-  listParties,
   listVisibleExpedients,
   findUnit,
   unitExists,
@@ -221,8 +220,15 @@ export async function getExpedientView(
   id: string,
   opts: { auditRead?: boolean } = {},
 ): Promise<ExpedientView> {
-  const row = await loadExpedient(tx, ctx, id, { auditRead: opts.auditRead ?? true });
-  const parties = await listParties(tx, ctx.tenant.id, row.id);
+  if (!isUuid(id)) throw new AppError('EXPEDIENT_NOT_FOUND', 'Case file not found');
+  const row = await getVisibleExpedientDetail(tx, ctx.tenant.id, actorId(ctx), id);
+  if (!row) throw new AppError('EXPEDIENT_NOT_FOUND', 'Case file not found');
+  if ((opts.auditRead ?? true) && row.access_level === 'restricted')
+    await audit(tx, ctx, 'expedient.read', row.id);
+  const parties =
+    typeof row.parties === 'string'
+      ? (JSON.parse(row.parties) as Exclude<typeof row.parties, string>)
+      : row.parties;
   return {
     ...toSummary(row),
     parties: parties.map((p) => ({
@@ -231,7 +237,7 @@ export async function getExpedientView(
       identifier: p.identifier,
       name: fullName(p),
     })),
-    documentCount: await countDocuments(tx, ctx.tenant.id, row.id),
+    documentCount: Number(row.document_count),
   };
 }
 

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Actor, Clock, RequestMeta } from '#platform/context.ts';
-import { asTenant, type Tx } from '#platform/db/database.ts';
+import { sql } from 'kysely';
+import { asTenant, type Executor, type Tx } from '#platform/db/database.ts';
 import { type EntityRole, PLATFORM_TENANT, type PlatformRole } from '#platform/db/schema.ts';
 import { AppError } from '#platform/errors.ts';
 import { newId } from '#platform/ids.ts';
@@ -271,70 +272,107 @@ export async function login(
   return { ok: true, token, userId: user.id, mustEnrolTotp };
 }
 
-async function loadAuthUser(
-  tx: Tx,
-  userId: string,
-  via: 'session' | 'token',
-  sessionId: string | null,
-): Promise<AuthUser | null> {
-  const user = await tx.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
-  if (!user || user.disabled) return null;
-  const rows = await tx
-    .selectFrom('memberships')
-    .select(['tenant_id', 'roles'])
-    .where('user_id', '=', userId)
-    .execute();
-  const memberships = new Map(rows.map((r) => [r.tenant_id, r.roles]));
-  const totpEnabled = Boolean(user.totp_enabled_at);
+type AuthRow = {
+  id: string;
+  username: string;
+  name: string;
+  platform_roles: PlatformRole[];
+  totp_enabled_at: Date | null;
+  memberships: { t: string; r: EntityRole[] }[] | string;
+};
+
+/** The user and their memberships in one statement (every request authenticates). */
+function authColumns() {
+  return [
+    'users.id',
+    'users.username',
+    'users.name',
+    'users.platform_roles',
+    'users.totp_enabled_at',
+    sql<
+      AuthRow['memberships']
+    >`coalesce((select json_agg(json_build_object('t', m.tenant_id, 'r', m.roles)) from memberships m where m.user_id = users.id), '[]')`.as(
+      'memberships',
+    ),
+  ] as const;
+}
+
+function toAuthUser(row: AuthRow, via: 'session' | 'token', sessionId: string | null): AuthUser {
+  const list =
+    typeof row.memberships === 'string'
+      ? (JSON.parse(row.memberships) as { t: string; r: EntityRole[] }[])
+      : row.memberships;
+  const memberships = new Map(list.map((m) => [m.t, m.r]));
+  const totpEnabled = Boolean(row.totp_enabled_at);
   return {
-    id: user.id,
-    username: user.username,
-    name: user.name,
-    platformRoles: user.platform_roles,
+    id: row.id,
+    username: row.username,
+    name: row.name,
+    platformRoles: row.platform_roles,
     memberships,
     totpEnabled,
     // API tokens are a credential of their own, issued by an operator: no TOTP step for them.
     mustEnrolTotp:
-      via === 'session' && !totpEnabled && requiresTotp(user.platform_roles, memberships.values()),
+      via === 'session' && !totpEnabled && requiresTotp(row.platform_roles, memberships.values()),
     via,
     sessionId,
   };
 }
 
-/** The user behind a session cookie, or null when it is unknown, idle too long or expired. */
-export async function authenticateSession(
-  tx: Tx,
+/** What a session cookie resolves to, and what must be written about it (rarely). */
+export type SessionCheck = { auth: AuthUser | null; write: 'none' | 'touch' | 'delete'; sessionId: string };
+
+/**
+ * The user behind a session cookie, or null when it is unknown, idle too long or expired.
+ * A read of the platform tables only; the caller applies `write` in a transaction when needed
+ * (the session is touched at most once a minute, to keep requests cheap).
+ */
+export async function checkSession(
+  q: Executor,
   policy: IdentityPolicy,
   token: string,
   now: Date,
-): Promise<AuthUser | null> {
+): Promise<SessionCheck> {
   const id = sha256(token);
-  const s = await tx.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!s) return null;
-  const idleLimit = new Date(s.last_seen_at).getTime() + policy.sessionIdleMinutes * 60_000;
-  if (now.getTime() > idleLimit || now > new Date(s.expires_at)) {
-    await tx.deleteFrom('sessions').where('id', '=', id).execute();
-    return null;
-  }
-  // Touch at most once a minute, to keep reads cheap.
-  if (now.getTime() - new Date(s.last_seen_at).getTime() > 60_000) {
-    await tx.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute();
-  }
-  return loadAuthUser(tx, s.user_id, 'session', id);
+  const row = await q
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select([...authColumns(), 'sessions.last_seen_at', 'sessions.expires_at', 'users.disabled'])
+    .where('sessions.id', '=', id)
+    .executeTakeFirst();
+  if (!row) return { auth: null, write: 'none', sessionId: id };
+  const idleLimit = new Date(row.last_seen_at).getTime() + policy.sessionIdleMinutes * 60_000;
+  if (now.getTime() > idleLimit || now > new Date(row.expires_at))
+    return { auth: null, write: 'delete', sessionId: id };
+  if (row.disabled) return { auth: null, write: 'none', sessionId: id };
+  const touch = now.getTime() - new Date(row.last_seen_at).getTime() > 60_000;
+  return { auth: toAuthUser(row as AuthRow, 'session', id), write: touch ? 'touch' : 'none', sessionId: id };
 }
 
-export async function authenticateToken(tx: Tx, token: string, now: Date): Promise<AuthUser | null> {
-  const t = await tx
+export async function applySessionWrite(tx: Tx, check: SessionCheck, now: Date): Promise<void> {
+  if (check.write === 'delete') await tx.deleteFrom('sessions').where('id', '=', check.sessionId).execute();
+  if (check.write === 'touch')
+    await tx.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', check.sessionId).execute();
+}
+
+export type TokenCheck = { auth: AuthUser | null; touchTokenId: string | null };
+
+/** The user behind an API token (stored as its SHA-256), or null when unknown or revoked. */
+export async function checkToken(q: Executor, token: string, now: Date): Promise<TokenCheck> {
+  const row = await q
     .selectFrom('api_tokens')
-    .select(['id', 'user_id', 'last_used_at'])
-    .where('token_hash', '=', sha256(token))
-    .where('revoked_at', 'is', null)
+    .innerJoin('users', 'users.id', 'api_tokens.user_id')
+    .select([...authColumns(), 'api_tokens.id as token_id', 'api_tokens.last_used_at', 'users.disabled'])
+    .where('api_tokens.token_hash', '=', sha256(token))
+    .where('api_tokens.revoked_at', 'is', null)
     .executeTakeFirst();
-  if (!t) return null;
-  if (!t.last_used_at || now.getTime() - new Date(t.last_used_at).getTime() > 60_000) {
-    await tx.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', t.id).execute();
-  }
-  return loadAuthUser(tx, t.user_id, 'token', null);
+  if (!row || row.disabled) return { auth: null, touchTokenId: null };
+  const touch = !row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() > 60_000;
+  return { auth: toAuthUser(row as AuthRow, 'token', null), touchTokenId: touch ? row.token_id : null };
+}
+
+export async function touchToken(tx: Tx, tokenId: string, now: Date): Promise<void> {
+  await tx.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', tokenId).execute();
 }
 
 export async function logout(tx: Tx, ctx: PlatformCtx, auth: AuthUser): Promise<void> {

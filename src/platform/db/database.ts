@@ -9,6 +9,8 @@ import { migrationProvider } from './migrations/index.ts';
 import { PLATFORM_TENANT, type DB } from './schema.ts';
 
 export type Tx = Transaction<DB>;
+/** A transaction or the pool itself: for single reads that need no transaction. */
+export type Executor = Kysely<DB>;
 
 export type DatabaseOptions = {
   /** PostgreSQL URL of the application role; undefined = embedded PGlite. */
@@ -109,15 +111,24 @@ export class Database {
   }
 
   /**
+   * One read-only statement on the platform tables, outside any transaction (authentication runs
+   * on every request). On PostgreSQL the pool is the application role; tenant tables stay
+   * invisible because no tenant is set.
+   */
+  async platformRead<T>(fn: (q: Executor) => Promise<T>): Promise<T> {
+    return fn(this.#app);
+  }
+
+  /**
    * Like `tenant()`, for a tenant known only by reference: `resolve` runs first in the same
    * transaction (on the platform tables) and returns the tenant id, or throws. One round of
    * transaction set-up per request instead of two.
    */
   async tenantResolved<T>(resolve: (tx: Tx) => Promise<string>, fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.#app.transaction().execute(async (tx) => {
-      await this.#enterAppRole(tx);
+      // The lookup reads a platform table (as the connecting role); then role and tenant in one statement.
       const tenantId = await resolve(tx);
-      await sql`select set_config('app.tenant', ${tenantId}, true)`.execute(tx);
+      await this.#enter(tx, tenantId);
       return fn(tx);
     });
   }
@@ -142,17 +153,12 @@ export class Database {
 
   /** The application role and the transaction-local tenant, in one round trip. */
   async #enter(tx: Tx, tenantId: string): Promise<void> {
-    // set_config('role', …, true) is SET LOCAL ROLE (see #enterAppRole for why).
+    // set_config('role', …, true) is SET LOCAL ROLE. PGlite's session is a superuser, and a
+    // PostgreSQL URL may be too: switching to the application role for the transaction makes
+    // row-level security apply in every case; connected as that role, it changes nothing.
     await sql`select set_config('role', ${this.appRole}, true), set_config('app.tenant', ${tenantId}, true)`.execute(
       tx,
     );
-  }
-
-  async #enterAppRole(tx: Tx): Promise<void> {
-    // PGlite's session is a superuser, and a PostgreSQL URL may be too: switching to the
-    // application role for the transaction makes row-level security apply in every case.
-    // Connected as the application role itself, this is a no-op.
-    await sql`SET LOCAL ROLE ${sql.id(this.appRole)}`.execute(tx);
   }
 
   async migrate(): Promise<string[]> {
