@@ -4,7 +4,6 @@ import type { Ctx, RequestMeta } from '#platform/context.ts';
 import type { Tx } from '#platform/db/database.ts';
 import { AppError } from '#platform/errors.ts';
 import type { AuthUser } from '#modules/identity/identity.service.ts';
-import { findTenantByRef } from '#modules/tenancy/tenancy.repository.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,15 +36,16 @@ export async function inEntity<T>(
   fn: (tx: Tx, ctx: Ctx) => Promise<T>,
 ): Promise<T> {
   const user = requireUser(req);
-  let ctx: Ctx | undefined;
-  return deps.db.tenantResolved(
-    async (tx) => {
-      const tenant = await findTenantByRef(tx, entityRef);
-      const roles = tenant ? user.memberships.get(tenant.id) : undefined;
-      if (!tenant || !roles || roles.length === 0)
+  return deps.db.tenantByRef(
+    entityRef,
+    (tenant) => {
+      const roles = user.memberships.get(tenant.id);
+      if (!roles || roles.length === 0)
         throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
       if (tenant.status === 'suspended') throw new AppError('ENTITY_SUSPENDED', 'This entity is suspended');
-      ctx = {
+    },
+    (tx, tenant) =>
+      fn(tx, {
         tenant: {
           id: tenant.id,
           dir3: tenant.dir3,
@@ -54,12 +54,9 @@ export async function inEntity<T>(
           status: tenant.status,
         },
         actor: { kind: 'user', id: user.id, label: user.username, platformRoles: user.platformRoles },
-        roles,
+        roles: user.memberships.get(tenant.id)!,
         request: requestMeta(req),
         clock: deps.clock,
-      };
-      return tenant.id;
-    },
-    (tx) => fn(tx, ctx!),
+      }),
   );
 }

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PGliteDialect, PostgresDialect, type Selectable, sql, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { AppError } from '../errors.ts';
 import { migrationProvider } from './migrations/index.ts';
-import { PLATFORM_TENANT, type DB } from './schema.ts';
+import { type DB, PLATFORM_TENANT, type TenantsTable } from './schema.ts';
 
 export type Tx = Transaction<DB>;
 /** A transaction or the pool itself: for single reads that need no transaction. */
@@ -120,16 +120,25 @@ export class Database {
   }
 
   /**
-   * Like `tenant()`, for a tenant known only by reference: `resolve` runs first in the same
-   * transaction (on the platform tables) and returns the tenant id, or throws. One round of
-   * transaction set-up per request instead of two.
+   * Like `tenant()`, for a tenant known by its DIR3 code or slug. One statement reads the tenant
+   * (a platform table) and, when it exists, enters the application role and sets `app.tenant`;
+   * `check` may refuse it (e.g. the caller is not a member) before `fn` runs. Every request to an
+   * entity's routes goes through here, so it costs one round trip, not three.
    */
-  async tenantResolved<T>(resolve: (tx: Tx) => Promise<string>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  async tenantByRef<T>(
+    ref: string,
+    check: (tenant: Selectable<TenantsTable>) => void,
+    fn: (tx: Tx, tenant: Selectable<TenantsTable>) => Promise<T>,
+  ): Promise<T> {
     return this.#app.transaction().execute(async (tx) => {
-      // The lookup reads a platform table (as the connecting role); then role and tenant in one statement.
-      const tenantId = await resolve(tx);
-      await this.#enter(tx, tenantId);
-      return fn(tx);
+      const col = /^[A-Z0-9]{9}$/.test(ref) ? 'dir3' : 'slug';
+      const r = await sql<Selectable<TenantsTable>>`
+        select t.*, set_config('role', ${this.appRole}, true) as _role, set_config('app.tenant', t.id::text, true) as _tenant
+        from tenants t where ${sql.ref(`t.${col}`)} = ${ref}`.execute(tx);
+      const tenant = r.rows[0];
+      if (!tenant) throw new AppError('ENTITY_NOT_FOUND', `Entity ${ref} not found`);
+      check(tenant);
+      return fn(tx, tenant);
     });
   }
 
