@@ -7,6 +7,7 @@ import { createUser, grantMembership } from '#modules/identity/identity.service.
 import { totpCode, newTotpSecret, totpUri } from '#modules/identity/totp.ts';
 import { createTenant, findTenantByRef, importProvince } from '#modules/tenancy/tenancy.service.ts';
 import { updateTenant } from '#modules/tenancy/tenancy.repository.ts';
+import { ensureEntitySeal } from '#modules/seals/seals.service.ts';
 
 /** The demo entity: a real municipality from the shipped data (Abella de la Conca, Pallars Jussà). */
 export const DEMO_ENTITY_DIR3 = 'L01250019';
@@ -73,6 +74,7 @@ export async function seedDemo(deps: AppDeps): Promise<DemoCredentials | null> {
 export async function seedDemoUnits(deps: AppDeps): Promise<void> {
   const entity = await deps.db.platform((tx) => findTenantByRef(tx, DEMO_ENTITY_DIR3));
   if (!entity) return;
+  await ensureEntitySeal(deps, entity.id); // the demo seal (installation CA; not qualified)
   await deps.db.tenant(entity.id, async (tx) => {
     const any = await tx.selectFrom('units').select('id').executeTakeFirst();
     if (any) return;

@@ -5,6 +5,7 @@ import { registerAdminCommands } from './admin.ts';
 import { registerCalendarCommands } from './calendar.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerOpsCommands } from './ops.ts';
+import { registerSealCommands } from './seals.ts';
 import { relayIfServerRunning } from './relay.ts';
 
 /** A command's output goes here (stdout for the CLI; a buffer when run through the server). */
@@ -21,6 +22,7 @@ export function buildProgram(out: Out = stdout): Command {
   registerAdminCommands(program, out);
   registerOpsCommands(program, out);
   registerCalendarCommands(program, out);
+  registerSealCommands(program, out);
   return program;
 }
 

@@ -303,6 +303,8 @@ export type DB = {
   calendar_seeds: CalendarSeedsTable;
   calendar_entity_days: CalendarEntityDaysTable;
   calendar_entity_years: CalendarEntityYearsTable;
+  installation_ca: InstallationCaTable;
+  seals: SealsTable;
 };
 
 /** Tables without tenant_id and without row-level security. Anything else must have both. */
@@ -319,7 +321,41 @@ export const PLATFORM_TABLES = [
   'calendar_local_days',
   'calendar_local_years',
   'calendar_seeds',
+  'installation_ca',
 ] as const;
 
 /** The pseudo-tenant whose audit chain holds platform events (tenant creation, users, tokens). */
 export const PLATFORM_TENANT = '00000000-0000-0000-0000-000000000000';
+
+/** The demo/development certification authority (one row; never in production). */
+export type InstallationCaTable = {
+  slot: number;
+  id: string;
+  certificate_pem: string;
+  /** The PKCS#8 private key, wrapped under the master key (platform/crypto/keywrap.ts). */
+  wrapped_key: Buffer;
+  valid_from: Timestamp;
+  valid_to: Timestamp;
+  created_at: Timestamp;
+};
+
+export type SealSource = 'installation_ca' | 'pkcs12';
+
+/** An entity's seal (segell d'òrgan): certificate and wrapped private key. */
+export type SealsTable = {
+  tenant_id: string;
+  id: string;
+  label: string;
+  certificate_pem: string;
+  /** The issuers' certificates, PEM, leaf's issuer first. */
+  chain_pem: string;
+  wrapped_key: Buffer;
+  source: SealSource;
+  qualified: boolean;
+  fingerprint_sha256: string;
+  valid_from: Timestamp;
+  valid_to: Timestamp;
+  active: boolean;
+  created_at: Timestamp;
+  deactivated_at: Timestamp | null;
+};

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import { core } from './0001-core.ts';
 import { calendar } from './0003-calendar.ts';
 import { expedientSearch } from './0004-expedient-search.ts';
+import { seals } from './0005-seals.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -13,6 +14,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0001-core': core(ctx),
         '0003-calendar': calendar(ctx),
         '0004-expedient-search': expedientSearch(ctx),
+        '0005-seals': seals(ctx),
       };
     },
   };

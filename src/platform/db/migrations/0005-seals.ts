@@ -1,0 +1,80 @@
+import { type Kysely, sql } from 'kysely';
+import { execScript } from '../script.ts';
+import type { MigrationContext } from './index.ts';
+
+/**
+ * Private keys for seals, encrypted at rest (platform/crypto/keywrap.ts; the master key is never
+ * in the database):
+ *
+ * - `installation_ca` (platform table, on the allowlist): the one demo/development certification
+ *   authority that issues demo seals. Never created in production. One row (`slot` = 1).
+ * - `seals` (tenant table, row-level security): an entity's seal certificates and wrapped keys; at
+ *   most one active per entity. A seal is never deleted: replacing it deactivates the old one.
+ */
+const TENANT_TABLES: Record<string, string> = {
+  seals: 'SELECT, INSERT, UPDATE',
+};
+
+const PLATFORM_GRANTS: Record<string, string> = {
+  installation_ca: 'SELECT, INSERT, UPDATE',
+};
+
+export function seals(ctx: MigrationContext) {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await execScript(
+        db,
+        `
+        CREATE TABLE installation_ca (
+          slot smallint PRIMARY KEY CHECK (slot = 1),
+          id uuid NOT NULL UNIQUE,
+          certificate_pem text NOT NULL,
+          wrapped_key bytea NOT NULL,
+          valid_from timestamptz NOT NULL,
+          valid_to timestamptz NOT NULL,
+          created_at timestamptz NOT NULL
+        );
+        CREATE TABLE seals (
+          tenant_id uuid NOT NULL REFERENCES tenants(id),
+          id uuid NOT NULL,
+          label text NOT NULL CHECK (length(label) BETWEEN 1 AND 200),
+          certificate_pem text NOT NULL,
+          chain_pem text NOT NULL,
+          wrapped_key bytea NOT NULL,
+          source text NOT NULL CHECK (source IN ('installation_ca','pkcs12')),
+          qualified boolean NOT NULL,
+          fingerprint_sha256 text NOT NULL CHECK (fingerprint_sha256 ~ '^[0-9a-f]{64}$'),
+          valid_from timestamptz NOT NULL,
+          valid_to timestamptz NOT NULL,
+          active boolean NOT NULL,
+          created_at timestamptz NOT NULL,
+          deactivated_at timestamptz,
+          PRIMARY KEY (tenant_id, id),
+          UNIQUE (tenant_id, fingerprint_sha256),
+          CHECK (NOT (source = 'installation_ca' AND qualified)),
+          CHECK (active = (deactivated_at IS NULL))
+        );
+        CREATE UNIQUE INDEX seals_one_active ON seals (tenant_id) WHERE active;
+      `,
+      );
+
+      for (const [table, privileges] of Object.entries(PLATFORM_GRANTS)) {
+        await sql.raw(`GRANT ${privileges} ON ${table} TO ${ctx.appRole}`).execute(db);
+      }
+      for (const [table, privileges] of Object.entries(TENANT_TABLES)) {
+        await execScript(
+          db,
+          `
+          ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;
+          ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;
+          CREATE POLICY tenant_isolation ON ${table} TO ${ctx.appRole}
+            USING (tenant_id = nullif(current_setting('app.tenant', true), '')::uuid)
+            WITH CHECK (tenant_id = nullif(current_setting('app.tenant', true), '')::uuid);
+          CREATE POLICY owner_all ON ${table} TO CURRENT_USER USING (true) WITH CHECK (true);
+          GRANT ${privileges} ON ${table} TO ${ctx.appRole};
+        `,
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,373 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { cliActor, noRequest } from '#platform/context.ts';
+import {
+  createSelfSignedCa,
+  exportPkcs8,
+  generateSigningKeyPair,
+  issueSigningCertificate,
+} from '#platform/crypto/certs.ts';
+import { deriveKek, KeyUnwrapError, unwrapKey } from '#platform/crypto/keywrap.ts';
+import { AppError } from '#platform/errors.ts';
+import { loadConfig } from '#src/config.ts';
+import {
+  ensureEntitySeal,
+  ensureInstallationCa,
+  getActiveSeal,
+  importSeal,
+  operatorCtx,
+  PRIVATE_KEY_PURPOSE,
+  sealKeyBinding,
+} from '#modules/seals/seals.service.ts';
+import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
+import {
+  makeServer,
+  makeTenant,
+  makeUser,
+  openTestEnv,
+  type TestEnv,
+  tokenHeaders,
+} from '#test/helpers/harness.ts';
+
+let env: TestEnv;
+let app: FastifyInstance;
+let a: Tenant;
+let b: Tenant;
+let dir: string;
+
+const ctxFor = (t: Tenant) => operatorCtx(t, cliActor, noRequest, env.clock);
+const write = (name: string, data: string | Buffer) => {
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, data);
+  return f;
+};
+const openssl = (...args: string[]) =>
+  execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+before(async () => {
+  env = await openTestEnv();
+  app = await makeServer(env);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-seals-'));
+  a = await makeTenant(env, { name: "Ajuntament d'Àger" });
+  b = await makeTenant(env);
+});
+after(async () => {
+  await app?.close();
+  await env?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('installation CA and entity seals', () => {
+  it('issues a demo seal that openssl verifies against the CA, with the right key usage and no EKU', async () => {
+    assert.deepEqual(await ensureEntitySeal(env, a.id), { created: true });
+    assert.deepEqual(await ensureEntitySeal(env, a.id), { created: false }, 'idempotent');
+    const ca = await ensureInstallationCa(env);
+    const seal = await env.db.tenant(a.id, (tx) => getActiveSeal(tx, ctxFor(a), env.config));
+    assert.equal(seal.qualified, false);
+    assert.equal(seal.source, 'installation_ca');
+    assert.equal(seal.chainPem, ca.certificatePem);
+    const caFile = write('ca.pem', ca.certificatePem);
+    const sealFile = write('seal.pem', seal.certificatePem);
+    assert.match(openssl('verify', '-CAfile', caFile, sealFile), /seal\.pem: OK/);
+
+    const caText = openssl('x509', '-noout', '-text', '-nameopt', 'utf8', '-in', caFile);
+    assert.match(caText, /Subject:.*CN ?= ?Lligall installation CA \(demo — not qualified\)/);
+    assert.match(caText, /CA:TRUE/);
+    assert.match(caText, /Certificate Sign, CRL Sign/);
+    const text = openssl('x509', '-noout', '-text', '-nameopt', 'utf8', '-in', sealFile);
+    assert.match(text, /X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation\n/);
+    assert.doesNotMatch(text, /Extended Key Usage/);
+    assert.match(text, /CA:FALSE/);
+    assert.match(text, /O ?= ?Ajuntament d'Àger/);
+    assert.match(text, new RegExp(`serialNumber ?= ?${a.dir3}`));
+    assert.match(text, /CN ?= ?Segell d'òrgan de Ajuntament d'Àger \(demo — no qualificat\)/);
+    const dates = openssl('x509', '-noout', '-startdate', '-enddate', '-in', sealFile);
+    const [start, end] = [...dates.matchAll(/=(.+)/g)].map((m) => new Date(m[1]!).getTime());
+    assert.ok(Math.abs(end! - start! - 2 * 365.25 * 86400_000) < 2 * 86400_000, 'valid for 2 years');
+
+    // openssl cms accepts a signature by the seal (its purpose check is the trap the key usage avoids).
+    const keyPem = `-----BEGIN PRIVATE KEY-----\n${(await exportPkcs8(seal.privateKey)).toString('base64')}\n-----END PRIVATE KEY-----\n`;
+    const keyFile = write('seal.key', keyPem);
+    const data = write('data.txt', 'registre');
+    openssl(
+      'cms',
+      '-sign',
+      '-binary',
+      '-in',
+      data,
+      '-signer',
+      sealFile,
+      '-inkey',
+      keyFile,
+      '-outform',
+      'DER',
+      '-out',
+      path.join(dir, 'sig.der'),
+    );
+    openssl(
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      path.join(dir, 'sig.der'),
+      '-content',
+      data,
+      '-CAfile',
+      caFile,
+      '-out',
+      path.join(dir, 'out.txt'),
+    );
+    fs.rmSync(keyFile);
+  });
+
+  it("signs with getActiveSeal's key, verifiable with the certificate's public key", async () => {
+    const seal = await env.db.tenant(a.id, (tx) => getActiveSeal(tx, ctxFor(a), env.config));
+    const data = Buffer.from('justificant de registre');
+    const sig = await webcrypto.subtle.sign('RSASSA-PKCS1-v1_5', seal.privateKey, data);
+    const { X509Certificate } = await import('node:crypto');
+    const cert = new X509Certificate(seal.certificatePem);
+    const { verify } = await import('node:crypto');
+    assert.equal(verify('sha256', data, cert.publicKey, Buffer.from(sig)), true);
+    assert.equal(verify('sha256', Buffer.from('altre'), cert.publicKey, Buffer.from(sig)), false);
+  });
+
+  it('stores the key wrapped: not the raw key, and another master key cannot open it', async () => {
+    const row = await env.db.tenant(a.id, (tx) =>
+      tx.selectFrom('seals').selectAll().where('active', '=', true).executeTakeFirstOrThrow(),
+    );
+    const seal = await env.db.tenant(a.id, (tx) => getActiveSeal(tx, ctxFor(a), env.config));
+    const raw = await exportPkcs8(seal.privateKey);
+    const wrapped = Buffer.from(row.wrapped_key);
+    assert.equal(wrapped.includes(raw.subarray(0, 32)), false);
+    assert.equal(wrapped.includes(raw.subarray(raw.length - 32)), false);
+    const master = fs.readFileSync(env.config.masterKeyFile);
+    const binding = sealKeyBinding(a.id, row.id);
+    assert.deepEqual(unwrapKey(deriveKek(master, PRIVATE_KEY_PURPOSE), wrapped, binding), raw);
+    assert.throws(
+      () => unwrapKey(deriveKek(randomBytes(32), PRIVATE_KEY_PURPOSE), wrapped, binding),
+      KeyUnwrapError,
+    );
+    const otherKeyFile = write('other.key', randomBytes(32));
+    await assert.rejects(
+      env.db.tenant(a.id, (tx) => getActiveSeal(tx, ctxFor(a), { env: 'test', masterKeyFile: otherKeyFile })),
+      KeyUnwrapError,
+    );
+    const ca = await env.db.platform((tx) =>
+      tx.selectFrom('installation_ca').selectAll().executeTakeFirstOrThrow(),
+    );
+    assert.equal(Buffer.from(ca.wrapped_key)[0], 1, 'version byte');
+  });
+
+  it("lists an entity's seals to its members without private material; others get 404", async () => {
+    const member = await makeUser(env, { tenant: a, roles: ['viewer'] });
+    const outsider = await makeUser(env, { tenant: b, roles: ['admin'] });
+    const ok = await app.inject({
+      method: 'GET',
+      url: `/api/v1/entities/${a.dir3}/seals`,
+      headers: await tokenHeaders(env, member),
+    });
+    assert.equal(ok.statusCode, 200, ok.body);
+    const body = ok.json() as { seals: Record<string, unknown>[] };
+    assert.equal(body.seals.length, 1);
+    const s = body.seals[0]!;
+    assert.equal(s.active, true);
+    assert.equal(s.qualified, false);
+    assert.match(String(s.subject), /Segell d'òrgan/);
+    assert.match(String(s.issuer), /Lligall installation CA/);
+    const der = Buffer.from(String(s.certificatePem).replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
+    assert.equal(s.fingerprintSha256, createHash('sha256').update(der).digest('hex'));
+    assert.doesNotMatch(ok.body, /PRIVATE KEY|wrapped/i);
+    const no = await app.inject({
+      method: 'GET',
+      url: `/api/v1/entities/${a.dir3}/seals`,
+      headers: await tokenHeaders(env, outsider),
+    });
+    assert.equal(no.statusCode, 404);
+    assert.equal(no.json().code, 'ENTITY_NOT_FOUND');
+  });
+
+  it('imports a PKCS#12 made with openssl, deactivating the previous seal; audited', async () => {
+    const now = env.clock.now();
+    const caKeys = await generateSigningKeyPair();
+    const caPem = await createSelfSignedCa({
+      subject: [['CN', 'T-CAT de prova']],
+      keys: caKeys,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 400 * 86400_000),
+    });
+    const keys = await generateSigningKeyPair();
+    const certPem = await issueSigningCertificate({
+      subject: [
+        ['O', a.name],
+        ['CN', 'Segell real'],
+      ],
+      publicKey: keys.publicKey,
+      issuerCertificatePem: caPem,
+      issuerPrivateKey: caKeys.privateKey,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 300 * 86400_000),
+    });
+    const keyFile = write(
+      'real.key',
+      `-----BEGIN PRIVATE KEY-----\n${(await exportPkcs8(keys.privateKey)).toString('base64')}\n-----END PRIVATE KEY-----\n`,
+    );
+    const p12File = path.join(dir, 'real.p12');
+    openssl(
+      'pkcs12',
+      '-export',
+      '-inkey',
+      keyFile,
+      '-in',
+      write('real.pem', certPem),
+      '-certfile',
+      write('tcat.pem', caPem),
+      '-passout',
+      'pass:clau secreta',
+      '-out',
+      p12File,
+    );
+    const p12 = fs.readFileSync(p12File);
+
+    await assert.rejects(
+      env.db.tenant(a.id, (tx) =>
+        importSeal(tx, ctxFor(a), env.config, { p12, password: 'wrong', qualified: true }),
+      ),
+      (e: unknown) => e instanceof AppError && e.code === 'VALIDATION_FAILED',
+    );
+    const before = await env.db.tenant(a.id, (tx) => getActiveSeal(tx, ctxFor(a), env.config));
+    const r = await env.db.tenant(a.id, (tx) =>
+      importSeal(tx, ctxFor(a), env.config, { p12, password: 'clau secreta', qualified: true }),
+    );
+    assert.deepEqual(r.previous, [before.id]);
+    const seal = await env.db.tenant(a.id, (tx) => getActiveSeal(tx, ctxFor(a), env.config));
+    assert.equal(seal.id, r.id);
+    assert.equal(seal.qualified, true);
+    assert.equal(seal.source, 'pkcs12');
+    assert.equal(seal.chainPem.trim(), caPem.trim());
+    assert.deepEqual(await exportPkcs8(seal.privateKey), await exportPkcs8(keys.privateKey));
+    const rows = await env.db.tenant(a.id, (tx) =>
+      tx.selectFrom('seals').select(['id', 'active', 'deactivated_at']).orderBy('created_at').execute(),
+    );
+    assert.deepEqual(
+      rows.map((x) => x.active),
+      [false, true],
+    );
+    assert.ok(rows[0]!.deactivated_at);
+    const events = await env.db.tenant(a.id, (tx) =>
+      tx
+        .selectFrom('audit_events')
+        .select(['action', 'object_id'])
+        .where('action', 'like', 'seal.%')
+        .orderBy('seq')
+        .execute(),
+    );
+    assert.deepEqual(
+      events.map((e) => e.action),
+      ['seal.create', 'seal.import'],
+    );
+    assert.equal(events[1]!.object_id, r.id);
+    // The same certificate twice is a conflict; ensureEntitySeal leaves the imported seal alone.
+    await assert.rejects(
+      env.db.tenant(a.id, (tx) =>
+        importSeal(tx, ctxFor(a), env.config, { p12, password: 'clau secreta', qualified: true }),
+      ),
+      (e: unknown) => e instanceof AppError && e.code === 'CONFLICT',
+    );
+    assert.deepEqual(await ensureEntitySeal(env, a.id), { created: false });
+  });
+
+  it('refuses to create the demo CA in production', async () => {
+    const prod = await openTestEnv();
+    try {
+      const t = await makeTenant(prod);
+      const config = { ...prod.config, env: 'production' as const };
+      fs.mkdirSync(path.dirname(config.masterKeyFile), { recursive: true });
+      fs.writeFileSync(config.masterKeyFile, randomBytes(32));
+      await assert.rejects(
+        ensureInstallationCa({ ...prod, config }),
+        (e: unknown) => e instanceof AppError && e.code === 'FORBIDDEN',
+      );
+      await assert.rejects(
+        ensureEntitySeal({ ...prod, config }, t.id),
+        (e: unknown) => e instanceof AppError && e.code === 'FORBIDDEN',
+      );
+      const n = await prod.db.platform((tx) => tx.selectFrom('installation_ca').select('id').execute());
+      assert.equal(n.length, 0);
+    } finally {
+      await prod.close();
+    }
+  });
+});
+
+describe('lligall ca export and seal import (CLI, embedded database)', () => {
+  it("exports the CA, imports a PKCS#12 (qualified on the operator's word) and lists the seals", async () => {
+    const root = path.resolve(import.meta.dirname, '..');
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-seals-cli-'));
+    const cli = (...args: string[]) => {
+      const e: NodeJS.ProcessEnv = {
+        ...process.env,
+        LLIGALL_DATA_DIR: dataDir,
+        LLIGALL_ENV: 'development',
+        LOG_LEVEL: 'warn',
+      };
+      delete e.DATABASE_URL;
+      delete e.DATABASE_OWNER_URL;
+      const r = spawnSync(process.execPath, ['bin/lligall.ts', ...args], {
+        cwd: root,
+        env: e,
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    try {
+      assert.ok(loadConfig({ LLIGALL_DATA_DIR: dataDir }).masterKeyFile.startsWith(dataDir));
+      cli('tenant', 'create', '--name', 'Ajuntament de Prova', '--dir3', 'L01259999');
+      const caFile = path.join(dir, 'cli-ca.pem');
+      cli('ca', 'export', '--out', caFile);
+      assert.match(fs.readFileSync(caFile, 'utf8'), /^-----BEGIN CERTIFICATE-----/);
+      // A PKCS#12 made entirely by openssl (its own key and self-signed certificate).
+      const key = path.join(dir, 'cli.key');
+      const crt = path.join(dir, 'cli.crt');
+      openssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        crt,
+        '-days',
+        '30',
+        '-subj',
+        '/O=Ajuntament de Prova/CN=Segell',
+        '-addext',
+        'basicConstraints=critical,CA:FALSE',
+        '-addext',
+        'keyUsage=critical,digitalSignature,nonRepudiation',
+      );
+      const p12 = path.join(dir, 'cli.p12');
+      openssl('pkcs12', '-export', '-inkey', key, '-in', crt, '-passout', 'pass:p4ss', '-out', p12);
+      const pw = write('cli.pw', 'p4ss\n');
+      assert.match(
+        cli('seal', 'import', '--entity', 'L01259999', '--p12', p12, '--password-file', pw, '--qualified'),
+        /Segell/,
+      );
+      const listed = cli('seal', 'list', '--entity', 'L01259999').trim().split('\n');
+      assert.equal(listed.length, 1);
+      assert.match(listed[0]!, /^active\tqualified\t.*CN=Segell/);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
