@@ -16,6 +16,8 @@ import {
 import { deriveKek, KeyUnwrapError, unwrapKey } from '#platform/crypto/keywrap.ts';
 import { AppError } from '#platform/errors.ts';
 import { loadConfig } from '#src/config.ts';
+import { loadCheckpoint, loadMasterKey, sealChain, sealKey } from '#modules/audit/audit.checkpoint.ts';
+import { rotateMasterKey } from '#modules/seals/rotate.ts';
 import {
   ensureEntitySeal,
   ensureInstallationCa,
@@ -282,6 +284,43 @@ describe('installation CA and entity seals', () => {
       (e: unknown) => e instanceof AppError && e.code === 'CONFLICT',
     );
     assert.deepEqual(await ensureEntitySeal(env, a.id), { created: false });
+  });
+
+  it('rotates the master key: keys re-wrapped in one transaction, checkpoints re-sealed, resumable', async () => {
+    const oldKey = sealKey(loadMasterKey(env.config));
+    const cp = await sealChain(env, oldKey, a.id);
+    assert.equal(cp.status, 'sealed');
+    const seq = (cp as { seq: number }).seq;
+    const newKeyFile = write('new-master.key', randomBytes(32));
+    const who = { actor: cliActor, request: noRequest };
+    const r = await rotateMasterKey(env, newKeyFile, who);
+    assert.deepEqual(r, {
+      keysRewrapped: 3,
+      keysAlreadyRotated: 0,
+      checkpointsResealed: 1,
+      checkpointsAlreadyRotated: 0,
+    });
+    const newConfig = { env: 'test', masterKeyFile: newKeyFile };
+    const seal = await env.db.tenant(a.id, (tx) => getActiveSeal(tx, ctxFor(a), newConfig));
+    assert.equal(seal.qualified, true);
+    await assert.rejects(
+      env.db.tenant(a.id, (tx) => getActiveSeal(tx, ctxFor(a), env.config)),
+      KeyUnwrapError,
+    );
+    const newSealKey = sealKey(fs.readFileSync(newKeyFile));
+    assert.equal((await loadCheckpoint(env.blobs, newSealKey, a.id, seq, { checkHashes: true })).ok, true);
+    assert.equal((await loadCheckpoint(env.blobs, oldKey, a.id, seq, { checkHashes: false })).ok, false);
+    // Run again (as after an interruption): everything is recognised as done.
+    assert.deepEqual(await rotateMasterKey(env, newKeyFile, who), {
+      keysRewrapped: 0,
+      keysAlreadyRotated: 3,
+      checkpointsResealed: 0,
+      checkpointsAlreadyRotated: 1,
+    });
+    await assert.rejects(
+      rotateMasterKey(env, env.config.masterKeyFile, who),
+      (e: unknown) => e instanceof AppError,
+    );
   });
 
   it('refuses to create the demo CA in production', async () => {

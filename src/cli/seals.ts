@@ -10,6 +10,7 @@ import {
   listSeals,
   operatorCtx,
 } from '#modules/seals/seals.service.ts';
+import { rotateMasterKey } from '#modules/seals/rotate.ts';
 import { getTenantOrThrow } from '#modules/tenancy/tenancy.service.ts';
 import { withApp } from './admin.ts';
 import type { Out } from './main.ts';
@@ -43,6 +44,33 @@ export function registerSealCommands(program: Command, out: Out): void {
         } else {
           out.log(pem.trimEnd());
         }
+      }),
+    );
+
+  // `lligall key` is defined with `key init` (admin.ts); rotation belongs beside it.
+  const key =
+    program.commands.find((c) => c.name() === 'key') ??
+    program.command('key').description('The master key (seals audit checkpoints, encrypts private keys)');
+  key
+    .command('rotate')
+    .description(
+      'Re-wrap every stored private key (one transaction) and re-seal every audit checkpoint under a new master key file; ' +
+        'then point LLIGALL_MASTER_KEY_FILE at it. Safe to run again after an interruption.',
+    )
+    .requiredOption(
+      '--new-key-file <file>',
+      'the new master key (at least 32 bytes, e.g. made by "lligall key init")',
+    )
+    .action((o) =>
+      withApp(async (deps) => {
+        const r = await rotateMasterKey(deps, o.newKeyFile, { actor: cliActor, request: noRequest });
+        out.log(
+          `private keys: ${r.keysRewrapped} re-wrapped, ${r.keysAlreadyRotated} already under the new key; ` +
+            `checkpoints: ${r.checkpointsResealed} re-sealed, ${r.checkpointsAlreadyRotated} already under the new key`,
+        );
+        out.log(
+          `Now set LLIGALL_MASTER_KEY_FILE=${o.newKeyFile} and restart. Keep the old key with older backups.`,
+        );
       }),
     );
 
