@@ -17,7 +17,9 @@ import { deriveKek, KeyUnwrapError, unwrapKey } from '#platform/crypto/keywrap.t
 import { AppError } from '#platform/errors.ts';
 import { loadConfig } from '#src/config.ts';
 import { loadCheckpoint, loadMasterKey, sealChain, sealKey } from '#modules/audit/audit.checkpoint.ts';
+import { findAuthorisingResolution } from '#modules/seals/resolutions.service.ts';
 import { rotateMasterKey } from '#modules/seals/rotate.ts';
+import { insertDocument } from '#modules/documents/documents.service.ts';
 import {
   ensureEntitySeal,
   ensureInstallationCa,
@@ -343,6 +345,134 @@ describe('installation CA and entity seals', () => {
     } finally {
       await prod.close();
     }
+  });
+});
+
+describe('resolutions behind automated actions and the CSV system', () => {
+  it('are recorded by an administrator with an incorporated document, listed, found for an action, revoked once', async () => {
+    const admin = await makeUser(env, { tenant: a, roles: ['admin'], totp: true });
+    const viewer = await makeUser(env, { tenant: a, roles: ['viewer'] });
+    const outsider = await makeUser(env, { tenant: b, roles: ['admin'], totp: true });
+    const adminH = await tokenHeaders(env, admin);
+    const doc = (incorporatedAt: Date | null) =>
+      env.db.tenant(a.id, (tx) =>
+        insertDocument(tx, ctxFor(a), {
+          title: 'Decret d’aprovació',
+          fileName: 'decret.pdf',
+          mimeType: 'application/pdf',
+          sha256: randomBytes(32).toString('hex'),
+          size: 1000,
+          documentType: 'TD01',
+          elaborationState: 'EE01',
+          origin: 'administration',
+          incorporatedAt,
+          year: 2026,
+        }),
+      );
+    const final = await doc(env.clock.now());
+    const draft = await doc(null);
+    const url = `/api/v1/entities/${a.dir3}/automation-resolutions`;
+    const body = {
+      kind: 'automated_action',
+      title: 'Actuació administrativa automatitzada: justificants de registre',
+      reference: 'Decret 2026/000017',
+      approvedOn: '2026-01-15',
+      responsibleBody: 'Secretaria-Intervenció',
+      actions: ['registry_receipt'],
+      publication: 'BOP de Lleida, 2026-01-20',
+      documentId: final.id,
+    };
+    const post = async (headers: Record<string, string>, payload: unknown) =>
+      app.inject({ method: 'POST', url, headers, payload: payload as Record<string, unknown> });
+
+    assert.equal((await post(await tokenHeaders(env, viewer), body)).statusCode, 403);
+    assert.equal((await post(await tokenHeaders(env, outsider), body)).statusCode, 404);
+    const onDraft = await post(adminH, { ...body, documentId: draft.id });
+    assert.equal(onDraft.statusCode, 400, onDraft.body);
+    assert.match(onDraft.json().detail ?? onDraft.body, /incorporated/);
+    assert.equal((await post(adminH, { ...body, actions: ['make_coffee'] })).statusCode, 400);
+    assert.equal((await post(adminH, { ...body, actions: [] })).statusCode, 400);
+
+    const r1 = await post(adminH, body);
+    assert.equal(r1.statusCode, 201, r1.body);
+    const auto = r1.json();
+    assert.equal(auto.inForce, true);
+    assert.equal(auto.document.sha256, final.sha256);
+    const r2 = await post(adminH, {
+      ...body,
+      kind: 'csv_system',
+      title: 'Aprovació del sistema de codi segur de verificació',
+      reference: 'Decret 2026/000018',
+      actions: [],
+      publication: null,
+    });
+    assert.equal(r2.statusCode, 201, r2.body);
+
+    const list = await app.inject({ method: 'GET', url, headers: await tokenHeaders(env, viewer) });
+    assert.equal(list.statusCode, 200);
+    assert.equal(list.json().resolutions.length, 2);
+
+    const found = await env.db.tenant(a.id, async (tx) => ({
+      receipt: await findAuthorisingResolution(tx, ctxFor(a), 'registry_receipt', '2026-03-01'),
+      before: await findAuthorisingResolution(tx, ctxFor(a), 'registry_receipt', '2026-01-14'),
+      index: await findAuthorisingResolution(tx, ctxFor(a), 'index_seal', '2026-03-01'),
+      csv: await findAuthorisingResolution(tx, ctxFor(a), null, '2026-03-01'),
+    }));
+    assert.equal(found.receipt?.id, auto.id);
+    assert.equal(found.before, null);
+    assert.equal(found.index, null);
+    assert.equal(found.csv?.id, r2.json().id);
+
+    const revokeUrl = `${url}/${auto.id}/revoke`;
+    const rv = await app.inject({
+      method: 'POST',
+      url: revokeUrl,
+      headers: adminH,
+      payload: { revokedOn: '2026-06-01', reason: 'Substituïda pel Decret 2026/000090' },
+    });
+    assert.equal(rv.statusCode, 200, rv.body);
+    assert.equal(rv.json().revokedOn, '2026-06-01');
+    const again = await app.inject({
+      method: 'POST',
+      url: revokeUrl,
+      headers: adminH,
+      payload: { revokedOn: '2026-07-01', reason: 'x' },
+    });
+    assert.equal(again.statusCode, 409);
+    const inJune = await env.db.tenant(a.id, (tx) =>
+      findAuthorisingResolution(tx, ctxFor(a), 'registry_receipt', '2026-06-01'),
+    );
+    assert.equal(inJune, null);
+
+    // The application role cannot edit or delete a resolution behind the service's back.
+    await assert.rejects(
+      env.db.tenant(a.id, (tx) =>
+        tx
+          .updateTable('automation_resolutions')
+          .set({ title: 'altered' })
+          .where('id', '=', auto.id)
+          .execute(),
+      ),
+      /only be revoked/,
+    );
+    await assert.rejects(
+      env.db.tenant(a.id, (tx) =>
+        tx.deleteFrom('automation_resolutions').where('id', '=', auto.id).execute(),
+      ),
+      /permission denied|never deleted/,
+    );
+    const events = await env.db.tenant(a.id, (tx) =>
+      tx
+        .selectFrom('audit_events')
+        .select('action')
+        .where('action', 'like', 'automation_resolution.%')
+        .execute(),
+    );
+    assert.deepEqual(events.map((e) => e.action).sort(), [
+      'automation_resolution.create',
+      'automation_resolution.create',
+      'automation_resolution.revoke',
+    ]);
   });
 });
 

@@ -305,6 +305,7 @@ export type DB = {
   calendar_entity_years: CalendarEntityYearsTable;
   installation_ca: InstallationCaTable;
   seals: SealsTable;
+  automation_resolutions: AutomationResolutionsTable;
 };
 
 /** Tables without tenant_id and without row-level security. Anything else must have both. */
@@ -358,4 +359,25 @@ export type SealsTable = {
   active: boolean;
   created_at: Timestamp;
   deactivated_at: Timestamp | null;
+};
+
+/** A resolution approving the CSV system (LRJSP 42.b) or automated actions (41.2). Revoked, never deleted. */
+export type AutomationResolutionsTable = {
+  tenant_id: string;
+  id: string;
+  kind: 'csv_system' | 'automated_action';
+  title: string;
+  /** How the resolution is cited, e.g. "Decret 2026/000017". */
+  reference: string;
+  approved_on: ColumnType<string, string, string>;
+  /** The body responsible for the automated actions (art. 41.2). */
+  responsible_body: string;
+  actions: ColumnType<string[], string[], string[]>;
+  /** Where it was published (bulletin and date, or the seu address). */
+  publication: string | null;
+  document_id: string;
+  revoked_on: ColumnType<string | null, string | null, string | null>;
+  revoked_reason: string | null;
+  created_by: string;
+  created_at: Timestamp;
 };

@@ -13,6 +13,7 @@ import type { MigrationContext } from './index.ts';
  */
 const TENANT_TABLES: Record<string, string> = {
   seals: 'SELECT, INSERT, UPDATE',
+  automation_resolutions: 'SELECT, INSERT, UPDATE',
 };
 
 const PLATFORM_GRANTS: Record<string, string> = {
@@ -55,6 +56,41 @@ export function seals(ctx: MigrationContext) {
           CHECK (active = (deactivated_at IS NULL))
         );
         CREATE UNIQUE INDEX seals_one_active ON seals (tenant_id) WHERE active;
+        CREATE TABLE automation_resolutions (
+          tenant_id uuid NOT NULL REFERENCES tenants(id),
+          id uuid NOT NULL,
+          kind text NOT NULL CHECK (kind IN ('csv_system','automated_action')),
+          title text NOT NULL CHECK (length(title) BETWEEN 1 AND 500),
+          reference text NOT NULL CHECK (length(reference) BETWEEN 1 AND 200),
+          approved_on date NOT NULL,
+          responsible_body text NOT NULL CHECK (length(responsible_body) BETWEEN 1 AND 300),
+          actions text[] NOT NULL,
+          publication text CHECK (length(publication) BETWEEN 1 AND 500),
+          document_id uuid NOT NULL,
+          revoked_on date,
+          revoked_reason text CHECK (length(revoked_reason) BETWEEN 1 AND 2000),
+          created_by text NOT NULL,
+          created_at timestamptz NOT NULL,
+          PRIMARY KEY (tenant_id, id),
+          FOREIGN KEY (tenant_id, document_id) REFERENCES documents(tenant_id, id),
+          CHECK ((revoked_on IS NULL) = (revoked_reason IS NULL)),
+          CHECK (revoked_on IS NULL OR revoked_on >= approved_on),
+          CHECK (kind = 'csv_system' OR cardinality(actions) > 0)
+        );
+        CREATE INDEX automation_resolutions_kind ON automation_resolutions (tenant_id, kind, approved_on);
+        CREATE FUNCTION lligall_automation_resolutions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'DELETE' THEN
+            RAISE EXCEPTION 'automation resolutions are never deleted' USING ERRCODE = '55000';
+          END IF;
+          IF OLD.revoked_on IS NOT NULL OR NEW.revoked_on IS NULL
+             OR (to_jsonb(NEW) - 'revoked_on' - 'revoked_reason') <> (to_jsonb(OLD) - 'revoked_on' - 'revoked_reason') THEN
+            RAISE EXCEPTION 'an automation resolution can only be revoked, once' USING ERRCODE = '55000';
+          END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER automation_resolutions_append_only BEFORE UPDATE OR DELETE ON automation_resolutions
+          FOR EACH ROW EXECUTE FUNCTION lligall_automation_resolutions_append_only();
       `,
       );
 
