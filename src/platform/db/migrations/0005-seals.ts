@@ -1,5 +1,6 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { execScript } from '../script.ts';
+import { grantAccess } from './access.ts';
 import type { MigrationContext } from './index.ts';
 
 /**
@@ -94,23 +95,7 @@ export function seals(ctx: MigrationContext) {
       `,
       );
 
-      for (const [table, privileges] of Object.entries(PLATFORM_GRANTS)) {
-        await sql.raw(`GRANT ${privileges} ON ${table} TO ${ctx.appRole}`).execute(db);
-      }
-      for (const [table, privileges] of Object.entries(TENANT_TABLES)) {
-        await execScript(
-          db,
-          `
-          ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;
-          ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;
-          CREATE POLICY tenant_isolation ON ${table} TO ${ctx.appRole}
-            USING (tenant_id = nullif(current_setting('app.tenant', true), '')::uuid)
-            WITH CHECK (tenant_id = nullif(current_setting('app.tenant', true), '')::uuid);
-          CREATE POLICY owner_all ON ${table} TO CURRENT_USER USING (true) WITH CHECK (true);
-          GRANT ${privileges} ON ${table} TO ${ctx.appRole};
-        `,
-        );
-      }
+      await grantAccess(db, ctx.appRole, { platform: PLATFORM_GRANTS, tenant: TENANT_TABLES });
     },
   };
 }
