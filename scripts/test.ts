@@ -65,6 +65,10 @@ for (const b of backends) {
     [
       '--test',
       `--test-concurrency=${process.env.LLIGALL_TEST_CONCURRENCY || 2}`,
+      // A test that hangs fails after 5 minutes, and a file whose tests are done exits even if a
+      // failed test left a handle open: CI never waits on a stuck process.
+      '--test-timeout=300000',
+      '--test-force-exit',
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       '--test-reporter=tap',
