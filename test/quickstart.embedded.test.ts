@@ -21,15 +21,20 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/** The command line of `npm start`, from package.json, on a free port. */
+function npmStartArgs(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const [cmd, ...args] = pkg.scripts.start.split(/\s+/);
+  assert.equal(cmd, 'node');
+  return [...args, '--port', '0'];
+}
+
 async function startServer(
   env: NodeJS.ProcessEnv,
-  args: string[],
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(
-    process.execPath,
-    ['bin/lligall.ts', 'serve', '--port', '0', '--role', 'api', ...args],
-    { cwd: root, env },
-  );
+  const child = spawn(process.execPath, npmStartArgs(), { cwd: root, env });
   children.push(child);
   let out = '';
   child.stdout?.on('data', (d) => {
@@ -55,12 +60,12 @@ async function stop(child: ChildProcess): Promise<number | null> {
   return done;
 }
 
-describe('quick start', () => {
+describe('quick start (the `npm start` command line)', () => {
   it('demo mode seeds the demo entity and prints users who can log in; the data directory is locked and closed cleanly', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-qs-'));
     dirs.push(dataDir);
     const env = cleanEnv({ LLIGALL_DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
-    const { child, url, output } = await startServer(env, ['--demo']);
+    const { child, url, output } = await startServer(env);
     await new Promise((r) => setTimeout(r, 200));
     const m = /user: tramitador\s+password: (\S+)/.exec(output());
     assert.ok(m, `credentials printed: ${output()}`);
@@ -133,7 +138,7 @@ describe('quick start', () => {
     assert.equal(await stop(child), 0);
     assert.ok(!fs.existsSync(path.join(dataDir, 'db.lock')), 'lock released on SIGTERM');
     // Second start: no new credentials, same data.
-    const again = await startServer(env, ['--demo']);
+    const again = await startServer(env);
     await new Promise((r) => setTimeout(r, 200));
     assert.doesNotMatch(again.output(), /password:/);
     await stop(again.child);
@@ -150,7 +155,7 @@ describe('quick start', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-qs-'));
     dirs.push(dataDir);
     const env = cleanEnv({ LLIGALL_DATA_DIR: dataDir, LOG_LEVEL: 'warn', LLIGALL_ENV: 'production' });
-    const { child, url, output } = await startServer(env, ['--demo']);
+    const { child, url, output } = await startServer(env);
     assert.doesNotMatch(output(), /password:/);
     const login = await fetch(`${url}/api/v1/session`, {
       method: 'POST',
