@@ -7,7 +7,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { sql } from 'kysely';
 import type { AppDeps } from './app.ts';
@@ -29,7 +29,7 @@ export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Prom
     trustProxy: process.env.LLIGALL_TRUST_PROXY === 'true',
     bodyLimit: 1024 * 1024,
     // One log line per request (in onResponse) instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Bodies are validated as sent: no coercion, no removal of unknown properties (TypeBox compiler).
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
