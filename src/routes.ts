@@ -3,6 +3,7 @@ import type { AppDeps } from './app.ts';
 import { registerCalendarRoutes } from '#modules/calendar/calendar.routes.ts';
 import { registerExpedientRoutes } from '#modules/expedients/expedients.routes.ts';
 import { registerPartyRoutes } from '#modules/parties/parties.routes.ts';
+import { registerRegistryRoutes } from '#modules/registry/registry.routes.ts';
 import { registerSealRoutes } from '#modules/seals/seals.routes.ts';
 import { registerTenancyRoutes } from '#modules/tenancy/tenancy.routes.ts';
 
@@ -13,4 +14,5 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   registerExpedientRoutes(app, deps);
   registerCalendarRoutes(app, deps);
   registerSealRoutes(app, deps);
+  registerRegistryRoutes(app, deps);
 }

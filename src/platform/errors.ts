@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'EXPEDIENT_CLOSED' // a closed case file (E02) accepts no documents or parties
   | 'EXPEDIENT_ALREADY_CLOSED'
   | 'EXPEDIENT_NOT_CLOSED'
+  | 'REGISTRY_ENTRY_IMMUTABLE' // a registry entry is never changed or deleted: a correction is an annotation (LPACAP art. 16)
   | 'DOCUMENT_IMMUTABLE' // an incorporated document is never changed or deleted (LPACAP art. 26; NTI)
   | 'DOCUMENT_FILE_MISSING'
   | 'BLOB_CORRUPT' // a stored file no longer matches its SHA-256
@@ -70,6 +71,7 @@ const STATUS: Record<ErrorCode, number> = {
   EXPEDIENT_CLOSED: 409,
   EXPEDIENT_ALREADY_CLOSED: 409,
   EXPEDIENT_NOT_CLOSED: 409,
+  REGISTRY_ENTRY_IMMUTABLE: 409,
   DOCUMENT_IMMUTABLE: 409,
   DOCUMENT_FILE_MISSING: 500,
   BLOB_CORRUPT: 500,

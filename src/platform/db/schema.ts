@@ -306,6 +306,9 @@ export type DB = {
   installation_ca: InstallationCaTable;
   seals: SealsTable;
   automation_resolutions: AutomationResolutionsTable;
+  registry_entries: RegistryEntriesTable;
+  registry_annotations: RegistryAnnotationsTable;
+  registry_attachments: RegistryAttachmentsTable;
 };
 
 /** Tables without tenant_id and without row-level security. Anything else must have both. */
@@ -380,4 +383,56 @@ export type AutomationResolutionsTable = {
   revoked_reason: string | null;
   created_by: string;
   created_at: Timestamp;
+};
+
+export type RegistryDirection = 'E' | 'S';
+export type RegistryChannel = 'in_person' | 'electronic' | 'mux' | 'postal' | 'sir';
+
+/** An entry of the general registry (LPACAP art. 16.3). Never updated or deleted. */
+export type RegistryEntriesTable = {
+  tenant_id: string;
+  id: string;
+  direction: RegistryDirection;
+  /** The Europe/Madrid year of registration; with seq, the number `E/2026/000123`. */
+  year: number;
+  seq: number;
+  number: string;
+  heading: string;
+  summary: string;
+  channel: RegistryChannel;
+  office_id: string | null;
+  party_id: string | null;
+  sending_body: string | null;
+  recipient_unit_id: string | null;
+  recipient_person: string | null;
+  /** The request's full text, as filed. */
+  text: string | null;
+  language: 'ca' | 'es' | 'oc-aranes';
+  /** When it was filed where it was filed (16.4). */
+  presented_at: Timestamp;
+  /** When it entered this registry, read after the number was taken (times follow numbers). */
+  registered_at: Timestamp;
+  /** Art. 31.2.b; null when the seat's calendar did not know the day. */
+  effective_at: Timestamp | null;
+  created_by: string;
+  created_at: Timestamp;
+};
+
+/** A correction or remark linked to a registry entry. Never updated or deleted. */
+export type RegistryAnnotationsTable = {
+  tenant_id: string;
+  id: string;
+  entry_id: string;
+  text: string;
+  created_by: string;
+  created_at: Timestamp;
+};
+
+/** A document filed with a registry entry, in order, with its SHA-256. */
+export type RegistryAttachmentsTable = {
+  tenant_id: string;
+  entry_id: string;
+  position: number;
+  document_id: string;
+  sha256: string;
 };

@@ -3,6 +3,7 @@ import { core } from './0001-core.ts';
 import { calendar } from './0003-calendar.ts';
 import { expedientSearch } from './0004-expedient-search.ts';
 import { seals } from './0005-seals.ts';
+import { registry } from './0006-registry.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -15,6 +16,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0003-calendar': calendar(ctx),
         '0004-expedient-search': expedientSearch(ctx),
         '0005-seals': seals(ctx),
+        '0006-registry': registry(ctx),
       };
     },
   };

@@ -1,0 +1,516 @@
+import { sql } from 'kysely';
+import type { Ctx } from '#platform/context.ts';
+import { madridYear, nextNumber } from '#platform/db/counters.ts';
+import type { Tx } from '#platform/db/database.ts';
+import type { RegistryChannel, RegistryDirection } from '#platform/db/schema.ts';
+import { escapeLike } from '#platform/db/search.ts';
+import { AppError } from '#platform/errors.ts';
+import { isUuid, newId } from '#platform/ids.ts';
+import { recordEvent } from '#modules/audit/audit.service.ts';
+import { addDays, assertCivilDate, madridStartOfDay } from '#modules/calendar/civil-date.ts';
+import { effectiveRegistryTimeFor } from '#modules/calendar/calendar.service.ts';
+import { insertDocument } from '#modules/documents/documents.service.ts';
+import { classifyIdentifier } from '#modules/parties/identifiers.ts';
+import { findPartyIdByIdentifier } from '#modules/parties/parties.repository.ts';
+import {
+  createParty,
+  getParty,
+  type PartyInput,
+  type PartyLanguage,
+} from '#modules/parties/parties.service.ts';
+import { canAnnotateEntry, canCreateEntry, canReadRegistry } from './registry.policy.ts';
+
+export const DIRECTIONS = ['E', 'S'] as const;
+export const CHANNELS = ['in_person', 'electronic', 'mux', 'postal', 'sir'] as const;
+export const LANGUAGES = ['ca', 'es', 'oc-aranes'] as const;
+/** Channels whose presentation time is the origin's (the post office, SIR); the others use this server's clock. */
+const ORIGIN_TIME_CHANNELS: readonly RegistryChannel[] = ['postal', 'sir'];
+const PARTY_KEYS = [
+  'identifier',
+  'identifierType',
+  'kind',
+  'name',
+  'surname1',
+  'surname2',
+  'email',
+  'phone',
+  'address',
+  'residenceIne',
+  'language',
+] as const;
+
+export type AttachmentInput = { fileName: string; mimeType: string; sha256: string; size: number };
+
+export type EntryInput = {
+  direction: RegistryDirection;
+  heading: string;
+  summary: string;
+  channel: RegistryChannel;
+  officeId?: string | null;
+  partyId?: string | null;
+  /** A party of the register by identifier, created if the entity does not have it. */
+  party?: PartyInput | null;
+  sendingBody?: string | null;
+  recipientUnitId?: string | null;
+  recipientPerson?: string | null;
+  text?: string | null;
+  language?: PartyLanguage | null;
+  /** Only for postal and SIR filings: when the origin received it. */
+  presentedAt?: string | null;
+  attachments?: AttachmentInput[];
+};
+
+export type CreatedEntry = {
+  id: string;
+  number: string;
+  presentedAt: string;
+  registeredAt: string;
+  effectiveAt: string | null;
+  /** Why effectiveAt is null (the seat's calendar does not know the day), or null. */
+  effectiveAtNote: string | null;
+  receipt: null;
+};
+
+function text(v: unknown, what: string, max: number, problems: string[]): void {
+  if (v === undefined || v === null) return;
+  if (typeof v !== 'string' || v.trim().length === 0 || v.length > max)
+    problems.push(`${what} must have 1 to ${max} characters`);
+}
+
+/**
+ * Checks everything about an entry that needs no database (run before any attachment enters the
+ * store, and again when the entry is made). Throws VALIDATION_FAILED or INVALID_IDENTIFIER.
+ */
+export function assertEntryInput(input: EntryInput): void {
+  const problems: string[] = [];
+  if (!(DIRECTIONS as readonly string[]).includes(input.direction)) problems.push('direction must be E or S');
+  if (!(CHANNELS as readonly string[]).includes(input.channel))
+    problems.push(`channel must be one of ${CHANNELS.join(', ')}`);
+  if (typeof input.heading !== 'string' || input.heading.trim().length === 0 || input.heading.length > 500)
+    problems.push('heading must have 1 to 500 characters');
+  if (typeof input.summary !== 'string' || input.summary.trim().length === 0 || input.summary.length > 4000)
+    problems.push('summary must have 1 to 4000 characters');
+  text(input.sendingBody, 'sendingBody', 300, problems);
+  text(input.recipientPerson, 'recipientPerson', 300, problems);
+  text(input.text, 'text', 200000, problems);
+  if (input.language != null && !(LANGUAGES as readonly string[]).includes(input.language))
+    problems.push(`language must be one of ${LANGUAGES.join(', ')}`);
+  for (const [k, v] of [
+    ['officeId', input.officeId],
+    ['partyId', input.partyId],
+    ['recipientUnit', input.recipientUnitId],
+  ] as const) {
+    if (v != null && !isUuid(v)) problems.push(`${k} must be a UUID`);
+  }
+  if (input.partyId && input.party) problems.push('give partyId or party, not both');
+  if (input.party != null) {
+    if (typeof input.party !== 'object' || Array.isArray(input.party))
+      problems.push('party must be an object');
+    else {
+      for (const k of Object.keys(input.party))
+        if (!(PARTY_KEYS as readonly string[]).includes(k))
+          problems.push(`party has an unknown field "${k}"`);
+      if (typeof input.party.identifier !== 'string') problems.push('party.identifier is required');
+      if (typeof input.party.name !== 'string' || input.party.name.trim().length === 0)
+        problems.push('party.name is required');
+    }
+  }
+  if (input.presentedAt != null) {
+    if (!ORIGIN_TIME_CHANNELS.includes(input.channel))
+      problems.push('presentedAt is given only for postal and sir filings (the others are presented now)');
+    else if (Number.isNaN(Date.parse(input.presentedAt)) || !/[zZ]|[+-]\d\d:\d\d$/.test(input.presentedAt))
+      problems.push('presentedAt must be an ISO 8601 time with its offset');
+  } else if (ORIGIN_TIME_CHANNELS.includes(input.channel)) {
+    problems.push('presentedAt is required for postal and sir filings (the origin’s time)');
+  }
+  if ((input.attachments?.length ?? 0) > MAX_ATTACHMENTS)
+    problems.push(`at most ${MAX_ATTACHMENTS} attachments`);
+  if (problems.length) throw new AppError('VALIDATION_FAILED', problems.join('; '));
+  if (input.party) classifyIdentifier(input.party.identifier, input.party.identifierType);
+}
+
+export const MAX_ATTACHMENTS = 10;
+
+async function assertUnit(tx: Tx, ctx: Ctx, id: string, kind: 'office' | null): Promise<void> {
+  let q = tx.selectFrom('units').select('id').where('tenant_id', '=', ctx.tenant.id).where('id', '=', id);
+  if (kind) q = q.where('kind', '=', kind);
+  if (!(await q.executeTakeFirst()))
+    throw new AppError('UNIT_NOT_FOUND', kind ? `Office ${id} not found` : `Unit ${id} not found`);
+}
+
+/** Everything that could refuse an entry, checked before its attachments enter the store. */
+export async function checkEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<void> {
+  assertEntryInput(input);
+  if (!canCreateEntry(ctx, input.direction))
+    throw new AppError('FORBIDDEN', `You may not make ${input.direction} entries in this registry`);
+  if (input.officeId) await assertUnit(tx, ctx, input.officeId, 'office');
+  if (input.recipientUnitId) await assertUnit(tx, ctx, input.recipientUnitId, null);
+  if (input.partyId) await getParty(tx, ctx, input.partyId);
+  if (input.presentedAt && Date.parse(input.presentedAt) > ctx.clock.now().getTime())
+    throw new AppError('VALIDATION_FAILED', 'presentedAt is in the future');
+}
+
+async function resolveParty(
+  tx: Tx,
+  ctx: Ctx,
+  input: EntryInput,
+): Promise<{ id: string; language: PartyLanguage } | null> {
+  if (input.partyId) {
+    const p = await getParty(tx, ctx, input.partyId);
+    return { id: p.id, language: p.language };
+  }
+  if (!input.party) return null;
+  const { normalized } = classifyIdentifier(input.party.identifier, input.party.identifierType);
+  const existing = await findPartyIdByIdentifier(tx, ctx.tenant.id, normalized);
+  const p = existing ? await getParty(tx, ctx, existing) : await createParty(tx, ctx, input.party);
+  return { id: p.id, language: p.language };
+}
+
+/**
+ * Makes a registry entry (LPACAP art. 16). The number is taken first (per entity, direction and
+ * Europe/Madrid year of registration; no gap, no repeat), then the registration time is read from
+ * the database's clock_timestamp(), so registration times follow numbers across API processes
+ * (ARCHITECTURE data rule 2). The effective time follows art. 31.2.b with the seat's calendar;
+ * when that calendar does not know the day the filing is still accepted, with effectiveAt null.
+ * Attachments (already in the blob store) become documents of the entry. The audit event is last.
+ */
+export async function createEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<CreatedEntry> {
+  await checkEntry(tx, ctx, input);
+  const party = await resolveParty(tx, ctx, input);
+  const year = madridYear(ctx.clock.now());
+  const seq = await nextNumber(tx, ctx.tenant.id, `registry-${input.direction}`, year);
+  const number = `${input.direction}/${year}/${String(seq).padStart(6, '0')}`;
+  // The database clock, read after the counter's row lock: a later number never gets an earlier time.
+  // The injected clock's offset from the system clock (zero outside tests) lets tests set the day.
+  const skew = ctx.clock.now().getTime() - Date.now();
+  const r = await sql<{ t: Date | string }>`SELECT clock_timestamp() AS t`.execute(tx);
+  const registeredAt = new Date(new Date(r.rows[0]!.t).getTime() + skew);
+  const presentedAt = input.presentedAt ? new Date(input.presentedAt) : registeredAt;
+  let effectiveAt: Date | null = null;
+  let effectiveAtNote: string | null = null;
+  try {
+    effectiveAt = await effectiveRegistryTimeFor(tx, ctx.tenant.id, presentedAt, registeredAt);
+  } catch (e) {
+    if (!(e instanceof AppError) || e.code !== 'CALENDAR_INCOMPLETE') throw e;
+    effectiveAtNote = `The effective time (art. 31.2.b) is not set: ${e.message}`;
+  }
+  const id = newId();
+  const now = registeredAt;
+  await tx
+    .insertInto('registry_entries')
+    .values({
+      tenant_id: ctx.tenant.id,
+      id,
+      direction: input.direction,
+      year,
+      seq,
+      number,
+      heading: input.heading.trim(),
+      summary: input.summary.trim(),
+      channel: input.channel,
+      office_id: input.officeId ?? null,
+      party_id: party?.id ?? null,
+      sending_body: input.sendingBody?.trim() || null,
+      recipient_unit_id: input.recipientUnitId ?? null,
+      recipient_person: input.recipientPerson?.trim() || null,
+      text: input.text ?? null,
+      language: input.language ?? party?.language ?? 'ca',
+      presented_at: presentedAt,
+      registered_at: registeredAt,
+      effective_at: effectiveAt,
+      created_by: ctx.actor.label,
+      created_at: now,
+    })
+    .execute();
+  const attachments: { documentId: string; sha256: string }[] = [];
+  for (const [i, a] of (input.attachments ?? []).entries()) {
+    const doc = await insertDocument(tx, ctx, {
+      title: a.fileName,
+      fileName: a.fileName,
+      mimeType: a.mimeType,
+      sha256: a.sha256,
+      size: a.size,
+      documentType: input.direction === 'E' ? 'TD14' : 'TD99',
+      elaborationState: 'EE01',
+      origin: input.direction === 'E' ? 'citizen' : 'administration',
+      incorporatedAt: now,
+      year,
+    });
+    await tx
+      .insertInto('registry_attachments')
+      .values({
+        tenant_id: ctx.tenant.id,
+        entry_id: id,
+        position: i + 1,
+        document_id: doc.id,
+        sha256: a.sha256,
+      })
+      .execute();
+    attachments.push({ documentId: doc.id, sha256: a.sha256 });
+  }
+  await recordEvent(tx, {
+    tenantId: ctx.tenant.id,
+    actor: ctx.actor,
+    request: ctx.request,
+    clock: ctx.clock,
+    action: 'registry.entry_create',
+    objectType: 'registry_entry',
+    objectId: id,
+    details: { number, channel: input.channel, partyId: party?.id ?? null, attachments },
+  });
+  return {
+    id,
+    number,
+    presentedAt: presentedAt.toISOString(),
+    registeredAt: registeredAt.toISOString(),
+    effectiveAt: effectiveAt?.toISOString() ?? null,
+    effectiveAtNote,
+    receipt: null,
+  };
+}
+
+export type EntrySummary = {
+  id: string;
+  number: string;
+  direction: RegistryDirection;
+  heading: string;
+  summary: string;
+  channel: RegistryChannel;
+  officeId: string | null;
+  partyId: string | null;
+  presentedAt: string;
+  registeredAt: string;
+  effectiveAt: string | null;
+};
+
+export type EntryView = EntrySummary & {
+  sendingBody: string | null;
+  recipientUnitId: string | null;
+  recipientPerson: string | null;
+  text: string | null;
+  language: string;
+  createdBy: string;
+  party: { id: string; identifier: string; name: string } | null;
+  attachments: {
+    position: number;
+    documentId: string;
+    title: string;
+    fileName: string;
+    mimeType: string;
+    size: number;
+    sha256: string;
+  }[];
+  annotations: { id: string; text: string; createdBy: string; createdAt: string }[];
+};
+
+const iso = (t: Date | string) => new Date(t).toISOString();
+
+type EntryRow = {
+  id: string;
+  number: string;
+  direction: RegistryDirection;
+  heading: string;
+  summary: string;
+  channel: RegistryChannel;
+  office_id: string | null;
+  party_id: string | null;
+  presented_at: Date;
+  registered_at: Date;
+  effective_at: Date | null;
+};
+
+function toSummary(r: EntryRow): EntrySummary {
+  return {
+    id: r.id,
+    number: r.number,
+    direction: r.direction,
+    heading: r.heading,
+    summary: r.summary,
+    channel: r.channel,
+    officeId: r.office_id,
+    partyId: r.party_id,
+    presentedAt: iso(r.presented_at),
+    registeredAt: iso(r.registered_at),
+    effectiveAt: r.effective_at ? iso(r.effective_at) : null,
+  };
+}
+
+export type EntryQuery = {
+  direction?: RegistryDirection;
+  /** Civil dates (Europe/Madrid) of registration, both included. */
+  from?: string;
+  to?: string;
+  q?: string;
+  office?: string;
+  party?: string;
+  page?: number;
+  pageSize?: number;
+};
+
+/**
+ * The registry book, in the order of art. 31.2.b: by effective time (a filing of a non-business
+ * day ranks at 00:00 of the next business day, before that day's own filings), then by number.
+ */
+export async function listEntries(
+  tx: Tx,
+  ctx: Ctx,
+  query: EntryQuery,
+): Promise<{ items: EntrySummary[]; total: number; page: number; pageSize: number }> {
+  if (!canReadRegistry(ctx)) throw new AppError('FORBIDDEN', 'You may not consult this registry');
+  const page = Math.max(1, Math.trunc(query.page ?? 1));
+  const pageSize = Math.min(100, Math.max(1, Math.trunc(query.pageSize ?? 25)));
+  let q = tx.selectFrom('registry_entries').where('tenant_id', '=', ctx.tenant.id);
+  if (query.direction) q = q.where('direction', '=', query.direction);
+  if (query.from) q = q.where('registered_at', '>=', madridStartOfDay(assertCivilDate(query.from, 'from')));
+  if (query.to)
+    q = q.where('registered_at', '<', madridStartOfDay(addDays(assertCivilDate(query.to, 'to'), 1)));
+  if (query.office) {
+    if (!isUuid(query.office)) throw new AppError('VALIDATION_FAILED', 'office must be a UUID');
+    q = q.where('office_id', '=', query.office);
+  }
+  if (query.party) {
+    if (!isUuid(query.party)) throw new AppError('VALIDATION_FAILED', 'party must be a UUID');
+    q = q.where('party_id', '=', query.party);
+  }
+  const words = (query.q ?? '').trim();
+  if (words) {
+    const like = `%${escapeLike(words)}%`;
+    q = q.where((eb) =>
+      eb.or([eb('heading', 'ilike', like), eb('summary', 'ilike', like), eb('number', 'ilike', like)]),
+    );
+  }
+  const total = await q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirst();
+  const rows = await q
+    .select([
+      'id',
+      'number',
+      'direction',
+      'heading',
+      'summary',
+      'channel',
+      'office_id',
+      'party_id',
+      'presented_at',
+      'registered_at',
+      'effective_at',
+    ])
+    .orderBy(sql`coalesce(effective_at, presented_at)`)
+    .orderBy('direction')
+    .orderBy('year')
+    .orderBy('seq')
+    .limit(pageSize)
+    .offset((page - 1) * pageSize)
+    .execute();
+  return { items: rows.map(toSummary), total: Number(total?.n ?? 0), page, pageSize };
+}
+
+async function loadEntry(tx: Tx, ctx: Ctx, id: string) {
+  const row = isUuid(id)
+    ? await tx
+        .selectFrom('registry_entries')
+        .selectAll()
+        .where('tenant_id', '=', ctx.tenant.id)
+        .where('id', '=', id)
+        .executeTakeFirst()
+    : undefined;
+  if (!row) throw new AppError('NOT_FOUND', `Registry entry ${id} not found`);
+  return row;
+}
+
+/** One entry with its party, attachments (with their SHA-256) and annotations. */
+export async function getEntry(tx: Tx, ctx: Ctx, id: string): Promise<EntryView> {
+  if (!canReadRegistry(ctx)) throw new AppError('FORBIDDEN', 'You may not consult this registry');
+  const r = await loadEntry(tx, ctx, id);
+  const party = r.party_id
+    ? await tx
+        .selectFrom('parties')
+        .select(['id', 'identifier', 'name'])
+        .where('tenant_id', '=', ctx.tenant.id)
+        .where('id', '=', r.party_id)
+        .executeTakeFirst()
+    : undefined;
+  const attachments = await tx
+    .selectFrom('registry_attachments as a')
+    .innerJoin('documents as d', (j) =>
+      j.onRef('d.tenant_id', '=', 'a.tenant_id').onRef('d.id', '=', 'a.document_id'),
+    )
+    .select([
+      'a.position',
+      'a.document_id',
+      'a.sha256',
+      'd.title',
+      'd.file_name',
+      'd.mime_type',
+      'd.size_bytes',
+    ])
+    .where('a.tenant_id', '=', ctx.tenant.id)
+    .where('a.entry_id', '=', r.id)
+    .orderBy('a.position')
+    .execute();
+  const annotations = await tx
+    .selectFrom('registry_annotations')
+    .select(['id', 'text', 'created_by', 'created_at'])
+    .where('tenant_id', '=', ctx.tenant.id)
+    .where('entry_id', '=', r.id)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return {
+    ...toSummary(r),
+    sendingBody: r.sending_body,
+    recipientUnitId: r.recipient_unit_id,
+    recipientPerson: r.recipient_person,
+    text: r.text,
+    language: r.language,
+    createdBy: r.created_by,
+    party: party ?? null,
+    attachments: attachments.map((a) => ({
+      position: a.position,
+      documentId: a.document_id,
+      title: a.title,
+      fileName: a.file_name,
+      mimeType: a.mime_type,
+      size: Number(a.size_bytes),
+      sha256: a.sha256,
+    })),
+    annotations: annotations.map((a) => ({
+      id: a.id,
+      text: a.text,
+      createdBy: a.created_by,
+      createdAt: iso(a.created_at),
+    })),
+  };
+}
+
+/** A correction or remark linked to an entry; the entry itself never changes. */
+export async function annotateEntry(tx: Tx, ctx: Ctx, id: string, note: string): Promise<EntryView> {
+  if (!canAnnotateEntry(ctx))
+    throw new AppError('FORBIDDEN', 'You may not annotate entries of this registry');
+  const r = await loadEntry(tx, ctx, id);
+  const body = note.trim();
+  if (body.length === 0 || body.length > 4000)
+    throw new AppError('VALIDATION_FAILED', 'text must have 1 to 4000 characters');
+  const annotationId = newId();
+  await tx
+    .insertInto('registry_annotations')
+    .values({
+      tenant_id: ctx.tenant.id,
+      id: annotationId,
+      entry_id: r.id,
+      text: body,
+      created_by: ctx.actor.label,
+      created_at: ctx.clock.now(),
+    })
+    .execute();
+  await recordEvent(tx, {
+    tenantId: ctx.tenant.id,
+    actor: ctx.actor,
+    request: ctx.request,
+    clock: ctx.clock,
+    action: 'registry.entry_annotate',
+    objectType: 'registry_entry',
+    objectId: r.id,
+    details: { annotationId, number: r.number },
+  });
+  return getEntry(tx, ctx, r.id);
+}
