@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import {
   loginHeaders,
@@ -13,6 +12,8 @@ import {
   makeUser,
   openTestEnv,
   type TestEnv,
+  blobFiles as harnessBlobFiles,
+  rowCounts as harnessRowCounts,
 } from '#test/helpers/harness.ts';
 import { multipart } from '#test/helpers/multipart.ts';
 
@@ -44,30 +45,8 @@ async function create(headers: Record<string, string>, body: Record<string, unkn
   return app.inject({ method: 'POST', url: `${base}/expedients`, headers, payload: body });
 }
 
-function blobFiles(): string[] {
-  const root = path.join(env.dataDir, 'blobs');
-  const out: string[] = [];
-  const walk = (d: string) => {
-    if (!fs.existsSync(d)) return;
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(path.join(d, e.name));
-      else out.push(path.relative(root, path.join(d, e.name)));
-    }
-  };
-  walk(root);
-  return out.sort();
-}
-
-async function rowCounts(): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const t of ['expedients', 'documents', 'index_entries', 'audit_events']) {
-    const r = await env.db.owner((tx) =>
-      sql<{ n: string }>`select count(*) as n from ${sql.table(t)}`.execute(tx),
-    );
-    out[t] = Number(r.rows[0]!.n);
-  }
-  return out;
-}
+const blobFiles = () => harnessBlobFiles(env);
+const rowCounts = () => harnessRowCounts(env, ['expedients', 'documents', 'index_entries', 'audit_events']);
 
 describe('case files', () => {
   it('opens case files numbered YYYY/NNNNNN with an ENI identifier, in order', async () => {

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
@@ -15,6 +13,8 @@ import {
   makeUser,
   openTestEnv,
   type TestEnv,
+  blobFiles as harnessBlobFiles,
+  rowCounts as harnessRowCounts,
 } from '#test/helpers/harness.ts';
 
 let env: TestEnv;
@@ -75,30 +75,9 @@ async function post(
   });
 }
 
-function blobFiles(): string[] {
-  const root = path.join(env.dataDir, 'blobs');
-  const out: string[] = [];
-  const walk = (d: string) => {
-    if (!fs.existsSync(d)) return;
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(path.join(d, e.name));
-      else out.push(path.relative(root, path.join(d, e.name)));
-    }
-  };
-  walk(root);
-  return out.sort();
-}
-
-async function rowCounts(): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const t of ['registry_entries', 'registry_attachments', 'documents', 'parties', 'counters']) {
-    const r = await env.db.owner((tx) =>
-      sql<{ n: string }>`select count(*) as n from ${sql.table(t)}`.execute(tx),
-    );
-    out[t] = Number(r.rows[0]!.n);
-  }
-  return out;
-}
+const blobFiles = () => harnessBlobFiles(env);
+const rowCounts = () =>
+  harnessRowCounts(env, ['registry_entries', 'registry_attachments', 'documents', 'parties', 'counters']);
 
 before(async () => {
   env = await openTestEnv({ config: { maxUploadBytes: 64 * 1024 } });

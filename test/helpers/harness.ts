@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import pg from 'pg';
 import type { AppDeps } from '#src/app.ts';
 import { type Config, loadConfig } from '#src/config.ts';
@@ -229,4 +230,31 @@ export async function loginHeaders(
 /** Bearer-token headers for a user. */
 export async function tokenHeaders(env: TestEnv, user: TestUser): Promise<Record<string, string>> {
   return { authorization: `Bearer ${await makeToken(env, user)}` };
+}
+
+/** Every file under the test's blob store (relative paths, sorted): to prove nothing was written. */
+export function blobFiles(env: TestEnv): string[] {
+  const root = path.join(env.dataDir, 'blobs');
+  const out: string[] = [];
+  const walk = (d: string) => {
+    if (!fs.existsSync(d)) return;
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(path.join(d, e.name));
+      else out.push(path.relative(root, path.join(d, e.name)));
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+/** Row counts of some tables, read as the owner (every tenant): to prove nothing was written. */
+export async function rowCounts(env: TestEnv, tables: string[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of tables) {
+    const r = await env.db.owner((tx) =>
+      sql<{ n: string }>`select count(*) as n from ${sql.table(t)}`.execute(tx),
+    );
+    out[t] = Number(r.rows[0]!.n);
+  }
+  return out;
 }
