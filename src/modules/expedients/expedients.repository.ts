@@ -194,27 +194,3 @@ export async function listVisibleExpedients(tx: Tx, tenantId: string, userId: st
   const total = rows.length > 0 ? Number(rows[0]!.total_count) : f.page > 1 ? await count() : 0;
   return { rows: rows as ExpedientRow[], total };
 }
-
-export async function findUnit(
-  tx: Tx,
-  tenantId: string,
-  unitId: string,
-): Promise<{ id: string; name: string } | undefined> {
-  return tx
-    .selectFrom('units')
-    .select(['id', 'name'])
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', unitId)
-    .executeTakeFirst();
-}
-
-export async function unitExists(tx: Tx, tenantId: string, unitId: string): Promise<boolean> {
-  return Boolean(
-    await tx
-      .selectFrom('units')
-      .select('id')
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', unitId)
-      .executeTakeFirst(),
-  );
-}

@@ -6,6 +6,7 @@ import { AppError } from '#platform/errors.ts';
 import { isUuid, newId } from '#platform/ids.ts';
 import { listEventsForObjects, recordEvent } from '#modules/audit/audit.service.ts';
 import { getParty } from '#modules/parties/parties.service.ts';
+import { findUnit } from '#modules/tenancy/units.service.ts';
 import {
   canCreateExpedient,
   canManageAccess,
@@ -19,8 +20,6 @@ import {
   getVisibleExpedientDetail,
   type ListFilter,
   listVisibleExpedients,
-  findUnit,
-  unitExists,
 } from './expedients.repository.ts';
 
 export type PartyRole = 'applicant' | 'representative' | 'interested';
@@ -118,7 +117,8 @@ export async function createExpedient(tx: Tx, ctx: Ctx, input: CreateExpedientIn
   if (!title) throw new AppError('VALIDATION_FAILED', 'The title is empty');
   let unit: { id: string; name: string } | null = null;
   if (input.unitId) {
-    unit = isUuid(input.unitId) ? ((await findUnit(tx, ctx.tenant.id, input.unitId)) ?? null) : null;
+    const found = await findUnit(tx, ctx, input.unitId);
+    unit = found ? { id: found.id, name: found.name } : null;
     if (!unit) throw new AppError('UNIT_NOT_FOUND', 'The responsible unit does not exist in this entity');
   }
   const parties = input.parties ?? [];
@@ -333,7 +333,7 @@ export async function grantExpedientAccess(
   if (!row) throw new AppError('EXPEDIENT_NOT_FOUND', 'Case file not found');
   if (Boolean(input.userId) === Boolean(input.unitId))
     throw new AppError('VALIDATION_FAILED', 'Give either userId or unitId');
-  if (input.unitId && (!isUuid(input.unitId) || !(await unitExists(tx, ctx.tenant.id, input.unitId)))) {
+  if (input.unitId && !(await findUnit(tx, ctx, input.unitId))) {
     throw new AppError('UNIT_NOT_FOUND', 'Unit not found');
   }
   if (input.userId) {

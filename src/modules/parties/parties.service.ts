@@ -447,6 +447,16 @@ export async function updateParty(tx: Tx, ctx: Ctx, id: string, patch: PartyPatc
 }
 
 /** One party of this entity; PARTY_NOT_FOUND for an unknown or malformed id, or another entity's. */
+/** The party with this (normalised) identifier in this entity, or undefined. */
+export async function findPartyByIdentifier(
+  tx: Tx,
+  ctx: Ctx,
+  identifier: string,
+): Promise<PartyView | undefined> {
+  const id = await findPartyIdByIdentifier(tx, ctx.tenant.id, identifier);
+  return id ? getParty(tx, ctx, id) : undefined;
+}
+
 export async function getParty(tx: Tx, ctx: Ctx, id: string): Promise<PartyView> {
   if (!canReadParties(ctx)) throw new AppError('FORBIDDEN', 'You may not consult the parties of this entity');
   return toView(await loadRow(tx, ctx, id, false));

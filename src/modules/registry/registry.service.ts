@@ -11,13 +11,14 @@ import { addDays, assertCivilDate, madridStartOfDay } from '#modules/calendar/ci
 import { effectiveRegistryTimeFor } from '#modules/calendar/calendar.service.ts';
 import { insertDocument } from '#modules/documents/documents.service.ts';
 import { classifyIdentifier } from '#modules/parties/identifiers.ts';
-import { findPartyIdByIdentifier } from '#modules/parties/parties.repository.ts';
 import {
   createParty,
+  findPartyByIdentifier,
   getParty,
   type PartyInput,
   type PartyLanguage,
 } from '#modules/parties/parties.service.ts';
+import { findUnit } from '#modules/tenancy/units.service.ts';
 import { canAnnotateEntry, canCreateEntry, canReadRegistry } from './registry.policy.ts';
 
 export const DIRECTIONS = ['E', 'S'] as const;
@@ -132,9 +133,7 @@ export function assertEntryInput(input: EntryInput): void {
 export const MAX_ATTACHMENTS = 10;
 
 async function assertUnit(tx: Tx, ctx: Ctx, id: string, kind: 'office' | null): Promise<void> {
-  let q = tx.selectFrom('units').select('id').where('tenant_id', '=', ctx.tenant.id).where('id', '=', id);
-  if (kind) q = q.where('kind', '=', kind);
-  if (!(await q.executeTakeFirst()))
+  if (!(await findUnit(tx, ctx, id, kind ?? undefined)))
     throw new AppError('UNIT_NOT_FOUND', kind ? `Office ${id} not found` : `Unit ${id} not found`);
 }
 
@@ -161,8 +160,7 @@ async function resolveParty(
   }
   if (!input.party) return null;
   const { normalized } = classifyIdentifier(input.party.identifier, input.party.identifierType);
-  const existing = await findPartyIdByIdentifier(tx, ctx.tenant.id, normalized);
-  const p = existing ? await getParty(tx, ctx, existing) : await createParty(tx, ctx, input.party);
+  const p = (await findPartyByIdentifier(tx, ctx, normalized)) ?? (await createParty(tx, ctx, input.party));
   return { id: p.id, language: p.language };
 }
 
@@ -421,14 +419,7 @@ async function loadEntry(tx: Tx, ctx: Ctx, id: string) {
 export async function getEntry(tx: Tx, ctx: Ctx, id: string): Promise<EntryView> {
   if (!canReadRegistry(ctx)) throw new AppError('FORBIDDEN', 'You may not consult this registry');
   const r = await loadEntry(tx, ctx, id);
-  const party = r.party_id
-    ? await tx
-        .selectFrom('parties')
-        .select(['id', 'identifier', 'name'])
-        .where('tenant_id', '=', ctx.tenant.id)
-        .where('id', '=', r.party_id)
-        .executeTakeFirst()
-    : undefined;
+  const party = r.party_id ? await getParty(tx, ctx, r.party_id) : undefined;
   const attachments = await tx
     .selectFrom('registry_attachments as a')
     .innerJoin('documents as d', (j) =>
@@ -463,7 +454,7 @@ export async function getEntry(tx: Tx, ctx: Ctx, id: string): Promise<EntryView>
     text: r.text,
     language: r.language,
     createdBy: r.created_by,
-    party: party ?? null,
+    party: party ? { id: party.id, identifier: party.identifier, name: party.name } : null,
     attachments: attachments.map((a) => ({
       position: a.position,
       documentId: a.document_id,

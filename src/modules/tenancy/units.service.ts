@@ -1,7 +1,7 @@
 import type { Ctx } from '#platform/context.ts';
 import type { Tx } from '#platform/db/database.ts';
 import { AppError } from '#platform/errors.ts';
-import { newId } from '#platform/ids.ts';
+import { isUuid, newId } from '#platform/ids.ts';
 import { recordEvent } from '#modules/audit/audit.service.ts';
 
 export type UnitKind = 'organ' | 'unit' | 'office';
@@ -15,6 +15,18 @@ export async function listUnits(tx: Tx, ctx: Ctx): Promise<UnitView[]> {
     .where('tenant_id', '=', ctx.tenant.id)
     .orderBy('name')
     .execute();
+}
+
+/** A unit of this entity (of one kind, if given), or undefined; a malformed id is simply not found. */
+export async function findUnit(tx: Tx, ctx: Ctx, id: string, kind?: UnitKind): Promise<UnitView | undefined> {
+  if (!isUuid(id)) return undefined;
+  let q = tx
+    .selectFrom('units')
+    .select(['id', 'name', 'kind', 'dir3'])
+    .where('tenant_id', '=', ctx.tenant.id)
+    .where('id', '=', id);
+  if (kind) q = q.where('kind', '=', kind);
+  return q.executeTakeFirst();
 }
 
 /**
