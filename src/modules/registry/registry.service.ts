@@ -24,8 +24,8 @@ import { canAnnotateEntry, canCreateEntry, canReadRegistry } from './registry.po
 export const DIRECTIONS = ['E', 'S'] as const;
 export const CHANNELS = ['in_person', 'electronic', 'mux', 'postal', 'sir'] as const;
 export const LANGUAGES = ['ca', 'es', 'oc-aranes'] as const;
-/** Channels whose presentation time is the origin's (the post office, SIR); the others use this server's clock. */
-const ORIGIN_TIME_CHANNELS: readonly RegistryChannel[] = ['postal', 'sir'];
+/** Channels whose presentation time is the origin's (the post office, SIR, the MUX's dataPresentacio); the others use this server's clock. */
+const ORIGIN_TIME_CHANNELS: readonly RegistryChannel[] = ['postal', 'sir', 'mux'];
 const PARTY_KEYS = [
   'identifier',
   'identifierType',
@@ -118,11 +118,13 @@ export function assertEntryInput(input: EntryInput): void {
   }
   if (input.presentedAt != null) {
     if (!ORIGIN_TIME_CHANNELS.includes(input.channel))
-      problems.push('presentedAt is given only for postal and sir filings (the others are presented now)');
+      problems.push(
+        'presentedAt is given only for postal, sir and mux filings (the others are presented now)',
+      );
     else if (Number.isNaN(Date.parse(input.presentedAt)) || !/[zZ]|[+-]\d\d:\d\d$/.test(input.presentedAt))
       problems.push('presentedAt must be an ISO 8601 time with its offset');
   } else if (ORIGIN_TIME_CHANNELS.includes(input.channel)) {
-    problems.push('presentedAt is required for postal and sir filings (the origin’s time)');
+    problems.push('presentedAt is required for postal, sir and mux filings (the origin’s time)');
   }
   if ((input.attachments?.length ?? 0) > MAX_ATTACHMENTS)
     problems.push(`at most ${MAX_ATTACHMENTS} attachments`);
