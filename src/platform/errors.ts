@@ -38,6 +38,24 @@ export type ErrorCode =
   | 'DATABASE_LOCKED' // the embedded database belongs to another process
   | 'SCHEMA_UNKNOWN' // the database schema is newer or older than this program
   | 'CALENDAR_INCOMPLETE' // the holidays of a year or place are not known (no data): an administrator enters them; never guessed
+  | 'ENTRY_ALREADY_LINKED' // the registry entry is already linked to that case file
+  | 'OFFICIAL_NOT_AUTHORISED' // the caller is not an authorised official in force for that act (LPACAP art. 12.3, 27.1)
+  | 'OFFICIAL_NOT_FOUND'
+  | 'OFFICIAL_ALREADY_REVOKED'
+  | 'OFFICIAL_ALREADY_REGISTERED' // the user already has a record in force for an overlapping period
+  | 'PAPER_ORIGINAL_NOT_FOUND'
+  | 'PAPER_ORIGINAL_ALREADY_RETURNED' // a paper original is returned to the filer once (art. 16.5)
+  | 'FILE_TYPE_NOT_ACCEPTED' // the uploaded file's type (declared and by its first bytes) is not one the route takes
+  | 'CSV_INVALID' // not a CSV: 20 letters and digits of Crockford's base32, in groups of five
+  | 'CSV_NOT_FOUND' // a well-formed CSV that no document of this installation has
+  | 'RECEIPT_NOT_READY' // the entry's receipt is being issued (it follows the entry's commit within seconds)
+  | 'MUX_TOKEN_INVALID' // MUX v3's JWT is missing, badly signed, of another issuer or subject, or not configured for the entity
+  | 'MUX_TOKEN_EXPIRED' // MUX v3's JWT has expired (or lives longer than the registry accepts)
+  | 'MUX_TRANSACTION_INVALID' // the MUX v3 transaction lacks or mis-states a field the entry needs (body also carries resultat/codiError/missatgeError)
+  | 'MUX_TRANSACTION_CONFLICT' // the same idTransaccio and direction arrived before with other data
+  | 'MUX_ATTACHMENT_TOO_LARGE' // a DESA'L document is larger than LLIGALL_MUX_MAX_ATTACHMENT_MB
+  | 'MUX_ATTACHMENT_UNAVAILABLE' // a DESA'L document could not be fetched (not found, not reachable, external by CSV)
+  | 'MUX_ATTACHMENT_HASH_MISMATCH' // a fetched DESA'L document does not match the hash the transaction declared
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'INTERNAL';
@@ -78,6 +96,24 @@ const STATUS: Record<ErrorCode, number> = {
   DATABASE_LOCKED: 503,
   SCHEMA_UNKNOWN: 503,
   CALENDAR_INCOMPLETE: 422,
+  ENTRY_ALREADY_LINKED: 409,
+  OFFICIAL_NOT_AUTHORISED: 403,
+  OFFICIAL_NOT_FOUND: 404,
+  OFFICIAL_ALREADY_REVOKED: 409,
+  OFFICIAL_ALREADY_REGISTERED: 409,
+  PAPER_ORIGINAL_NOT_FOUND: 404,
+  PAPER_ORIGINAL_ALREADY_RETURNED: 409,
+  FILE_TYPE_NOT_ACCEPTED: 415,
+  CSV_INVALID: 400,
+  CSV_NOT_FOUND: 404,
+  RECEIPT_NOT_READY: 404,
+  MUX_TOKEN_INVALID: 401,
+  MUX_TOKEN_EXPIRED: 401,
+  MUX_TRANSACTION_INVALID: 400,
+  MUX_TRANSACTION_CONFLICT: 409,
+  MUX_ATTACHMENT_TOO_LARGE: 413,
+  MUX_ATTACHMENT_UNAVAILABLE: 502,
+  MUX_ATTACHMENT_HASH_MISMATCH: 422,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,

@@ -309,10 +309,19 @@ export type DB = {
   registry_entries: RegistryEntriesTable;
   registry_annotations: RegistryAnnotationsTable;
   registry_attachments: RegistryAttachmentsTable;
+  csv_index: CsvIndexTable;
+  registry_receipts: RegistryReceiptsTable;
+  registry_entry_expedients: RegistryEntryExpedientsTable;
+  authorised_officials: AuthorisedOfficialsTable;
+  paper_originals: PaperOriginalsTable;
+  mux_credentials: MuxCredentialsTable;
+  mux_transactions: MuxTransactionsTable;
+  mux_attachments: MuxAttachmentsTable;
 };
 
 /** Tables without tenant_id and without row-level security. Anything else must have both. */
 export const PLATFORM_TABLES = [
+  'csv_index',
   'tenants',
   'users',
   'memberships',
@@ -429,10 +438,131 @@ export type RegistryAnnotationsTable = {
 };
 
 /** A document filed with a registry entry, in order, with its SHA-256. */
+/** The installation's CSV codes (platform table: verification finds the entity from the code). */
+export type CsvIndexTable = {
+  csv: string;
+  tenant_id: string;
+  document_id: string;
+  seal_id: string | null;
+  created_at: Timestamp;
+};
+
+/** The receipt (justificant) of a registry entry: a sealed PDF document with its CSV. */
+export type RegistryReceiptsTable = {
+  tenant_id: string;
+  entry_id: string;
+  document_id: string;
+  csv: string;
+  seal_id: string;
+  language: 'ca' | 'es' | 'oc-aranes';
+  issued_at: Timestamp;
+};
+
 export type RegistryAttachmentsTable = {
   tenant_id: string;
   entry_id: string;
   position: number;
   document_id: string;
   sha256: string;
+};
+
+/** A registry entry brought into a case file (its documents joined the index). Never updated or deleted. */
+export type RegistryEntryExpedientsTable = {
+  tenant_id: string;
+  entry_id: string;
+  expedient_id: string;
+  /** True when the case file was opened from this entry. */
+  created_expedient: boolean;
+  linked_by: string | null;
+  linked_by_label: string;
+  linked_at: Timestamp;
+};
+
+export type OfficialScope = 'copies' | 'assistance';
+
+/** The register of authorised officials (LPACAP art. 12.3, 27.1). Revoked once, never deleted. */
+export type AuthorisedOfficialsTable = {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  /** The name published in the seu. */
+  name: string;
+  position: string | null;
+  scopes: ColumnType<OfficialScope[], OfficialScope[], OfficialScope[]>;
+  /** Civil dates (Europe/Madrid), both included; valid_to null = until revoked. */
+  valid_from: ColumnType<string, string, string>;
+  valid_to: ColumnType<string | null, string | null, string | null>;
+  created_by: string;
+  created_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
+  revoked_reason: string | null;
+};
+
+export type SealStatus = 'pending' | 'sealed' | 'not_applicable';
+
+/** A paper original digitised at the desk into an authentic copy (EE03), and its return (art. 16.5, 27). */
+export type PaperOriginalsTable = {
+  tenant_id: string;
+  id: string;
+  entry_id: string;
+  description: string;
+  copy_document_id: string;
+  official_id: string;
+  digitised_by: string | null;
+  digitised_by_label: string;
+  digitised_at: Timestamp;
+  seal_status: SealStatus;
+  sealed_document_id: string | null;
+  returned_to: string | null;
+  returned_by: string | null;
+  returned_at: Timestamp | null;
+};
+
+/** How MUX v3 authenticates to an entity's registry (issuer, subject, HS256 secret wrapped under the master key). */
+export type MuxCredentialsTable = {
+  tenant_id: string;
+  issuer: string;
+  subject: string;
+  /** keywrap blob (purpose `integration-secrets`, bound to `mux-secret:<tenant_id>`). */
+  wrapped_secret: Buffer;
+  configured_by: string;
+  configured_at: Timestamp;
+};
+
+/** A MUX v3 transaction received, per idTransaccio and direction (guide 5.1), with the exact answer given. */
+export type MuxTransactionsTable = {
+  tenant_id: string;
+  id_transaccio: string;
+  sentit: 'E' | 'S';
+  /** SHA-256 of the transaction's canonical JSON without the fields MUX changes between executions. */
+  fingerprint: string;
+  entry_id: string;
+  /** The JSON answer, byte for byte as sent (a repeated transaction gets the same bytes). */
+  response: string;
+  issuer: string;
+  received_at: Timestamp;
+};
+
+/** A DESA'L document referenced by a MUX transaction, to fetch into the blob store. */
+export type MuxAttachmentsTable = {
+  tenant_id: string;
+  entry_id: string;
+  position: number;
+  desal_uuid: string;
+  contingut: number;
+  external_url: string | null;
+  file_name: string;
+  mime_type: string;
+  title: string;
+  declared_size: string | number | null;
+  declared_hash: string | null;
+  hash_algorithm: string | null;
+  state: 'pending' | 'fetched' | 'failed';
+  error_code: string | null;
+  error: string | null;
+  attempts: number;
+  document_id: string | null;
+  sha256: string | null;
+  updated_at: Timestamp;
 };

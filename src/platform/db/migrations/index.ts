@@ -4,6 +4,9 @@ import { calendar } from './0003-calendar.ts';
 import { expedientSearch } from './0004-expedient-search.ts';
 import { seals } from './0005-seals.ts';
 import { registry } from './0006-registry.ts';
+import { receipts } from './0007-receipts.ts';
+import { desk } from './0008-desk.ts';
+import { mux } from './0009-mux.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -17,6 +20,9 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0004-expedient-search': expedientSearch(ctx),
         '0005-seals': seals(ctx),
         '0006-registry': registry(ctx),
+        '0007-receipts': receipts(ctx),
+        '0008-desk': desk(ctx),
+        '0009-mux': mux(ctx),
       };
     },
   };
