@@ -1,0 +1,169 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import fontkit from '@pdf-lib/fontkit';
+import { type PDFDocument, type PDFFont, type PDFPage, rgb } from 'pdf-lib';
+
+/**
+ * A small flowing-text writer for the documents Lligall issues (receipts, evidence): A4 pages,
+ * the DejaVu fonts (Unicode, so every name in Catalan, Spanish, Aranese or any other language is
+ * written as is — pdf-lib's standard fonts are WinAnsi only), word wrapping, page breaks and a
+ * footer repeated on every page. Fonts: DejaVu (npm `dejavu-fonts-ttf`; Bitstream Vera licence,
+ * DejaVu changes public domain), embedded as subsets with their ToUnicode maps so text extraction
+ * (pdftotext, screen readers) gives the original text.
+ */
+
+const require = createRequire(import.meta.url);
+const FONT_DIR = path.join(path.dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
+const fontCache = new Map<string, Buffer>();
+
+function fontBytes(file: string): Buffer {
+  let b = fontCache.get(file);
+  if (!b) {
+    b = fs.readFileSync(path.join(FONT_DIR, file));
+    fontCache.set(file, b);
+  }
+  return b;
+}
+
+export type Fonts = { regular: PDFFont; bold: PDFFont; mono: PDFFont };
+
+export async function embedFonts(doc: PDFDocument): Promise<Fonts> {
+  doc.registerFontkit(fontkit);
+  const [regular, bold, mono] = await Promise.all([
+    doc.embedFont(fontBytes('DejaVuSans.ttf'), { subset: true }),
+    doc.embedFont(fontBytes('DejaVuSans-Bold.ttf'), { subset: true }),
+    doc.embedFont(fontBytes('DejaVuSansMono.ttf'), { subset: true }),
+  ]);
+  return { regular, bold, mono };
+}
+
+export const A4: [number, number] = [595.28, 841.89];
+const MARGIN = 56;
+const FOOTER_HEIGHT = 48;
+
+type Style = { font?: keyof Fonts; size?: number; indent?: number; gapAfter?: number };
+
+export class TextFlow {
+  readonly doc: PDFDocument;
+  readonly fonts: Fonts;
+  #page!: PDFPage;
+  #y = 0;
+  readonly #pages: PDFPage[] = [];
+
+  constructor(doc: PDFDocument, fonts: Fonts) {
+    this.doc = doc;
+    this.fonts = fonts;
+    this.#newPage();
+  }
+
+  get width(): number {
+    return A4[0] - 2 * MARGIN;
+  }
+
+  #newPage(): void {
+    this.#page = this.doc.addPage(A4);
+    this.#pages.push(this.#page);
+    this.#y = A4[1] - MARGIN;
+  }
+
+  #ensure(height: number): void {
+    if (this.#y - height < MARGIN + FOOTER_HEIGHT) this.#newPage();
+  }
+
+  /** Splits text into lines that fit `width` (words longer than a line are cut). Keeps the text's own line breaks. */
+  wrap(text: string, font: PDFFont, size: number, width: number): string[] {
+    const out: string[] = [];
+    for (const paragraph of text.replace(/\r\n?/g, '\n').split('\n')) {
+      let line = '';
+      for (const word of paragraph.split(/(\s+)/)) {
+        if (word === '') continue;
+        const candidate = line + word;
+        if (font.widthOfTextAtSize(candidate, size) <= width) {
+          line = candidate;
+          continue;
+        }
+        if (line.trim()) out.push(line.trimEnd());
+        line = /^\s+$/.test(word) ? '' : word;
+        while (font.widthOfTextAtSize(line, size) > width) {
+          let cut = line.length - 1;
+          while (cut > 1 && font.widthOfTextAtSize(line.slice(0, cut), size) > width) cut--;
+          out.push(line.slice(0, cut));
+          line = line.slice(cut);
+        }
+      }
+      out.push(line.trimEnd());
+    }
+    return out;
+  }
+
+  text(text: string, style: Style = {}): void {
+    const font = this.fonts[style.font ?? 'regular'];
+    const size = style.size ?? 10;
+    const indent = style.indent ?? 0;
+    const leading = size * 1.35;
+    for (const line of this.wrap(text, font, size, this.width - indent)) {
+      this.#ensure(leading);
+      this.#y -= leading;
+      if (line)
+        this.#page.drawText(line, { x: MARGIN + indent, y: this.#y, size, font, color: rgb(0, 0, 0) });
+    }
+    this.#y -= style.gapAfter ?? 0;
+  }
+
+  /** A label in bold and its value after it, wrapped under the value's column. */
+  field(label: string, value: string, labelWidth = 150): void {
+    const size = 10;
+    const leading = size * 1.35;
+    const lines = this.wrap(value || '—', this.fonts.regular, size, this.width - labelWidth);
+    this.#ensure(leading * Math.min(lines.length, 3));
+    const labelLines = this.wrap(label, this.fonts.bold, size, labelWidth - 8);
+    const n = Math.max(lines.length, labelLines.length);
+    for (let i = 0; i < n; i++) {
+      this.#ensure(leading);
+      this.#y -= leading;
+      const l = labelLines[i];
+      if (l) this.#page.drawText(l, { x: MARGIN, y: this.#y, size, font: this.fonts.bold });
+      const v = lines[i];
+      if (v) this.#page.drawText(v, { x: MARGIN + labelWidth, y: this.#y, size, font: this.fonts.regular });
+    }
+    this.#y -= 2;
+  }
+
+  gap(points: number): void {
+    this.#y -= points;
+  }
+
+  rule(): void {
+    this.#ensure(8);
+    this.#y -= 4;
+    this.#page.drawLine({
+      start: { x: MARGIN, y: this.#y },
+      end: { x: A4[0] - MARGIN, y: this.#y },
+      thickness: 0.5,
+      color: rgb(0.4, 0.4, 0.4),
+    });
+    this.#y -= 6;
+  }
+
+  /** Draws `lines` at the foot of every page, with "page/total" at the right. */
+  footer(lines: string[], pageLabel: (n: number, total: number) => string): void {
+    const size = 7.5;
+    const total = this.#pages.length;
+    this.#pages.forEach((page, i) => {
+      let y = MARGIN - 6 + (lines.length - 1) * size * 1.3;
+      for (const line of lines) {
+        const fitted = this.wrap(line, this.fonts.regular, size, this.width - 60)[0] ?? '';
+        page.drawText(fitted, { x: MARGIN, y, size, font: this.fonts.regular, color: rgb(0.2, 0.2, 0.2) });
+        y -= size * 1.3;
+      }
+      const label = pageLabel(i + 1, total);
+      page.drawText(label, {
+        x: A4[0] - MARGIN - this.fonts.regular.widthOfTextAtSize(label, size),
+        y: MARGIN - 6,
+        size,
+        font: this.fonts.regular,
+      });
+    });
+  }
+}

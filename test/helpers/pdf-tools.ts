@@ -1,0 +1,98 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { extractSignature } from '@signpdf/utils';
+
+/**
+ * The independent tools that judge our PDFs and signatures (Debian's poppler-utils, NSS tools and
+ * openssl), never our own code: pdfsig, pdftotext, certutil, openssl cms.
+ */
+
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `lligall-${prefix}-`));
+}
+
+/** An NSS database that trusts `caPem` (what pdfsig uses to decide "Certificate is Trusted"). */
+export function nssDbTrusting(caPem: string): string {
+  const dir = tmpDir('nss');
+  fs.writeFileSync(path.join(dir, 'ca.pem'), caPem);
+  execFileSync('certutil', ['-N', '-d', `sql:${dir}`, '--empty-password']);
+  execFileSync('certutil', [
+    '-A',
+    '-d',
+    `sql:${dir}`,
+    '-n',
+    'lligall-ca',
+    '-t',
+    'CT,C,C',
+    '-i',
+    path.join(dir, 'ca.pem'),
+  ]);
+  return dir;
+}
+
+/** pdfsig's report (stdout + stderr) and exit status. */
+export function pdfsig(pdf: Buffer, nssDir?: string): { out: string; status: number | null } {
+  const dir = tmpDir('pdfsig');
+  const file = path.join(dir, 'doc.pdf');
+  fs.writeFileSync(file, pdf);
+  const args = nssDir ? ['-nssdir', `sql:${nssDir}`, file] : [file];
+  const r = spawnSync('pdfsig', args, { encoding: 'utf8' });
+  return { out: `${r.stdout}${r.stderr}`, status: r.status };
+}
+
+export function pdftotext(pdf: Buffer): string {
+  const dir = tmpDir('pdftotext');
+  const file = path.join(dir, 'doc.pdf');
+  fs.writeFileSync(file, pdf);
+  return execFileSync('pdftotext', ['-layout', '-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
+}
+
+/** The CMS (DER) of the PDF's first signature and the bytes it covers. */
+export function pdfSignature(pdf: Buffer): { cms: Buffer; signedData: Buffer; byteRange: number[] } {
+  const s = extractSignature(pdf) as { ByteRange: number[]; signature: string; signedData: Buffer };
+  return { cms: Buffer.from(s.signature, 'binary'), signedData: s.signedData, byteRange: s.ByteRange };
+}
+
+/** `openssl cms -cmsout -print` of a DER CMS. */
+export function opensslCmsPrint(cms: Buffer): string {
+  const dir = tmpDir('cms');
+  const file = path.join(dir, 'sig.der');
+  fs.writeFileSync(file, cms);
+  return execFileSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', file], {
+    encoding: 'utf8',
+  });
+}
+
+/** `openssl cms -verify` of a detached CMS over `content`, trusting `caPem`; returns the exit status and output. */
+export function opensslCmsVerify(
+  cms: Buffer,
+  content: Buffer,
+  caPem: string,
+): { status: number | null; out: string } {
+  const dir = tmpDir('cmsv');
+  fs.writeFileSync(path.join(dir, 'sig.der'), cms);
+  fs.writeFileSync(path.join(dir, 'content'), content);
+  fs.writeFileSync(path.join(dir, 'ca.pem'), caPem);
+  const r = spawnSync(
+    'openssl',
+    [
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      path.join(dir, 'sig.der'),
+      '-content',
+      path.join(dir, 'content'),
+      '-CAfile',
+      path.join(dir, 'ca.pem'),
+      '-out',
+      '/dev/null',
+    ],
+    { encoding: 'utf8' },
+  );
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
