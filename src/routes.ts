@@ -3,7 +3,9 @@ import type { AppDeps } from './app.ts';
 import { registerCalendarRoutes } from '#modules/calendar/calendar.routes.ts';
 import { registerExpedientRoutes } from '#modules/expedients/expedients.routes.ts';
 import { registerPartyRoutes } from '#modules/parties/parties.routes.ts';
+import { registerDeskRoutes } from '#modules/registry/desk.routes.ts';
 import { registerRegistryRoutes } from '#modules/registry/registry.routes.ts';
+import { registerMuxRoutes } from '#modules/registry/mux/mux.routes.ts';
 import { registerSealRoutes } from '#modules/seals/seals.routes.ts';
 import { registerTenancyRoutes } from '#modules/tenancy/tenancy.routes.ts';
 
@@ -15,4 +17,6 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   registerCalendarRoutes(app, deps);
   registerSealRoutes(app, deps);
   registerRegistryRoutes(app, deps);
+  registerMuxRoutes(app, deps);
+  registerDeskRoutes(app, deps);
 }
