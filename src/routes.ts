@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './app.ts';
+import { registerCsvRoutes } from '#modules/csv/csv.routes.ts';
 import { registerCalendarRoutes } from '#modules/calendar/calendar.routes.ts';
 import { registerExpedientRoutes } from '#modules/expedients/expedients.routes.ts';
 import { registerPartyRoutes } from '#modules/parties/parties.routes.ts';
@@ -17,6 +18,7 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   registerCalendarRoutes(app, deps);
   registerSealRoutes(app, deps);
   registerRegistryRoutes(app, deps);
+  registerCsvRoutes(app, deps);
   registerMuxRoutes(app, deps);
   registerDeskRoutes(app, deps);
 }

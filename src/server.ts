@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +83,8 @@ export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Prom
   });
 
   await app.register(cookie);
+  // Per-route limits only (e.g. public CSV verification: 30 a minute per client).
+  await app.register(rateLimit, { global: false });
   await app.register(multipart, {
     limits: { fileSize: deps.config.maxUploadBytes, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 24 },
     throwFileSizeLimit: true,

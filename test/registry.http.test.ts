@@ -116,7 +116,12 @@ after(async () => {
 describe('registry entries (LPACAP art. 16)', () => {
   it('numbers E and S entries separately, E|S/YYYY/NNNNNN, without gaps, registeredAt following the number', async () => {
     const year = new Date().getUTCFullYear();
-    const made: { number: string; registeredAt: string; presentedAt: string; receipt: null }[] = [];
+    const made: {
+      number: string;
+      registeredAt: string;
+      presentedAt: string;
+      receipt: { documentId: string; csv: string } | null;
+    }[] = [];
     for (const direction of ['E', 'S', 'E', 'E', 'S']) {
       const res = await post(registrar, entry({ direction }));
       assert.equal(res.statusCode, 201, res.body);
@@ -129,7 +134,11 @@ describe('registry entries (LPACAP art. 16)', () => {
     for (let i = 1; i < made.length; i++) assert.ok(made[i - 1]!.registeredAt < made[i]!.registeredAt);
     for (const m of made) {
       assert.equal(m.presentedAt, m.registeredAt, 'a filing made here is presented when it is registered');
-      assert.equal(m.receipt, null);
+      assert.match(
+        m.receipt?.csv ?? '',
+        /^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$/,
+        'every entry answers with its receipt',
+      );
     }
   });
 

@@ -6,8 +6,9 @@ import type { StagedBlob } from '#platform/blobs/blob-store.ts';
 import type { RegistryChannel, RegistryDirection } from '#platform/db/schema.ts';
 import { AppError } from '#platform/errors.ts';
 import { ensureCalendarSeededOnce } from '#modules/calendar/calendar.service.ts';
-import { safeFileName, safeMimeType } from '#modules/documents/documents.service.ts';
+import { contentDisposition, safeFileName, safeMimeType } from '#modules/documents/documents.service.ts';
 import type { PartyInput, PartyLanguage } from '#modules/parties/parties.service.ts';
+import { getReceiptDocument, issueReceipt } from './receipt.service.ts';
 import {
   type AttachmentInput,
   annotateEntry,
@@ -42,8 +43,13 @@ const EntrySummary = Type.Object({
   registeredAt: Type.String(),
   effectiveAt: Nullable(Type.String()),
 });
+const Receipt = Type.Union([
+  Type.Object({ documentId: Type.String(), csv: Type.String(), issuedAt: Type.String() }),
+  Type.Null(),
+]);
 const EntryView = Type.Object({
   ...EntrySummary.properties,
+  receipt: Receipt,
   sendingBody: Nullable(Type.String()),
   recipientUnitId: Nullable(Type.String()),
   recipientPerson: Nullable(Type.String()),
@@ -138,7 +144,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
         tags: ['registry'],
         summary: 'Make a registry entry (numbered E|S/YYYY/NNNNNN per entity, direction and year)',
         description:
-          'multipart/form-data: text fields first — `direction` (E|S), `heading`, `summary`, `channel` (in_person|electronic|mux|postal|sir), `officeId?` (a unit of kind office), `partyId?` or `party?` (a JSON object {identifier, name, …}; created if the entity does not have it), `sendingBody?`, `recipientUnit?`, `recipientPerson?`, `text?` (the full text of the request), `language?` (ca|es|oc-aranes), `presentedAt?` (postal, sir and mux only: the origin’s time) — then up to 10 `file` parts (attachments, stored as documents with their SHA-256). `effectiveAt` is null, with `effectiveAtNote` saying why, when the seat’s calendar does not know the day (the filing is still accepted). `receipt` is null: the sealed receipt (justificant) is not issued yet by this version.',
+          'multipart/form-data: text fields first — `direction` (E|S), `heading`, `summary`, `channel` (in_person|electronic|mux|postal|sir), `officeId?` (a unit of kind office), `partyId?` or `party?` (a JSON object {identifier, name, …}; created if the entity does not have it), `sendingBody?`, `recipientUnit?`, `recipientPerson?`, `text?` (the full text of the request), `language?` (ca|es|oc-aranes), `presentedAt?` (postal, sir and mux only: the origin’s time) — then up to 10 `file` parts (attachments, stored as documents with their SHA-256). `effectiveAt` is null, with `effectiveAtNote` saying why, when the seat’s calendar does not know the day (the filing is still accepted). `receipt` is the sealed receipt (justificant, art. 16.3: a PAdES PDF with its CSV), issued right after the entry is recorded; in the rare case it could not be issued at once it is null and a job issues it within a minute (GET the entry or its receipt later).',
         params: EntityParams,
         consumes: ['multipart/form-data'],
         response: {
@@ -149,7 +155,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
             registeredAt: Type.String(),
             effectiveAt: Nullable(Type.String()),
             effectiveAtNote: Nullable(Type.String()),
-            receipt: Type.Null(),
+            receipt: Receipt,
           }),
         },
       },
@@ -231,8 +237,20 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
       }
       // The files are in the store before any row points to them.
       for (const s of staged) await deps.blobs.commit(s.blob);
-      const created = await inEntity(deps, req, entity, (tx, ctx) => createEntry(tx, ctx, input));
-      return reply.status(201).send(created);
+      const { created, tenantId } = await inEntity(deps, req, entity, async (tx, ctx) => ({
+        created: await createEntry(tx, ctx, input),
+        tenantId: ctx.tenant.id,
+      }));
+      // The entry is recorded: from here on the answer is 201 whatever happens to the receipt,
+      // which the job enqueued with the entry issues if this attempt fails.
+      let receipt = null;
+      try {
+        const r = await issueReceipt(deps, tenantId, created.id);
+        receipt = { documentId: r.documentId, csv: r.csv, issuedAt: r.issuedAt };
+      } catch (e) {
+        req.log.error({ err: e, entryId: created.id }, 'receipt not issued at once; the job will issue it');
+      }
+      return reply.status(201).send({ ...created, receipt });
     },
   );
 
@@ -283,6 +301,29 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
       },
     },
     async (req) => inEntity(deps, req, p(req).entity, (tx, ctx) => getEntry(tx, ctx, p(req).id)),
+  );
+
+  app.get(
+    '/api/v1/entities/:entity/registry/:id/receipt',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'The entry’s receipt (justificant): a PDF sealed PAdES-B-B with the entity’s seal',
+        description: '404 RECEIPT_NOT_READY while it is being issued (seconds after the entry).',
+        params: IdParams,
+        produces: ['application/pdf'],
+      },
+    },
+    async (req, reply) => {
+      const doc = await inEntity(deps, req, p(req).entity, (tx, ctx) =>
+        getReceiptDocument(tx, ctx, p(req).id),
+      );
+      reply.header('content-type', 'application/pdf');
+      reply.header('content-length', String(doc.size));
+      reply.header('content-disposition', contentDisposition(doc.fileName));
+      reply.header('cache-control', 'private, no-store');
+      return reply.send(deps.blobs.openVerified(doc.sha256));
+    },
   );
 
   app.post(

@@ -6,6 +6,7 @@ import type { RegistryChannel, RegistryDirection } from '#platform/db/schema.ts'
 import { escapeLike } from '#platform/db/search.ts';
 import { AppError } from '#platform/errors.ts';
 import { isUuid, newId } from '#platform/ids.ts';
+import { formatCsv } from '#modules/csv/csv.ts';
 import { recordEvent } from '#modules/audit/audit.service.ts';
 import { addDays, assertCivilDate, madridStartOfDay } from '#modules/calendar/civil-date.ts';
 import { effectiveRegistryTimeFor } from '#modules/calendar/calendar.service.ts';
@@ -69,8 +70,12 @@ export type CreatedEntry = {
   effectiveAt: string | null;
   /** Why effectiveAt is null (the seat's calendar does not know the day), or null. */
   effectiveAtNote: string | null;
-  receipt: null;
+  /** Issued right after the entry commits (receipt.service.ts); null until then. */
+  receipt: ReceiptRef | null;
 };
+
+/** An entry's receipt (justificant): its document and CSV (printed form). */
+export type ReceiptRef = { documentId: string; csv: string; issuedAt: string };
 
 function text(v: unknown, what: string, max: number, problems: string[]): void {
   if (v === undefined || v === null) return;
@@ -301,6 +306,7 @@ export type EntryView = EntrySummary & {
     sha256: string;
   }[];
   annotations: { id: string; text: string; createdBy: string; createdAt: string }[];
+  receipt: ReceiptRef | null;
 };
 
 const iso = (t: Date | string) => new Date(t).toISOString();
@@ -404,6 +410,19 @@ export async function listEntries(
   return { items: rows.map(toSummary), total: Number(total?.n ?? 0), page, pageSize };
 }
 
+/** The entry's receipt, or null while it is being issued. */
+export async function findReceipt(tx: Tx, ctx: Ctx, entryId: string): Promise<ReceiptRef | null> {
+  const r = await tx
+    .selectFrom('registry_receipts')
+    .select(['document_id', 'csv', 'issued_at'])
+    .where('tenant_id', '=', ctx.tenant.id)
+    .where('entry_id', '=', entryId)
+    .executeTakeFirst();
+  return r
+    ? { documentId: r.document_id, csv: formatCsv(r.csv), issuedAt: new Date(r.issued_at).toISOString() }
+    : null;
+}
+
 async function loadEntry(tx: Tx, ctx: Ctx, id: string) {
   const row = isUuid(id)
     ? await tx
@@ -472,6 +491,7 @@ export async function getEntry(tx: Tx, ctx: Ctx, id: string): Promise<EntryView>
       createdBy: a.created_by,
       createdAt: iso(a.created_at),
     })),
+    receipt: await findReceipt(tx, ctx, r.id),
   };
 }
 

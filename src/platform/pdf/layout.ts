@@ -112,7 +112,7 @@ export class TextFlow {
   }
 
   /** A label in bold and its value after it, wrapped under the value's column. */
-  field(label: string, value: string, labelWidth = 150): void {
+  field(label: string, value: string, labelWidth = 200): void {
     const size = 10;
     const leading = size * 1.35;
     const lines = this.wrap(value || '—', this.fonts.regular, size, this.width - labelWidth);

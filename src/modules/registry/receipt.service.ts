@@ -1,0 +1,316 @@
+import { PDFDocument } from 'pdf-lib';
+import type { BlobStore } from '#platform/blobs/blob-store.ts';
+import { type Clock, type Ctx, noRequest, systemActor } from '#platform/context.ts';
+import type { Database, Tx } from '#platform/db/database.ts';
+import { AppError } from '#platform/errors.ts';
+import { signPdfDocument } from '#platform/pdf/pades.ts';
+import { embedFonts, TextFlow } from '#platform/pdf/layout.ts';
+import { recordEvent } from '#modules/audit/audit.service.ts';
+import { formatCsv, newCsv } from '#modules/csv/csv.ts';
+import { registerCsv } from '#modules/csv/csv.service.ts';
+import { insertDocument } from '#modules/documents/documents.service.ts';
+import { findAuthorisingResolution } from '#modules/seals/resolutions.service.ts';
+import { ensureEntitySeal, getActiveSeal, type KeyConfig } from '#modules/seals/seals.service.ts';
+import { findUnit } from '#modules/tenancy/units.service.ts';
+import { madridYear } from '#platform/db/counters.ts';
+import { RECEIPT_MESSAGES, type ReceiptLanguage } from './receipt.messages.ts';
+import { canReadRegistry } from './registry.policy.ts';
+import { type EntryView, findReceipt, getEntry, type ReceiptRef } from './registry.service.ts';
+
+/**
+ * The receipt (justificant) of a registry entry, LPACAP art. 16.3: an A4 PDF in the filer's
+ * language that is an authenticated copy of what was filed (the full text of an online
+ * request), with the entity's name and DIR3, the entry number, the presented, registered and
+ * effective times, the party, the summary and the attachments with their SHA-256, the CSV and the
+ * verification address; sealed PAdES-B-B with the entity's seal (an automated action, art. 41.2)
+ * and stored as a document of the entry.
+ *
+ * It is issued after the entry's transaction commits (slow work never runs inside a
+ * transaction): the route issues it at once, and the `registry.receipt` job, enqueued with the
+ * entry, issues it if the process died in between. Issuing is idempotent: the first receipt
+ * recorded wins and later attempts return it.
+ */
+
+export const RECEIPT_JOB = 'registry.receipt';
+
+export type ReceiptDeps = {
+  db: Database;
+  blobs: BlobStore;
+  clock: Clock;
+  config: KeyConfig & { publicUrl: string | undefined; port: number };
+};
+
+/** Where anyone verifies a CSV: the seu's verification page. */
+export function verificationUrl(config: { publicUrl: string | undefined; port: number }): string {
+  const origin = config.publicUrl?.replace(/\/+$/, '') ?? `http://localhost:${config.port}`;
+  return `${origin}/verify`;
+}
+
+/** The automated action acts with the registry office's powers, as "system". */
+function systemCtx(tenant: Ctx['tenant'], clock: Clock): Ctx {
+  return { tenant, actor: systemActor, roles: ['registrar'], request: noRequest, clock };
+}
+
+/** The receipt's document (for download), or RECEIPT_NOT_READY while it is being issued. */
+export async function getReceiptDocument(
+  tx: Tx,
+  ctx: Ctx,
+  entryId: string,
+): Promise<{ documentId: string; sha256: string; fileName: string; size: number }> {
+  if (!canReadRegistry(ctx)) throw new AppError('FORBIDDEN', 'You may not consult this registry');
+  const entry = await getEntry(tx, ctx, entryId);
+  const r = await tx
+    .selectFrom('registry_receipts as r')
+    .innerJoin('documents as d', (j) =>
+      j.onRef('d.tenant_id', '=', 'r.tenant_id').onRef('d.id', '=', 'r.document_id'),
+    )
+    .select(['d.id', 'd.sha256', 'd.file_name', 'd.size_bytes'])
+    .where('r.tenant_id', '=', ctx.tenant.id)
+    .where('r.entry_id', '=', entry.id)
+    .executeTakeFirst();
+  if (!r)
+    throw new AppError(
+      'RECEIPT_NOT_READY',
+      `The receipt of ${entry.number} is being issued; retry in a moment`,
+    );
+  return { documentId: r.id, sha256: r.sha256, fileName: r.file_name, size: Number(r.size_bytes) };
+}
+
+function madridTime(t: string, lang: ReceiptLanguage): string {
+  const locale = lang === 'es' ? 'es-ES' : 'ca-ES';
+  return new Intl.DateTimeFormat(locale, {
+    timeZone: 'Europe/Madrid',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date(t));
+}
+
+function humanSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1048576) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1048576).toFixed(1)} MB`;
+}
+
+type ReceiptFacts = {
+  entity: { name: string; dir3: string };
+  entry: EntryView;
+  office: { name: string; dir3: string | null } | null;
+  recipientUnit: { name: string; dir3: string | null } | null;
+  csv: string;
+  verifyUrl: string;
+  qualified: boolean;
+  resolution: string | null;
+};
+
+/** Lays out the receipt (unsigned). Exported for the tests of its wording. */
+export async function renderReceipt(f: ReceiptFacts): Promise<PDFDocument> {
+  const lang = (
+    ['ca', 'es', 'oc-aranes'].includes(f.entry.language) ? f.entry.language : 'ca'
+  ) as ReceiptLanguage;
+  const m = RECEIPT_MESSAGES[lang];
+  const e = f.entry;
+  const doc = await PDFDocument.create();
+  const title = e.direction === 'E' ? m.titleE : m.titleS;
+  doc.setTitle(`${title} ${e.number}`);
+  doc.setAuthor(f.entity.name);
+  doc.setLanguage(lang === 'oc-aranes' ? 'oc' : lang);
+  doc.setCreator('Lligall');
+  doc.setProducer('Lligall');
+  const fixed = new Date(e.registeredAt);
+  doc.setCreationDate(fixed);
+  doc.setModificationDate(fixed);
+  const flow = new TextFlow(doc, await embedFonts(doc));
+  flow.text(`${f.entity.name} (DIR3 ${f.entity.dir3})`, { font: 'bold', size: 11, gapAfter: 4 });
+  flow.text(title, { font: 'bold', size: 16, gapAfter: 6 });
+  flow.text(m.intro, { size: 9, gapAfter: 6 });
+  if (!f.qualified) flow.text(m.notQualified, { font: 'bold', size: 9, gapAfter: 4 });
+  flow.rule();
+  const tz = ` (${m.timeZone})`;
+  flow.field(m.entity, `${f.entity.name} — DIR3 ${f.entity.dir3}`);
+  flow.field(m.number, e.number);
+  flow.field(m.presentedAt, madridTime(e.presentedAt, lang) + tz);
+  flow.field(m.registeredAt, madridTime(e.registeredAt, lang) + tz);
+  flow.field(m.effectiveAt, e.effectiveAt ? madridTime(e.effectiveAt, lang) + tz : m.effectiveUnknown);
+  flow.field(m.channel, m.channels[e.channel]);
+  if (f.office) flow.field(m.office, f.office.dir3 ? `${f.office.name} (${f.office.dir3})` : f.office.name);
+  if (e.party) flow.field(m.party, `${e.party.name} — ${e.party.identifier}`);
+  if (e.sendingBody) flow.field(m.sendingBody, e.sendingBody);
+  const recipient = [
+    f.recipientUnit
+      ? f.recipientUnit.dir3
+        ? `${f.recipientUnit.name} (${f.recipientUnit.dir3})`
+        : f.recipientUnit.name
+      : null,
+    e.recipientPerson,
+  ]
+    .filter(Boolean)
+    .join(' — ');
+  if (recipient) flow.field(m.recipient, recipient);
+  flow.field(m.heading, e.heading);
+  flow.field(m.summary, e.summary);
+  flow.field(m.language, m.languages[lang]);
+  if (e.text) {
+    flow.rule();
+    flow.text(m.filedText, { font: 'bold', size: 11, gapAfter: 4 });
+    flow.text(e.text, { size: 10, gapAfter: 4 });
+  }
+  flow.rule();
+  flow.text(m.attachments, { font: 'bold', size: 11, gapAfter: 4 });
+  if (e.attachments.length === 0) flow.text(m.noAttachments);
+  for (const a of e.attachments) {
+    flow.text(m.attachmentLine(a.position, a.fileName, humanSize(a.size)), { size: 9.5 });
+    flow.text(`${m.hashNote} ${a.sha256}`, { font: 'mono', size: 8, indent: 14, gapAfter: 3 });
+  }
+  flow.rule();
+  flow.field(m.csv, formatCsv(f.csv));
+  flow.field(m.verifyAt, `${f.verifyUrl}?csv=${formatCsv(f.csv)}`);
+  flow.text(m.sealedBy(f.entity.name), { size: 9 });
+  if (f.resolution) flow.text(m.authorisedBy(f.resolution), { size: 9 });
+  flow.footer(
+    [
+      `${f.entity.name} · ${e.number} · CSV ${formatCsv(f.csv)}`,
+      `${m.verifyAt} ${f.verifyUrl}${f.qualified ? '' : ` · ${m.notQualified}`}`,
+    ],
+    m.page,
+  );
+  return doc;
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505';
+}
+
+/**
+ * Issues the entry's receipt if it has none (idempotent; call it outside any transaction).
+ * Reads what it needs in one transaction, renders and seals the PDF outside it, writes the file,
+ * then records the document, its CSV and the receipt in a second transaction.
+ */
+export async function issueReceipt(
+  deps: ReceiptDeps,
+  tenantId: string,
+  entryId: string,
+): Promise<ReceiptRef & { created: boolean }> {
+  const prepare = () =>
+    deps.db.tenant(tenantId, async (tx) => {
+      const tenant = await tx
+        .selectFrom('tenants')
+        .select(['id', 'dir3', 'slug', 'name', 'status'])
+        .where('id', '=', tenantId)
+        .executeTakeFirstOrThrow();
+      const ctx = systemCtx(tenant, deps.clock);
+      const existing = await findReceipt(tx, ctx, entryId);
+      if (existing) return { existing };
+      const entry = await getEntry(tx, ctx, entryId);
+      const seal = await getActiveSeal(tx, ctx, deps.config).catch((e: unknown) => {
+        if (e instanceof AppError && e.code === 'NOT_FOUND') return null;
+        throw e;
+      });
+      if (!seal) return { existing: null, noSeal: true as const };
+      const office = entry.officeId ? ((await findUnit(tx, ctx, entry.officeId)) ?? null) : null;
+      const recipientUnit = entry.recipientUnitId
+        ? ((await findUnit(tx, ctx, entry.recipientUnitId)) ?? null)
+        : null;
+      const resolution = await findAuthorisingResolution(tx, ctx, 'registry_receipt');
+      return {
+        existing: null,
+        noSeal: false as const,
+        ctx,
+        entry,
+        seal,
+        office,
+        recipientUnit,
+        resolution: resolution
+          ? `${resolution.title} (${resolution.reference}, ${resolution.approvedOn})`
+          : null,
+      };
+    });
+  let prepared = await prepare();
+  if (prepared.noSeal) {
+    // An entity without a seal gets the installation CA's demo seal outside production (the
+    // receipt then says it is not qualified); in production the operator imports the real one and
+    // the receipt waits for it (the job retries).
+    if (deps.config.env === 'production')
+      throw new AppError('NOT_FOUND', 'The entity has no active seal: import it with "lligall seal import"');
+    await ensureEntitySeal(deps, tenantId);
+    prepared = await prepare();
+  }
+  if (prepared.existing) return { ...prepared.existing, created: false };
+  if (prepared.noSeal) throw new AppError('NOT_FOUND', 'The entity has no active seal');
+  const { ctx, entry, seal } = prepared;
+  const csv = newCsv();
+  const issuedAt = new Date(deps.clock.now().getTime());
+  const pdfDoc = await renderReceipt({
+    entity: { name: ctx.tenant.name, dir3: ctx.tenant.dir3 },
+    entry,
+    office: prepared.office,
+    recipientUnit: prepared.recipientUnit,
+    csv,
+    verifyUrl: verificationUrl(deps.config),
+    qualified: seal.qualified,
+    resolution: prepared.resolution,
+  });
+  const messages = RECEIPT_MESSAGES[entry.language as ReceiptLanguage] ?? RECEIPT_MESSAGES.ca;
+  const pdf = await signPdfDocument(pdfDoc, seal, {
+    name: ctx.tenant.name,
+    reason: `${messages.reason} ${entry.number}`,
+    location: ctx.tenant.dir3,
+    contactInfo: verificationUrl(deps.config),
+    signingTime: issuedAt,
+  });
+  // The file first, then the rows that point at it.
+  const blob = await deps.blobs.put(pdf);
+  try {
+    return await deps.db.tenant(tenantId, async (tx) => {
+      const existing = await findReceipt(tx, ctx, entryId);
+      if (existing) return { ...existing, created: false };
+      const fileName = `justificant-${entry.number.replaceAll('/', '-')}.pdf`;
+      const doc = await insertDocument(tx, ctx, {
+        title: `${entry.direction === 'E' ? messages.titleE : messages.titleS} ${entry.number}`,
+        fileName,
+        mimeType: 'application/pdf',
+        sha256: blob.sha256,
+        size: blob.size,
+        documentType: 'TD99',
+        elaborationState: 'EE01',
+        origin: 'administration',
+        incorporatedAt: issuedAt,
+        year: madridYear(issuedAt),
+      });
+      await registerCsv(tx, ctx, csv, doc.id, seal.id);
+      await tx
+        .insertInto('registry_receipts')
+        .values({
+          tenant_id: tenantId,
+          entry_id: entry.id,
+          document_id: doc.id,
+          csv,
+          seal_id: seal.id,
+          language: entry.language as ReceiptLanguage,
+          issued_at: issuedAt,
+        })
+        .execute();
+      await recordEvent(tx, {
+        tenantId,
+        actor: ctx.actor,
+        request: ctx.request,
+        clock: ctx.clock,
+        action: 'registry.receipt_issue',
+        objectType: 'registry_entry',
+        objectId: entry.id,
+        details: { number: entry.number, documentId: doc.id, csv, sha256: blob.sha256, sealId: seal.id },
+      });
+      return { documentId: doc.id, csv: formatCsv(csv), issuedAt: issuedAt.toISOString(), created: true };
+    });
+  } catch (e) {
+    // Another process recorded the receipt between our check and our insert: theirs stands.
+    if (!isUniqueViolation(e)) throw e;
+    const existing = await deps.db.tenant(tenantId, (tx) => findReceipt(tx, ctx, entryId));
+    if (!existing) throw e;
+    return { ...existing, created: false };
+  }
+}
