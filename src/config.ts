@@ -34,6 +34,16 @@ export type Config = {
   loginMaxFailures: number;
   /** Minutes an account stays locked after too many failures (doubles on each further lock). LLIGALL_LOGIN_LOCK_MINUTES, default 15 */
   loginLockMinutes: number;
+  /** Largest DESA'L document a MUX transaction may bring, in MiB. LLIGALL_MUX_MAX_ATTACHMENT_MB, default 100 */
+  muxMaxAttachmentBytes: number;
+  /**
+   * Where MUX attachments (DESA'L documents) are fetched from: a local directory holding one file
+   * per document UUID (tests, demo, an export of DESA'L), LLIGALL_DESAL_DIR; or DESA'L's download
+   * address with `{uuid}` in it, LLIGALL_DESAL_URL (e.g. https://desal.example/documents/{uuid}/fitxer).
+   * Neither set: attachments stay pending with a clear error.
+   */
+  desalDir: string | undefined;
+  desalUrl: string | undefined;
   /** Log level for pino. LOG_LEVEL, default info */
   logLevel: string;
 };
@@ -100,11 +110,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionMaxHours: int('LLIGALL_SESSION_MAX_HOURS', 12, 1, 168),
     loginMaxFailures: int('LLIGALL_LOGIN_MAX_FAILURES', 5, 1, 100),
     loginLockMinutes: int('LLIGALL_LOGIN_LOCK_MINUTES', 15, 1, 1440),
+    muxMaxAttachmentBytes: int('LLIGALL_MUX_MAX_ATTACHMENT_MB', 100, 1, 10240) * 1024 * 1024,
+    desalDir: env.LLIGALL_DESAL_DIR ? path.resolve(env.LLIGALL_DESAL_DIR) : undefined,
+    desalUrl: desalUrl(env.LLIGALL_DESAL_URL, problems),
     logLevel: env.LOG_LEVEL || 'info',
     ...overrides,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** LLIGALL_DESAL_URL: an http(s) address with `{uuid}` where the document's UUID goes. */
+function desalUrl(raw: string | undefined, problems: string[]): string | undefined {
+  if (!raw) return undefined;
+  let ok = false;
+  try {
+    ok = ['http:', 'https:'].includes(new URL(raw.replace('{uuid}', 'x')).protocol);
+  } catch {
+    ok = false;
+  }
+  if (!ok || !raw.includes('{uuid}'))
+    problems.push('LLIGALL_DESAL_URL must be an http(s) URL containing {uuid}');
+  return raw;
 }
 
 /** True when the database is the embedded PGlite in the data directory. */

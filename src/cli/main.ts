@@ -6,6 +6,7 @@ import { registerCalendarCommands } from './calendar.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerOpsCommands } from './ops.ts';
 import { registerSealCommands } from './seals.ts';
+import { registerMuxCommands } from './mux.ts';
 import { relayIfServerRunning } from './relay.ts';
 
 /** A command's output goes here (stdout for the CLI; a buffer when run through the server). */
@@ -23,6 +24,7 @@ export function buildProgram(out: Out = stdout): Command {
   registerOpsCommands(program, out);
   registerCalendarCommands(program, out);
   registerSealCommands(program, out);
+  registerMuxCommands(program, out);
   return program;
 }
 

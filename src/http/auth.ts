@@ -16,6 +16,9 @@ export function registerAuth(app: FastifyInstance, deps: AppDeps): void {
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (req) => {
     if (!req.url.startsWith('/api/')) return;
+    // A route that authenticates its caller itself (MUX v3's JWT) declares it in its config; every
+    // other /api route keeps the session, API token and CSRF checks.
+    if (req.routeOptions.config?.externalAuth) return;
     const header = req.headers.authorization;
     if (typeof header === 'string' && header.startsWith('Bearer ')) {
       const token = header.slice(7).trim();
