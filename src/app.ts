@@ -4,6 +4,7 @@ import { type Config, isEmbedded } from './config.ts';
 import { BlobStore } from '#platform/blobs/blob-store.ts';
 import { type Clock, systemClock } from '#platform/context.ts';
 import { Database } from '#platform/db/database.ts';
+import { createJobs, type Jobs } from '#platform/jobs/jobs.ts';
 import type { IdentityPolicy } from '#modules/identity/identity.service.ts';
 
 /** What the HTTP routes, the CLI and the jobs share. */
@@ -13,6 +14,8 @@ export type AppDeps = {
   blobs: BlobStore;
   clock: Clock;
   identity: IdentityPolicy;
+  /** The job system (pg-boss). openApp creates it; `serve`, `jobs run` and the test harness start it. */
+  jobs: Jobs;
 };
 
 export function blobDir(config: Config): string {
@@ -47,6 +50,7 @@ export async function openApp(
     db,
     blobs: new BlobStore(blobDir(config)),
     clock: opts.clock ?? systemClock,
+    jobs: createJobs(db),
     identity: {
       sessionIdleMinutes: config.sessionIdleMinutes,
       sessionMaxHours: config.sessionMaxHours,

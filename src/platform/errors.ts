@@ -56,6 +56,8 @@ export type ErrorCode =
   | 'MUX_ATTACHMENT_TOO_LARGE' // a DESA'L document is larger than LLIGALL_MUX_MAX_ATTACHMENT_MB
   | 'MUX_ATTACHMENT_UNAVAILABLE' // a DESA'L document could not be fetched (not found, not reachable, external by CSV)
   | 'MUX_ATTACHMENT_HASH_MISMATCH' // a fetched DESA'L document does not match the hash the transaction declared
+  | 'JOBS_NOT_STARTED' // the job system was used before jobs.start() (a boot-order error)
+  | 'JOB_UNKNOWN' // a job was sent or drained under a name no handler is registered for
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'INTERNAL';
@@ -114,6 +116,8 @@ const STATUS: Record<ErrorCode, number> = {
   MUX_ATTACHMENT_TOO_LARGE: 413,
   MUX_ATTACHMENT_UNAVAILABLE: 502,
   MUX_ATTACHMENT_HASH_MISMATCH: 422,
+  JOBS_NOT_STARTED: 500,
+  JOB_UNKNOWN: 500,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,

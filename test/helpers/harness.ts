@@ -12,6 +12,7 @@ import { buildServer } from '#src/server.ts';
 import { BlobStore } from '#platform/blobs/blob-store.ts';
 import { type Clock, noRequest, systemActor } from '#platform/context.ts';
 import { Database } from '#platform/db/database.ts';
+import { createJobs } from '#platform/jobs/jobs.ts';
 import type { EntityRole, PlatformRole } from '#platform/db/schema.ts';
 import { createApiToken, createUser, grantMembership } from '#modules/identity/identity.service.ts';
 import { newTotpSecret, totpCode } from '#modules/identity/totp.ts';
@@ -106,11 +107,18 @@ export async function openTestEnv(
     { LLIGALL_ENV: 'test', LLIGALL_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
     { databaseUrl: urls?.app, databaseOwnerUrl: urls?.owner, ...opts.config },
   );
+  // The job system is started in its sender mode (worker: false): jobs can be sent, in a
+  // transaction or not, and `env.jobs.drain()` runs the due ones with the handlers the test
+  // registered (`env.jobs.work(…)`); nothing polls in the background. A test that wants a polling
+  // worker calls `env.jobs.start({ worker: true })`. `close()` stops it before the database closes.
+  const jobs = createJobs(db);
+  await jobs.start({ worker: false });
   const deps: AppDeps = {
     config,
     db,
     blobs: new BlobStore(path.join(dataDir, 'blobs')),
     clock,
+    jobs,
     identity: {
       sessionIdleMinutes: config.sessionIdleMinutes,
       sessionMaxHours: config.sessionMaxHours,
@@ -124,6 +132,7 @@ export async function openTestEnv(
     dataDir,
     ...(urls ? { urls } : {}),
     async close() {
+      await jobs.stop();
       await db.close();
       await drop?.();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { Kysely, PGliteDialect, PostgresDialect, type Selectable, sql, type Tran
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { AppError } from '../errors.ts';
+import { expectedJobSchemaVersion, installedJobSchemaVersion, installJobSchema } from '../jobs/schema.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { type DB, PLATFORM_TENANT, type TenantsTable } from './schema.ts';
 
@@ -41,6 +42,7 @@ export class Database {
   readonly #owner: Kysely<DB>;
   readonly #pglite: PGlite | undefined;
   readonly #lockFile: string | undefined;
+  readonly #pools: { app: pg.Pool; owner: pg.Pool } | undefined;
   #closed = false;
 
   private constructor(
@@ -50,6 +52,7 @@ export class Database {
     appRole: string,
     pglite?: PGlite,
     lockFile?: string,
+    pools?: { app: pg.Pool; owner: pg.Pool },
   ) {
     this.kind = kind;
     this.#app = app;
@@ -57,6 +60,7 @@ export class Database {
     this.appRole = appRole;
     this.#pglite = pglite;
     this.#lockFile = lockFile;
+    this.#pools = pools;
   }
 
   static async open(opts: DatabaseOptions): Promise<Database> {
@@ -76,7 +80,10 @@ export class Database {
       }
       const app = new Kysely<DB>({ dialect: new PostgresDialect({ pool: appPool }) });
       const owner = new Kysely<DB>({ dialect: new PostgresDialect({ pool: ownerPool }) });
-      return new Database('postgres', app, owner, opts.appRole);
+      return new Database('postgres', app, owner, opts.appRole, undefined, undefined, {
+        app: appPool,
+        owner: ownerPool,
+      });
     }
     let lockFile: string | undefined;
     let pgl = opts.pglite;
@@ -177,7 +184,39 @@ export class Database {
     });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error;
+    // The job system's schema (pg-boss, versioned by pg-boss itself), also as the owner.
+    await installJobSchema((text) => this.#run('owner', text), this.appRole);
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
+
+  /**
+   * One SQL text as the application role, outside any transaction: one statement with
+   * parameters, or several statements without; returns the rows of every statement. For the job
+   * system (pg-boss), whose locked blocks are multi-statement.
+   */
+  async executeSql(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
+    return this.#run('app', text, values);
+  }
+
+  async #run(
+    role: 'app' | 'owner',
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: Record<string, unknown>[] }> {
+    if (this.#pools) {
+      const r = (await this.#pools[role].query(text, values)) as pg.QueryResult | pg.QueryResult[];
+      return { rows: Array.isArray(r) ? r.flatMap((x) => x.rows ?? []) : r.rows };
+    }
+    const pgl = this.#pglite!;
+    if (values?.length) return { rows: (await pgl.query<Record<string, unknown>>(text, values)).rows };
+    try {
+      const results = await pgl.exec(text);
+      return { rows: results.flatMap((r) => r.rows as Record<string, unknown>[]) };
+    } catch (e) {
+      // One session: a failed statement inside a BEGIN … COMMIT block would poison every later query.
+      await pgl.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
   }
 
   /** Pending migrations, and applied ones this program does not know (a newer schema). */
@@ -196,7 +235,13 @@ export class Database {
       applied = [];
     }
     const names = new Set(known.map((m) => m.name));
-    return { pending, unknown: applied.filter((n) => !names.has(n)) };
+    const unknown = applied.filter((n) => !names.has(n));
+    // pg-boss's schema has its own version: older is pending, newer is unknown.
+    const jobsExpected = expectedJobSchemaVersion();
+    const jobsInstalled = await installedJobSchemaVersion((text) => this.#run('owner', text));
+    if (jobsInstalled === null || jobsInstalled < jobsExpected) pending.push(`pgboss-schema-${jobsExpected}`);
+    else if (jobsInstalled > jobsExpected) unknown.push(`pgboss-schema-${jobsInstalled}`);
+    return { pending, unknown };
   }
 
   /** Refuses to run on a schema this program does not know (ARCHITECTURE: serve refuses an unknown schema). */
@@ -222,6 +267,8 @@ export class Database {
     if (this.kind === 'postgres') {
       await this.#app.destroy();
       await this.#owner.destroy();
+      // Kysely ends a pool only if it used it; executeSql (the job system) uses the pools directly.
+      for (const pool of [this.#pools!.app, this.#pools!.owner]) if (!pool.ending) await pool.end();
     } else {
       await this.#app.destroy();
     }
