@@ -149,6 +149,7 @@ describe('tenant isolation', () => {
       ['GET', `/expedients/${idsB.expedient}`],
       ['GET', `/expedients/${idsB.expedient}/index`],
       ['GET', `/expedients/${idsB.expedient}/audit`],
+      ['GET', `/expedients/${idsB.expedient}/registry-entries`],
       ['POST', `/expedients/${idsB.expedient}/close`],
       ['POST', `/expedients/${idsB.expedient}/reopen`, { reason: 'por qué no' }],
       ['POST', `/expedients/${idsB.expedient}/parties`, { partyId: idsB.party, role: 'interested' }],
