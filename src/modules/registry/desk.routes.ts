@@ -73,7 +73,8 @@ const LinkResult = Type.Object({
     }),
   ),
 });
-const EntryExpedient = Type.Object({
+/** For the entry's view (registry.routes.ts EntryView: `expedients: Type.Array(EntryExpedientSchema)`). */
+export const EntryExpedientSchema = Type.Object({
   expedientId: Type.String(),
   number: Nullable(Type.String()),
   title: Nullable(Type.String()),
@@ -113,7 +114,8 @@ const Official = Type.Object({
   revokedBy: Nullable(Type.String()),
   revokedReason: Nullable(Type.String()),
 });
-const PaperOriginal = Type.Object({
+/** A paper original with its copy (also for the entry's view). */
+export const PaperOriginalSchema = Type.Object({
   id: Type.String(),
   entryId: Type.String(),
   description: Type.String(),
@@ -217,7 +219,7 @@ export function registerDeskRoutes(app: FastifyInstance, deps: AppDeps): void {
         tags: ['registry'],
         summary: 'The case files a registry entry was brought into',
         params: IdParams,
-        response: { 200: Type.Object({ items: Type.Array(EntryExpedient) }) },
+        response: { 200: Type.Object({ items: Type.Array(EntryExpedientSchema) }) },
       },
     },
     async (req) =>
@@ -330,7 +332,7 @@ export function registerDeskRoutes(app: FastifyInstance, deps: AppDeps): void {
         description: `multipart/form-data: text fields first — \`description\` (the paper original), \`title?\`, \`documentType?\` (default TD99) — then one \`file\` part: the scan, ${Object.keys(SCAN_TYPES).join(', ')} (checked by its first bytes too), at most LLIGALL_MAX_UPLOAD_MB. The caller must be an authorised official in force for copies (403 OFFICIAL_NOT_AUTHORISED). A PDF copy has sealStatus pending until the entity’s PAdES seal with CSV is put on it.`,
         params: IdParams,
         consumes: ['multipart/form-data'],
-        response: { 201: PaperOriginal },
+        response: { 201: PaperOriginalSchema },
       },
     },
     async (req, reply) => {
@@ -404,7 +406,7 @@ export function registerDeskRoutes(app: FastifyInstance, deps: AppDeps): void {
         tags: ['registry'],
         summary: 'The paper originals digitised for an entry, with their copies and return',
         params: IdParams,
-        response: { 200: Type.Object({ items: Type.Array(PaperOriginal) }) },
+        response: { 200: Type.Object({ items: Type.Array(PaperOriginalSchema) }) },
       },
     },
     async (req) =>
@@ -444,7 +446,7 @@ export function registerDeskRoutes(app: FastifyInstance, deps: AppDeps): void {
         summary: 'Mark a paper original returned to the filer (once; 409 PAPER_ORIGINAL_ALREADY_RETURNED)',
         params: PaperParams,
         body: Type.Object({ returnedTo: Type.String({ minLength: 1, maxLength: 300 }) }, strict),
-        response: { 200: PaperOriginal },
+        response: { 200: PaperOriginalSchema },
       },
     },
     async (req) =>
