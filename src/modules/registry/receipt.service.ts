@@ -76,18 +76,25 @@ export async function getReceiptDocument(
   return { documentId: r.id, sha256: r.sha256, fileName: r.file_name, size: Number(r.size_bytes) };
 }
 
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+
 function madridTime(t: string, lang: ReceiptLanguage): string {
   const locale = lang === 'es' ? 'es-ES' : 'ca-ES';
-  return new Intl.DateTimeFormat(locale, {
-    timeZone: 'Europe/Madrid',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).format(new Date(t));
+  let f = timeFormats.get(locale);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, {
+      timeZone: 'Europe/Madrid',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    });
+    timeFormats.set(locale, f);
+  }
+  return f.format(new Date(t));
 }
 
 function humanSize(bytes: number): string {

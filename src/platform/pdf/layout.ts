@@ -26,16 +26,57 @@ function fontBytes(file: string): Buffer {
   return b;
 }
 
+/**
+ * fontkit parses a 700 KB TrueType file in tens of milliseconds; pdf-lib would parse it again for
+ * every document. The parsed fonts are kept (keyed by their bytes, which never change) and each
+ * document still gets its own subset.
+ */
+const parsed = new WeakMap<Uint8Array, unknown>();
+const cachingFontkit = {
+  create(data: Uint8Array, postscriptName?: string) {
+    let f = parsed.get(data);
+    if (!f) {
+      f = fontkit.create(data, postscriptName);
+      parsed.set(data, f);
+    }
+    return f;
+  },
+} as unknown as typeof fontkit;
+
 export type Fonts = { regular: PDFFont; bold: PDFFont; mono: PDFFont };
 
 export async function embedFonts(doc: PDFDocument): Promise<Fonts> {
-  doc.registerFontkit(fontkit);
+  doc.registerFontkit(cachingFontkit);
   const [regular, bold, mono] = await Promise.all([
     doc.embedFont(fontBytes('DejaVuSans.ttf'), { subset: true }),
     doc.embedFont(fontBytes('DejaVuSans-Bold.ttf'), { subset: true }),
     doc.embedFont(fontBytes('DejaVuSansMono.ttf'), { subset: true }),
   ]);
   return { regular, bold, mono };
+}
+
+/**
+ * Text width from per-character advance widths, cached per font across documents. fontkit's full
+ * layout (shaping, kerning) costs about a millisecond a call and word wrapping calls it for every
+ * word; for the Latin, Greek and Cyrillic text of our documents the sum of advances is the width.
+ */
+const advanceCache = new Map<string, Map<string, number>>();
+export function textWidth(font: PDFFont, text: string, size: number): number {
+  let widths = advanceCache.get(font.name);
+  if (!widths) {
+    widths = new Map();
+    advanceCache.set(font.name, widths);
+  }
+  let total = 0;
+  for (const ch of text) {
+    let w = widths.get(ch);
+    if (w === undefined) {
+      w = font.widthOfTextAtSize(ch, 1000);
+      widths.set(ch, w);
+    }
+    total += w;
+  }
+  return (total * size) / 1000;
 }
 
 export const A4: [number, number] = [595.28, 841.89];
@@ -79,15 +120,15 @@ export class TextFlow {
       for (const word of paragraph.split(/(\s+)/)) {
         if (word === '') continue;
         const candidate = line + word;
-        if (font.widthOfTextAtSize(candidate, size) <= width) {
+        if (textWidth(font, candidate, size) <= width) {
           line = candidate;
           continue;
         }
         if (line.trim()) out.push(line.trimEnd());
         line = /^\s+$/.test(word) ? '' : word;
-        while (font.widthOfTextAtSize(line, size) > width) {
+        while (textWidth(font, line, size) > width) {
           let cut = line.length - 1;
-          while (cut > 1 && font.widthOfTextAtSize(line.slice(0, cut), size) > width) cut--;
+          while (cut > 1 && textWidth(font, line.slice(0, cut), size) > width) cut--;
           out.push(line.slice(0, cut));
           line = line.slice(cut);
         }
@@ -159,7 +200,7 @@ export class TextFlow {
       }
       const label = pageLabel(i + 1, total);
       page.drawText(label, {
-        x: A4[0] - MARGIN - this.fonts.regular.widthOfTextAtSize(label, size),
+        x: A4[0] - MARGIN - textWidth(this.fonts.regular, label, size),
         y: MARGIN - 6,
         size,
         font: this.fonts.regular,
