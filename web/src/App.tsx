@@ -8,10 +8,16 @@ import { PageTitle } from './components/PageTitle.tsx';
 import { Shell } from './components/Shell.tsx';
 import { ExpedientCreatePage } from './pages/ExpedientCreatePage.tsx';
 import { ExpedientListPage } from './pages/ExpedientListPage.tsx';
+import { CalendarPage } from './pages/CalendarPage.tsx';
 import { ExpedientPage } from './pages/ExpedientPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { PartiesPage } from './pages/PartiesPage.tsx';
+import { OfficialsPage } from './pages/registry/OfficialsPage.tsx';
+import { RegistryBookPage } from './pages/registry/RegistryBookPage.tsx';
+import { RegistryCreatePage } from './pages/registry/RegistryCreatePage.tsx';
+import { RegistryEntryPage } from './pages/registry/RegistryEntryPage.tsx';
 import { TotpEnrolPage } from './pages/TotpEnrolPage.tsx';
+import { VerifyPage } from './pages/VerifyPage.tsx';
 import { queryClient } from './queryClient.ts';
 import { rememberEntity, rememberedEntity, useEntities, useMe } from './session.ts';
 
@@ -88,6 +94,8 @@ function NotFound() {
 const router = createBrowserRouter(
   [
     { path: '/login', element: <LoginPage /> },
+    // Public: anyone verifies a document by its CSV (LRJSP art. 42.b), with no session.
+    { path: '/verify', element: <VerifyPage /> },
     {
       element: <RequireAuth enrolment />,
       children: [{ path: '/totp', element: <TotpEnrolPage /> }],
@@ -105,6 +113,11 @@ const router = createBrowserRouter(
             { path: 'expedients/new', element: <ExpedientCreatePage /> },
             { path: 'expedients/:id', element: <ExpedientPage /> },
             { path: 'parties', element: <PartiesPage /> },
+            { path: 'registry', element: <RegistryBookPage /> },
+            { path: 'registry/new', element: <RegistryCreatePage /> },
+            { path: 'registry/:id', element: <RegistryEntryPage /> },
+            { path: 'calendar', element: <CalendarPage /> },
+            { path: 'officials', element: <OfficialsPage /> },
           ],
         },
       ],

@@ -187,3 +187,185 @@ export function query(params: Record<string, string | number | undefined | null>
   const s = q.toString();
   return s ? `?${s}` : '';
 }
+
+/** Registry (LPACAP art. 16): input (E) and output (S) entries. */
+export type RegistryDirection = 'E' | 'S';
+export type RegistryChannel = 'in_person' | 'electronic' | 'mux' | 'postal' | 'sir';
+
+export type RegistryEntrySummary = {
+  id: string;
+  number: string;
+  direction: RegistryDirection;
+  heading: string;
+  summary: string;
+  channel: RegistryChannel;
+  officeId: string | null;
+  partyId: string | null;
+  presentedAt: string;
+  registeredAt: string;
+  /** Art. 31.2.b: a filing on a non-business day counts from 00:00 of the next business day. */
+  effectiveAt: string | null;
+};
+
+/** The sealed receipt (justificant, art. 16.3); null while it is being issued. */
+export type RegistryReceipt = { documentId: string; csv: string; issuedAt: string };
+
+export type RegistryEntry = RegistryEntrySummary & {
+  /** Why effectiveAt is null, when the server says. */
+  effectiveAtNote?: string | null;
+  sendingBody: string | null;
+  recipientUnitId: string | null;
+  recipientPerson: string | null;
+  text: string | null;
+  language: string;
+  createdBy: string;
+  party: { id: string; identifier: string; name: string } | null;
+  attachments: {
+    position: number;
+    documentId: string;
+    title: string;
+    fileName: string;
+    mimeType: string;
+    size: number;
+    sha256: string;
+  }[];
+  annotations: { id: string; text: string; createdBy: string; createdAt: string }[];
+  receipt?: RegistryReceipt | null;
+};
+
+export type CreatedRegistryEntry = {
+  id: string;
+  number: string;
+  presentedAt: string;
+  registeredAt: string;
+  effectiveAt: string | null;
+  effectiveAtNote: string | null;
+  receipt: RegistryReceipt | null;
+};
+
+export type HolidayScope = 'national' | 'catalonia' | 'aran' | 'local' | 'entity';
+
+export type CalendarYear = {
+  entity: { dir3: string; name: string };
+  year: number;
+  place: string;
+  region: 'catalonia' | 'aran' | null;
+  weekendsAreNonBusiness: true;
+  complete: boolean;
+  missing: { year: number; place: string; layer: 'regional' | 'local'; reason: string } | null;
+  days: {
+    date: string;
+    weekday: string;
+    weekend: boolean;
+    holidays: { name: string; scope: HolidayScope }[];
+  }[];
+};
+
+export type DeadlineUnit = 'business_days' | 'calendar_days' | 'months' | 'years';
+
+export type Deadline = {
+  start: string;
+  amount: number;
+  unit: DeadlineUnit;
+  nominalEnd: string;
+  end: string;
+  endsAt: string;
+  nonBusinessDaysSkipped: {
+    date: string;
+    weekday: string;
+    reasons: { name: string; scope: HolidayScope | 'weekend'; place?: string }[];
+  }[];
+  places: string[];
+};
+
+/** The public verification of a document by its CSV (LRJSP art. 42.b). */
+export type Verification = {
+  csv: string;
+  entity: { name: string; dir3: string };
+  document: {
+    title: string;
+    documentType: string;
+    fileName: string;
+    mimeType: string;
+    size: number;
+    sha256: string;
+    createdAt: string;
+  };
+  /** The seal on the document; null for a document that carries none. */
+  seal: { subject: string; issuer?: string; qualified: boolean; validTo?: string } | null;
+  contentUrl: string;
+};
+
+/** A case file a registry entry was brought into. */
+export type EntryExpedient = {
+  expedientId: string;
+  number: string | null;
+  title: string | null;
+  state: ExpedientState | null;
+  createdFromEntry: boolean;
+  linkedAt: string;
+  linkedBy: string;
+};
+
+export type EntryLinkResult = {
+  entryId: string;
+  entryNumber: string;
+  createdExpedient: boolean;
+  expedient: { id: string; number: string; eniId: string; title: string; state: ExpedientState };
+  linkedAt: string;
+  linkedBy: string;
+  incorporated: {
+    sourceDocumentId: string;
+    documentId: string;
+    order: number;
+    title: string;
+    sha256: string;
+  }[];
+};
+
+/** A paper original digitised at the desk into an authentic copy (EE03), and its return (art. 16.5). */
+export type PaperOriginal = {
+  id: string;
+  entryId: string;
+  description: string;
+  copy: {
+    documentId: string;
+    eniId: string;
+    title: string;
+    fileName: string;
+    mimeType: string;
+    size: number;
+    sha256: string;
+    documentType: string;
+    elaborationState: string;
+    origin: string;
+  };
+  officialId: string;
+  digitisedBy: string;
+  digitisedAt: string;
+  sealStatus: 'pending' | 'sealed' | 'not_applicable';
+  sealedDocumentId: string | null;
+  returnedTo: string | null;
+  returnedBy: string | null;
+  returnedAt: string | null;
+};
+
+export type OfficialScope = 'copies' | 'assistance';
+
+/** A record of the register of authorised officials (LPACAP art. 12.3, 27.1). */
+export type AuthorisedOfficial = {
+  id: string;
+  userId: string;
+  username: string;
+  name: string;
+  position: string | null;
+  scopes: OfficialScope[];
+  validFrom: string;
+  validTo: string | null;
+  status: 'in_force' | 'not_yet' | 'expired' | 'revoked';
+  createdBy: string;
+  createdAt: string;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  revokedReason: string | null;
+};

@@ -40,7 +40,16 @@ export function Shell({ entity, children }: { entity?: string; children: React.R
                 </NavLink>
               </li>
               <li>
+                <NavLink to={`/e/${entity}/registry`}>{t('nav.registry')}</NavLink>
+              </li>
+              <li>
                 <NavLink to={`/e/${entity}/parties`}>{t('nav.parties')}</NavLink>
+              </li>
+              <li>
+                <NavLink to={`/e/${entity}/calendar`}>{t('nav.calendar')}</NavLink>
+              </li>
+              <li>
+                <NavLink to={`/e/${entity}/officials`}>{t('nav.officials')}</NavLink>
               </li>
             </ul>
           </nav>

@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Navigate, useLocation, useNavigate } from 'react-router';
+import { Link, Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError, api } from '../api.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { Field } from '../components/Field.tsx';
@@ -155,6 +155,12 @@ export function LoginPage() {
             </>
           )}
         </form>
+        <section aria-labelledby="login-verify-heading" className="login-verify">
+          <h2 id="login-verify-heading">{t('login.verifyHeading')}</h2>
+          <p>
+            {t('login.verifyIntro')} <Link to="/verify">{t('login.verifyLink')}</Link>
+          </p>
+        </section>
       </div>
     </Shell>
   );
