@@ -1,45 +1,25 @@
 import type { AppDeps } from './app.ts';
 import { sealCheckpoints } from '#modules/audit/audit.checkpoint.ts';
 
-export type Worker = { stop(): Promise<void> };
-
 /**
- * The job worker: periodic sweepers. Every sweeper reads deps.clock, never SQL now(), so tests
- * can move time. Sweepers register here.
+ * Every job handler and sweeper schedule of the application, registered on `deps.jobs` before it
+ * starts, in every role (`serve --role api` only sends; `worker` and `all` run them) and by
+ * `lligall jobs run`. A module's after-commit work is registered here: `deps.jobs.work(name, …)`
+ * with a handler that opens its own tenant transaction from the ids in the job's data.
+ * Sweepers (work because time passed) are scheduled with cron (Europe/Madrid) and read
+ * deps.clock, never SQL now(), so tests can move time.
  */
-export function startWorker(deps: AppDeps, sweepers: Sweeper[] = defaultSweepers()): Worker {
-  const timers = sweepers.map((s) => {
-    const run = () => s.run(deps).catch((e) => console.error(`sweeper ${s.name} failed:`, e));
-    void run();
-    return setInterval(run, s.everyMs);
+export async function registerJobs(deps: AppDeps): Promise<void> {
+  await deps.jobs.work('platform.blob-tmp-sweep', async () => {
+    await deps.blobs.sweepTmp();
   });
-  return {
-    async stop() {
-      for (const t of timers) clearInterval(t);
-    },
-  };
-}
+  await deps.jobs.schedule('platform.blob-tmp-sweep', '7 * * * *');
 
-export type Sweeper = { name: string; everyMs: number; run(deps: AppDeps): Promise<void> };
-
-function defaultSweepers(): Sweeper[] {
-  return [
-    {
-      name: 'blob-tmp',
-      everyMs: 3600_000,
-      async run(deps) {
-        await deps.blobs.sweepTmp();
-      },
-    },
-    {
-      // ARCHITECTURE data rule 5: chain heads sealed outside the database, hourly (so at least daily).
-      name: 'audit-checkpoint',
-      everyMs: 3600_000,
-      async run(deps) {
-        for (const r of await sealCheckpoints(deps)) {
-          if (r.status === 'refused') console.error(`audit chain ${r.tenantId} not sealed: ${r.reason}`);
-        }
-      },
-    },
-  ];
+  // ARCHITECTURE data rule 5: chain heads sealed outside the database, hourly (so at least daily).
+  await deps.jobs.work('audit.checkpoint', async () => {
+    for (const r of await sealCheckpoints(deps)) {
+      if (r.status === 'refused') console.error(`audit chain ${r.tenantId} not sealed: ${r.reason}`);
+    }
+  });
+  await deps.jobs.schedule('audit.checkpoint', '12 * * * *');
 }

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { AppError } from '#platform/errors.ts';
 import { registerAdminCommands } from './admin.ts';
 import { registerCalendarCommands } from './calendar.ts';
+import { registerJobsCommands } from './jobs.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerOpsCommands } from './ops.ts';
 import { registerSealCommands } from './seals.ts';
@@ -24,6 +25,7 @@ export function buildProgram(out: Out = stdout): Command {
   registerOpsCommands(program, out);
   registerCalendarCommands(program, out);
   registerSealCommands(program, out);
+  registerJobsCommands(program, out);
   registerMuxCommands(program, out);
   return program;
 }

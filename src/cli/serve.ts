@@ -3,7 +3,7 @@ import { isEmbedded, loadConfig } from '../config.ts';
 import { openApp } from '../app.ts';
 import { formatCredentials, seedDemo, seedDemoUnits } from '../demo.ts';
 import { buildServer } from '../server.ts';
-import { startWorker } from '../worker.ts';
+import { registerJobs } from '../worker.ts';
 import { main, type Out } from './main.ts';
 import { startRelay } from './relay.ts';
 
@@ -27,7 +27,9 @@ export function registerServeCommand(program: Command, out: Out): void {
         await seedDemoUnits(deps);
       }
       const app = o.role === 'worker' ? null : await buildServer(deps);
-      const worker = o.role === 'api' ? null : startWorker(deps);
+      // Every role sends jobs; worker and all also run them (and pg-boss's maintenance and schedules).
+      await registerJobs(deps);
+      await deps.jobs.start({ worker: o.role !== 'api', ...(app ? { log: app.log } : {}) });
       // Embedded database: CLI commands run meanwhile come through this socket (see relay.ts).
       const closeRelay = isEmbedded(config) ? await startRelay(deps, main) : null;
       let stopping = false;
@@ -36,8 +38,8 @@ export function registerServeCommand(program: Command, out: Out): void {
         stopping = true;
         out.log(`lligall: ${signal}, shutting down`);
         await closeRelay?.();
-        await worker?.stop();
-        await app?.close();
+        await app?.close(); // in-flight requests finish (and may still send jobs)
+        await deps.jobs.stop(); // running jobs finish (up to 30 s)
         await deps.db.close(); // PGlite: close cleanly so the data directory stays consistent
         process.exit(0);
       };
