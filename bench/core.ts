@@ -284,9 +284,9 @@ async function dbCpuMs(inst: Installation): Promise<Map<number, number> | null> 
 }
 
 /** A load result with the CPU each request cost the server process and the database backends. */
-type Measured = LoadResult & { serverCpu: number; dbCpu: number | null };
+export type Measured = LoadResult & { serverCpu: number; dbCpu: number | null };
 
-async function measured(
+export async function measured(
   inst: Installation,
   server: ServerProcess,
   run: () => Promise<LoadResult>,

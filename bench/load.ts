@@ -1,7 +1,14 @@
 import http from 'node:http';
 
 /** One HTTP request of a load run. */
-export type LoadRequest = { method: 'GET' | 'POST'; path: string; body?: unknown };
+export type LoadRequest = {
+  method: 'GET' | 'POST';
+  path: string;
+  /** A JSON body. */
+  body?: unknown;
+  /** A body sent as is (e.g. multipart/form-data). */
+  raw?: { contentType: string; data: Buffer };
+};
 
 export type LoadResult = {
   requests: number;
@@ -51,7 +58,12 @@ export async function runLoad(opts: {
 
   const send = (r: LoadRequest): Promise<{ status: number; body: string }> =>
     new Promise((resolve, reject) => {
-      const payload = r.body === undefined ? undefined : Buffer.from(JSON.stringify(r.body));
+      const payload = r.raw
+        ? r.raw.data
+        : r.body === undefined
+          ? undefined
+          : Buffer.from(JSON.stringify(r.body));
+      const contentType = r.raw ? r.raw.contentType : 'application/json';
       const req = http.request(
         {
           agent,
@@ -61,9 +73,7 @@ export async function runLoad(opts: {
           path: r.path,
           headers: {
             ...opts.headers,
-            ...(payload
-              ? { 'content-type': 'application/json', 'content-length': String(payload.length) }
-              : {}),
+            ...(payload ? { 'content-type': contentType, 'content-length': String(payload.length) } : {}),
           },
         },
         (res) => {

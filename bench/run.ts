@@ -3,6 +3,7 @@
  * Without a name (or with an unknown one) lists the benchmarks.
  */
 import { coreUsage, runCore } from './core.ts';
+import { registryUsage, runRegistry } from './registry.ts';
 
 type Bench = { summary: string; usage: string; run(argv: string[]): Promise<number> };
 
@@ -12,6 +13,12 @@ const BENCHES: Record<string, Bench> = {
       'case-file creation rate and p50/p95 of GET /expedients/{id} and of a filtered list, 10,000 case files and 100,000 documents, 10 HTTP clients, on PGlite and PostgreSQL',
     usage: coreUsage,
     run: runCore,
+  },
+  registry: {
+    summary:
+      'registry entries per second and p50/p95 latency, each with a 100 KB attachment and its sealed PAdES receipt, 10 HTTP clients, on PGlite and PostgreSQL',
+    usage: registryUsage,
+    run: runRegistry,
   },
 };
 

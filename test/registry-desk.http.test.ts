@@ -255,9 +255,12 @@ describe('entries into case files', () => {
     assert.equal(body.createdExpedient, true);
     assert.equal(body.expedient.state, 'E01');
     assert.deepEqual(
-      body.incorporated.map((i: { sha256: string }) => i.sha256),
+      body.incorporated.slice(0, 2).map((i: { sha256: string }) => i.sha256),
       [sha(one), sha(two)],
     );
+    // The entry's receipt (justificant) joins after its attachments.
+    assert.equal(body.incorporated.length, 3);
+    assert.match(body.incorporated[2].title, /^Justificant de registre d'entrada E\//);
     const index = await app.inject({
       method: 'GET',
       url: `${base}/expedients/${body.expedient.id}/index`,
@@ -267,12 +270,14 @@ describe('entries into case files', () => {
     assert.deepEqual(
       index
         .json()
-        .entries.map((e: { order: number; sha256: string; title: string }) => [e.order, e.sha256, e.title]),
+        .entries.slice(0, 2)
+        .map((e: { order: number; sha256: string; title: string }) => [e.order, e.sha256, e.title]),
       [
         [1, sha(one), 'planol.pdf'],
         [2, sha(two), 'memoria.txt'],
       ],
     );
+    assert.equal(index.json().entries[2].order, 3);
     const exp = await app.inject({
       method: 'GET',
       url: `${base}/expedients/${body.expedient.id}`,
@@ -337,13 +342,13 @@ describe('entries into case files', () => {
       links.json().items.map((l: { expedientId: string }) => l.expedientId),
       [existing, second],
     );
-    // The index of the first did not receive the file twice.
+    // The index of the first did not receive the files twice (the attachment and the receipt).
     const index = await app.inject({
       method: 'GET',
       url: `${base}/expedients/${existing}/index`,
       headers: handler,
     });
-    assert.equal(index.json().entries.length, 1);
+    assert.equal(index.json().entries.length, 2);
 
     const closed = await makeExpedient(handler, 'Tancat');
     const close = await app.inject({
@@ -490,9 +495,13 @@ describe('desk digitisation (LPACAP art. 16.5, 27)', () => {
       headers: handler,
     });
     assert.deepEqual(
-      index.json().entries.map((e: { sha256: string }) => e.sha256),
+      index
+        .json()
+        .entries.slice(0, 2)
+        .map((e: { sha256: string }) => e.sha256),
       [sha(scan), sha(image)],
     );
+    assert.equal(index.json().entries.length, 3, 'the copies, then the receipt');
     const doc = await app.inject({
       method: 'GET',
       url: `${base}/documents/${index.json().entries[0].documentId}`,

@@ -238,3 +238,29 @@ describe('public verification by CSV (LRJSP art. 42.b)', () => {
     assert.equal((await from('203.0.113.8')).statusCode, 404);
   });
 });
+
+describe('entry attachments', () => {
+  it('download byte for byte as filed, for members only', async () => {
+    for (const [i, a] of attachments.entries()) {
+      const r = await app.inject({
+        method: 'GET',
+        url: `${base}/registry/${created.id}/attachments/${i + 1}/content`,
+        headers: registrar,
+      });
+      assert.equal(r.statusCode, 200, r.body);
+      assert.ok(r.rawPayload.equals(a.data));
+    }
+    const missing = await app.inject({
+      method: 'GET',
+      url: `${base}/registry/${created.id}/attachments/3/content`,
+      headers: registrar,
+    });
+    assert.equal(missing.statusCode, 404);
+    const other = await app.inject({
+      method: 'GET',
+      url: `${base}/registry/${created.id}/attachments/1/content`,
+      headers: otherRegistrar,
+    });
+    assert.equal(other.statusCode, 404);
+  });
+});

@@ -143,10 +143,10 @@ export async function openInstallation(
   return inst;
 }
 
-/** An entity with a case handler and that handler's API token, made with the CLI. */
+/** An entity with a user (a case handler unless `role` says otherwise) and that user's API token, made with the CLI. */
 export async function provisionEntity(
   inst: Installation,
-  opts: { name?: string; dir3?: string; username?: string } = {},
+  opts: { name?: string; dir3?: string; username?: string; role?: string } = {},
 ): Promise<{ dir3: string; slug: string; tenantId: string; username: string; token: string }> {
   const dir3 = opts.dir3 ?? `L01${String(process.pid % 1_000_000).padStart(6, '0')}`;
   const line = await inst.cli([
@@ -172,7 +172,7 @@ export async function provisionEntity(
     '--entity',
     dir3,
     '--role',
-    'handler',
+    opts.role ?? 'handler',
   ]);
   const token = (await inst.cli(['token', 'create', '--user', username])).split('\n').at(-1)!;
   if (!gotDir3 || !slug || !tenantId || !token.startsWith('llg_'))
@@ -188,21 +188,27 @@ export type ServerProcess = {
   output(): string;
   /** SIGTERM, wait for a clean exit (SIGKILL after a grace period). */
   stop(): Promise<void>;
+  /** SIGKILL at once (a crash: no cleanup), and wait for the process to be gone. */
+  kill(): Promise<void>;
 };
 
 /**
- * Starts `lligall serve --role api --port 0` on loopback and waits until /readyz answers.
+ * Starts `lligall serve --role api --port 0` (or another role) on loopback and waits until /readyz answers.
  * Output is always drained (a full pipe would block the server's logger).
  */
 export async function startServer(
   inst: Installation,
-  opts: { dataDir?: string; env?: Record<string, string> } = {},
+  opts: { dataDir?: string; env?: Record<string, string>; role?: 'api' | 'worker' | 'all' } = {},
 ): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--role', 'api', '--port', '0'], {
-    cwd: ROOT,
-    env: { ...inst.env, ...(opts.dataDir ? { LLIGALL_DATA_DIR: opts.dataDir } : {}), ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [BIN, 'serve', '--role', opts.role ?? 'api', '--port', '0'],
+    {
+      cwd: ROOT,
+      env: { ...inst.env, ...(opts.dataDir ? { LLIGALL_DATA_DIR: opts.dataDir } : {}), ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let tail = '';
   let exited: number | string | null = null;
   const keep = (chunk: Buffer) => {
@@ -248,7 +254,12 @@ export async function startServer(
       if (i > 100) throw new Error(`server at ${url} never became ready:\n${tail}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { pid: child.pid!, url, output: () => tail, stop };
+    const kill = async () => {
+      if (exited !== null) return;
+      child.kill('SIGKILL');
+      await exit;
+    };
+    return { pid: child.pid!, url, output: () => tail, stop, kill };
   } catch (e) {
     await stop();
     throw e;

@@ -104,7 +104,7 @@ type EntryDocument = {
   origin: 'administration' | 'citizen';
 };
 
-/** The entry's documents: its attachments in order, then the desk's authentic copies in the order made. */
+/** The entry's documents: its attachments in order, the desk's authentic copies in the order made, then its receipt. */
 export async function entryDocuments(tx: Tx, ctx: Ctx, entryId: string): Promise<EntryDocument[]> {
   const cols = [
     'd.id',
@@ -139,7 +139,16 @@ export async function entryDocuments(tx: Tx, ctx: Ctx, entryId: string): Promise
     .orderBy('p.digitised_at')
     .orderBy('p.id')
     .execute();
-  return [...attachments, ...copies] as EntryDocument[];
+  const receipt = await tx
+    .selectFrom('registry_receipts as r')
+    .innerJoin('documents as d', (j) =>
+      j.onRef('d.tenant_id', '=', 'r.tenant_id').onRef('d.id', '=', 'r.document_id'),
+    )
+    .select(cols)
+    .where('r.tenant_id', '=', ctx.tenant.id)
+    .where('r.entry_id', '=', entryId)
+    .execute();
+  return [...attachments, ...copies, ...receipt] as EntryDocument[];
 }
 
 function audit(tx: Tx, ctx: Ctx, action: string, objectType: string, objectId: string, details: object) {

@@ -8,6 +8,7 @@ import { AppError } from '#platform/errors.ts';
 import { ensureCalendarSeededOnce } from '#modules/calendar/calendar.service.ts';
 import { contentDisposition, safeFileName, safeMimeType } from '#modules/documents/documents.service.ts';
 import type { PartyInput, PartyLanguage } from '#modules/parties/parties.service.ts';
+import { EntryExpedientSchema } from './desk.routes.ts';
 import { getReceiptDocument, issueReceipt } from './receipt.service.ts';
 import {
   type AttachmentInput,
@@ -17,6 +18,7 @@ import {
   createEntry,
   type EntryInput,
   getEntry,
+  getEntryAttachment,
   listEntries,
   MAX_ATTACHMENTS,
 } from './registry.service.ts';
@@ -50,6 +52,7 @@ const Receipt = Type.Union([
 const EntryView = Type.Object({
   ...EntrySummary.properties,
   receipt: Receipt,
+  expedients: Type.Array(EntryExpedientSchema),
   sendingBody: Nullable(Type.String()),
   recipientUnitId: Nullable(Type.String()),
   recipientPerson: Nullable(Type.String()),
@@ -301,6 +304,33 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
       },
     },
     async (req) => inEntity(deps, req, p(req).entity, (tx, ctx) => getEntry(tx, ctx, p(req).id)),
+  );
+
+  app.get(
+    '/api/v1/entities/:entity/registry/:id/attachments/:position/content',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Download an attachment of the entry, byte for byte as filed (audited)',
+        params: Type.Object(
+          {
+            entity: Type.String({ minLength: 2, maxLength: 100 }),
+            id: Type.String({ maxLength: 64 }),
+            position: Type.Integer({ minimum: 1, maximum: 1000 }),
+          },
+          strict,
+        ),
+      },
+    },
+    async (req, reply) => {
+      const { entity, id, position } = req.params as { entity: string; id: string; position: number };
+      const a = await inEntity(deps, req, entity, (tx, ctx) => getEntryAttachment(tx, ctx, id, position));
+      reply.header('content-type', a.mimeType);
+      reply.header('content-length', String(a.size));
+      reply.header('content-disposition', contentDisposition(a.fileName));
+      reply.header('cache-control', 'private, no-store');
+      return reply.send(deps.blobs.openVerified(a.sha256));
+    },
   );
 
   app.get(

@@ -20,6 +20,7 @@ import {
   type PartyLanguage,
 } from '#modules/parties/parties.service.ts';
 import { findUnit } from '#modules/tenancy/units.service.ts';
+import { type EntryExpedient, listEntryExpedients } from './entry-expedients.service.ts';
 import { canAnnotateEntry, canCreateEntry, canReadRegistry } from './registry.policy.ts';
 
 export const DIRECTIONS = ['E', 'S'] as const;
@@ -167,8 +168,22 @@ async function resolveParty(
   }
   if (!input.party) return null;
   const { normalized } = classifyIdentifier(input.party.identifier, input.party.identifierType);
-  const p = (await findPartyByIdentifier(tx, ctx, normalized)) ?? (await createParty(tx, ctx, input.party));
-  return { id: p.id, language: p.language };
+  const found = await findPartyByIdentifier(tx, ctx, normalized);
+  if (found) return { id: found.id, language: found.language };
+  // Two filings by the same new party at once: the second insert meets the first's row. A
+  // savepoint keeps this transaction alive, and the party the other filing created is used.
+  await sql`SAVEPOINT party_on_the_fly`.execute(tx);
+  try {
+    const p = await createParty(tx, ctx, input.party);
+    await sql`RELEASE SAVEPOINT party_on_the_fly`.execute(tx);
+    return { id: p.id, language: p.language };
+  } catch (e) {
+    if (!(e instanceof AppError) || e.code !== 'PARTY_IDENTIFIER_TAKEN') throw e;
+    await sql`ROLLBACK TO SAVEPOINT party_on_the_fly`.execute(tx);
+    const p = await findPartyByIdentifier(tx, ctx, normalized);
+    if (!p) throw e;
+    return { id: p.id, language: p.language };
+  }
 }
 
 /**
@@ -307,6 +322,8 @@ export type EntryView = EntrySummary & {
   }[];
   annotations: { id: string; text: string; createdBy: string; createdAt: string }[];
   receipt: ReceiptRef | null;
+  /** The case files the entry was brought into. */
+  expedients: EntryExpedient[];
 };
 
 const iso = (t: Date | string) => new Date(t).toISOString();
@@ -492,7 +509,31 @@ export async function getEntry(tx: Tx, ctx: Ctx, id: string): Promise<EntryView>
       createdAt: iso(a.created_at),
     })),
     receipt: await findReceipt(tx, ctx, r.id),
+    expedients: await listEntryExpedients(tx, ctx, r.id),
   };
+}
+
+/** One attachment of an entry, to download (its stored file is checked against its SHA-256). */
+export async function getEntryAttachment(
+  tx: Tx,
+  ctx: Ctx,
+  id: string,
+  position: number,
+): Promise<{ fileName: string; mimeType: string; size: number; sha256: string }> {
+  const entry = await getEntry(tx, ctx, id);
+  const a = entry.attachments.find((x) => x.position === position);
+  if (!a) throw new AppError('DOCUMENT_NOT_FOUND', `Entry ${entry.number} has no attachment ${position}`);
+  await recordEvent(tx, {
+    tenantId: ctx.tenant.id,
+    actor: ctx.actor,
+    request: ctx.request,
+    clock: ctx.clock,
+    action: 'registry.attachment_read',
+    objectType: 'document',
+    objectId: a.documentId,
+    details: { number: entry.number, position },
+  });
+  return { fileName: a.fileName, mimeType: a.mimeType, size: a.size, sha256: a.sha256 };
 }
 
 /** A correction or remark linked to an entry; the entry itself never changes. */

@@ -180,9 +180,7 @@ export function RegistryEntryPage() {
                     <td>
                       <a
                         className="button small secondary"
-                        href={apiUrl(
-                          `${entityPath(slug)}/documents/${encodeURIComponent(a.documentId)}/content`,
-                        )}
+                        href={apiUrl(`${base}/attachments/${a.position}/content`)}
                         download={a.fileName}
                         aria-label={`${t('documents.download')}: ${a.title}`}
                       >
