@@ -26,6 +26,7 @@ type Options = {
   attachmentKb: number;
   servers: number;
   logLevel: string;
+  cpuProf: string | undefined;
 };
 
 /** What the figures are held to (PostgreSQL, reference 2-core machine, 10 clients). */
@@ -39,7 +40,8 @@ export const registryUsage = `npm run bench -- registry [options]
   --concurrency <n>             concurrent HTTP clients (default 10)
   --attachment-kb <n>           size of each entry's attachment (default 100)
   --servers <n>                 API processes on PostgreSQL, clients spread over them (default 1)
-  --log-level <level>           the servers' LOG_LEVEL (default info, as in production)`;
+  --log-level <level>           the servers' LOG_LEVEL (default info, as in production)
+  --cpu-prof <dir>              write the servers' V8 CPU profiles there (node --cpu-prof)`;
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -51,6 +53,7 @@ function parseOptions(argv: string[]): Options {
       'attachment-kb': { type: 'string', default: '100' },
       servers: { type: 'string', default: '1' },
       'log-level': { type: 'string', default: 'info' },
+      'cpu-prof': { type: 'string' },
     },
     strict: true,
   });
@@ -77,6 +80,7 @@ function parseOptions(argv: string[]): Options {
     attachmentKb: int('attachment-kb', values['attachment-kb'], 1),
     servers: int('servers', values.servers, 1),
     logLevel: values['log-level']!,
+    cpuProf: values['cpu-prof'],
   };
 }
 
@@ -160,7 +164,10 @@ async function runOn(
 }
 
 async function runBackend(backend: Backend, o: Options): Promise<Result> {
-  const inst = await openInstallation(backend, { LOG_LEVEL: o.logLevel });
+  const inst = await openInstallation(backend, {
+    LOG_LEVEL: o.logLevel,
+    ...(o.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProf}` } : {}),
+  });
   const servers: ServerProcess[] = [];
   try {
     const ent = await provisionEntity(inst, {

@@ -15,6 +15,7 @@ export async function nextNumber(tx: Tx, tenantId: string, series: string, year:
 }
 
 /** The year in Europe/Madrid of an instant: numbering years are Madrid years (DOMAIN: Registry). */
+const madridYearFormat = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Madrid', year: 'numeric' });
 export function madridYear(at: Date): number {
-  return Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Madrid', year: 'numeric' }).format(at));
+  return Number(madridYearFormat.format(at));
 }

@@ -35,9 +35,18 @@ function toArrayBuffer(b: Uint8Array): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
 
+/** Parsed certificates by PEM: a seal signs thousands of documents with the same two or three. */
+const parsedCerts = new Map<string, { cert: pkijs.Certificate; der: Buffer }>();
+
 function parseCertificate(pem: string): { cert: pkijs.Certificate; der: Buffer } {
-  const der = pemToDer(pem);
-  return { cert: pkijs.Certificate.fromBER(toArrayBuffer(der)), der };
+  let p = parsedCerts.get(pem);
+  if (!p) {
+    const der = pemToDer(pem);
+    p = { cert: pkijs.Certificate.fromBER(toArrayBuffer(der)), der };
+    if (parsedCerts.size > 1000) parsedCerts.clear();
+    parsedCerts.set(pem, p);
+  }
+  return p;
 }
 
 /** ESS SigningCertificateV2 (RFC 5035) naming the signer's certificate by its SHA-256 and issuer/serial. */

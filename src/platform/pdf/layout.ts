@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import fontkit from '@pdf-lib/fontkit';
-import { type PDFDocument, type PDFFont, type PDFPage, rgb } from 'pdf-lib';
+import { type PDFDocument, type PDFFont, PDFHexString, type PDFPage, rgb } from 'pdf-lib';
 
 /**
  * A small flowing-text writer for the documents Lligall issues (receipts, evidence): A4 pages,
@@ -43,16 +43,48 @@ const cachingFontkit = {
   },
 } as unknown as typeof fontkit;
 
+/** DejaVu Sans has tabular digits, so hashes line up without a monospaced font (one font fewer to subset). */
 export type Fonts = { regular: PDFFont; bold: PDFFont; mono: PDFFont };
+
+/**
+ * pdf-lib encodes text by running fontkit's full OpenType layout (shaping) on every string,
+ * which costs milliseconds per line. Our documents need no shaping (no ligatures, no complex
+ * scripts): each character maps to its glyph through the font's cmap, and the glyph joins the
+ * document's subset exactly as pdf-lib does it (so widths and the ToUnicode map stay right).
+ */
+type SubsetEmbedder = {
+  font: { glyphForCodePoint(cp: number): { id: number } };
+  subset: { includeGlyph(g: { id: number }): number };
+  glyphs: unknown[];
+  glyphIdMap: Map<number, number>;
+  glyphCache: { invalidate(): void };
+  encodeText(text: string): PDFHexString;
+};
+
+function withoutShaping(font: PDFFont): PDFFont {
+  const embedder = (font as unknown as { embedder: SubsetEmbedder }).embedder;
+  embedder.encodeText = (text: string) => {
+    let hex = '';
+    for (const ch of text) {
+      const glyph = embedder.font.glyphForCodePoint(ch.codePointAt(0)!);
+      const id = embedder.subset.includeGlyph(glyph);
+      embedder.glyphs[id - 1] = glyph;
+      embedder.glyphIdMap.set(glyph.id, id);
+      hex += id.toString(16).padStart(4, '0');
+    }
+    embedder.glyphCache.invalidate();
+    return PDFHexString.of(hex);
+  };
+  return font;
+}
 
 export async function embedFonts(doc: PDFDocument): Promise<Fonts> {
   doc.registerFontkit(cachingFontkit);
-  const [regular, bold, mono] = await Promise.all([
-    doc.embedFont(fontBytes('DejaVuSans.ttf'), { subset: true }),
-    doc.embedFont(fontBytes('DejaVuSans-Bold.ttf'), { subset: true }),
-    doc.embedFont(fontBytes('DejaVuSansMono.ttf'), { subset: true }),
+  const [regular, bold] = await Promise.all([
+    doc.embedFont(fontBytes('DejaVuSans.ttf'), { subset: true }).then(withoutShaping),
+    doc.embedFont(fontBytes('DejaVuSans-Bold.ttf'), { subset: true }).then(withoutShaping),
   ]);
-  return { regular, bold, mono };
+  return { regular, bold, mono: regular };
 }
 
 /**
