@@ -216,6 +216,12 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
             });
             if (blob.size === 0) throw new AppError('VALIDATION_FAILED', 'An attachment is empty');
           } else {
+            // The entry was checked when its first file arrived: a field after a file would escape that check.
+            if (checked)
+              throw new AppError(
+                'VALIDATION_FAILED',
+                `Field "${part.fieldname}" after a file: send text fields first`,
+              );
             if (!(ENTRY_FIELDS as readonly string[]).includes(part.fieldname))
               throw new AppError('VALIDATION_FAILED', `Unknown field "${part.fieldname}"`);
             if (fields[part.fieldname as EntryField] !== undefined)
@@ -232,8 +238,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
             size: s.blob.size,
           })),
         );
-        const final = input;
-        await inEntity(deps, req, entity, (tx, ctx) => checkEntry(tx, ctx, final));
+        // Without files nothing is stored yet: createEntry checks the entry in its own transaction.
       } catch (e) {
         for (const s of staged) await deps.blobs.discard(s.blob);
         throw e;
