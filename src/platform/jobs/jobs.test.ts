@@ -55,11 +55,15 @@ before(async () => {
   tenant = await makeTenant(env);
   await env.jobs.start({ worker: false, log });
 });
-after(async () => {
-  await env.close();
-});
+after(
+  async () => {
+    await env.close();
+  },
+  { timeout: 30_000 },
+);
 
-describe('jobs (pg-boss)', () => {
+// A deadlocked transaction (PGlite) must fail the test, not hang the run.
+describe('jobs (pg-boss)', { timeout: 30_000 }, () => {
   it('a job sent in a transaction that rolls back never runs', async () => {
     const r = recorder();
     await env.jobs.work('test.rollback', r.handler);
