@@ -1,5 +1,12 @@
 import type { AppDeps } from './app.ts';
 import { sealCheckpoints } from '#modules/audit/audit.checkpoint.ts';
+import { desalClientFor } from '#modules/registry/mux/desal.ts';
+import {
+  fetchEntryAttachments,
+  MUX_FETCH_JOB,
+  type MuxFetchJobData,
+} from '#modules/registry/mux/mux.service.ts';
+import { issueReceipt, RECEIPT_JOB, type ReceiptJobData } from '#modules/registry/receipt.service.ts';
 
 /**
  * Every job handler and sweeper schedule of the application, registered on `deps.jobs` before it
@@ -10,6 +17,17 @@ import { sealCheckpoints } from '#modules/audit/audit.checkpoint.ts';
  * deps.clock, never SQL now(), so tests can move time.
  */
 export async function registerJobs(deps: AppDeps): Promise<void> {
+  // Every registry entry's receipt (LPACAP art. 16.3): a no-op when the request issued it already.
+  await deps.jobs.work<ReceiptJobData>(RECEIPT_JOB, async ({ tenantId, entryId }) => {
+    await issueReceipt(deps, tenantId, entryId);
+  });
+  // A MUX entry's DESA'L documents, then its receipt (which lists them).
+  const desal = desalClientFor(deps.config);
+  await deps.jobs.work<MuxFetchJobData>(MUX_FETCH_JOB, async (data) => {
+    const outcome = await fetchEntryAttachments(deps, desal, data);
+    if (outcome.pending === 0) await issueReceipt(deps, data.tenantId, data.entryId);
+  });
+
   await deps.jobs.work('platform.blob-tmp-sweep', async () => {
     await deps.blobs.sweepTmp();
   });

@@ -8,7 +8,13 @@ import { SignJWT } from 'jose';
 import { cliActor, noRequest } from '#platform/context.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import { LocalDesalClient } from '#modules/registry/mux/desal.ts';
-import { configureMux, fetchEntryAttachments, showMux } from '#modules/registry/mux/mux.service.ts';
+import {
+  configureMux,
+  fetchEntryAttachments,
+  MUX_FETCH_JOB,
+  showMux,
+} from '#modules/registry/mux/mux.service.ts';
+import { pdftotext } from '#test/helpers/pdf-tools.ts';
 import {
   loginHeaders,
   makeServer,
@@ -372,6 +378,27 @@ describe('MUX v3 intake: POST /api/v1/mux/{entity}/registre (guide section 5)', 
     });
     assert.deepEqual(again, { fetched: 2, failed: 1, pending: 0 });
     assert.equal((await entryByNumber(res.json().numeroAssentament)).attachments.length, 2);
+
+    // The fetch job (enqueued with the entry) ends by issuing the receipt, which lists the fetched documents.
+    await env.jobs.drain(MUX_FETCH_JOB);
+    let view = await entryByNumber(res.json().numeroAssentament);
+    for (let i = 0; i < 100 && !view.receipt; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      view = await entryByNumber(res.json().numeroAssentament);
+    }
+    assert.ok(view.receipt, 'the MUX entry has its receipt once its documents are fetched');
+    const receipt = await app.inject({
+      method: 'GET',
+      url: `/api/v1/entities/${a.slug}/registry/${view.id}/receipt`,
+      headers: registrarA,
+    });
+    assert.equal(receipt.statusCode, 200);
+    const text = pdftotext(receipt.rawPayload);
+    assert.ok(
+      text.includes(sha(pdf)) && text.includes(sha(annex)),
+      'the receipt lists both fetched documents',
+    );
+    assert.ok(text.includes(res.json().numeroAssentament));
   });
 
   it('a document whose content does not match the declared hash is not attached', async () => {

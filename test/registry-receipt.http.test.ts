@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { noRequest, systemActor } from '#platform/context.ts';
+import { enqueueReceipt, issueReceipt, RECEIPT_JOB } from '#modules/registry/receipt.service.ts';
+import { createEntry } from '#modules/registry/registry.service.ts';
 import { getInstallationCaPem } from '#modules/seals/seals.service.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import {
@@ -262,5 +266,62 @@ describe('entry attachments', () => {
       headers: otherRegistrar,
     });
     assert.equal(other.statusCode, 404);
+  });
+});
+
+describe('a receipt lost to a crash', () => {
+  it('is issued by the job enqueued with the entry, once', async () => {
+    // The entry commits with its job, and the process "dies" before issuing the receipt.
+    const entryId = await env.db.tenant(tenant.id, async (tx) => {
+      const ctx = {
+        tenant: {
+          id: tenant.id,
+          dir3: tenant.dir3,
+          slug: tenant.slug,
+          name: tenant.name,
+          status: tenant.status,
+        },
+        actor: systemActor,
+        roles: ['registrar' as const],
+        request: noRequest,
+        clock: env.clock,
+      };
+      const made = await createEntry(tx, ctx, {
+        direction: 'E',
+        heading: 'Presentada abans d’una caiguda',
+        summary: 'Entrada sense justificant',
+        channel: 'in_person',
+      });
+      await enqueueReceipt(env.jobs, tx, { tenantId: tenant.id, entryId: made.id });
+      return made.id;
+    });
+    const view = () => app.inject({ method: 'GET', url: `${base}/registry/${entryId}`, headers: registrar });
+    assert.equal((await view()).json().receipt, null);
+    const early = await app.inject({
+      method: 'GET',
+      url: `${base}/registry/${entryId}/receipt`,
+      headers: registrar,
+    });
+    assert.equal(early.statusCode, 404);
+    assert.equal(early.json().code, 'RECEIPT_NOT_READY');
+    // The job waits RECEIPT_JOB_DELAY_SECONDS before it is due; let that time pass.
+    await env.db.owner((tx) =>
+      sql`UPDATE pgboss.job SET start_after = now() WHERE name = ${RECEIPT_JOB} AND state = 'created'`.execute(
+        tx,
+      ),
+    );
+    assert.ok((await env.jobs.drain(RECEIPT_JOB)) >= 1);
+    const issued = (await view()).json().receipt;
+    assert.ok(issued?.csv);
+    const r = await app.inject({
+      method: 'GET',
+      url: `${base}/registry/${entryId}/receipt`,
+      headers: registrar,
+    });
+    assert.match(pdfsig(r.rawPayload, nssDbTrusting(caPem)).out, /Signature is Valid/);
+    // Running it again issues nothing new.
+    const again = await issueReceipt(env, tenant.id, entryId);
+    assert.equal(again.created, false);
+    assert.equal(again.csv, issued.csv);
   });
 });

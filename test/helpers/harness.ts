@@ -13,6 +13,7 @@ import { BlobStore } from '#platform/blobs/blob-store.ts';
 import { type Clock, noRequest, systemActor } from '#platform/context.ts';
 import { Database } from '#platform/db/database.ts';
 import { createJobs } from '#platform/jobs/jobs.ts';
+import { registerJobs } from '#src/worker.ts';
 import type { EntityRole, PlatformRole } from '#platform/db/schema.ts';
 import { createApiToken, createUser, grantMembership } from '#modules/identity/identity.service.ts';
 import { newTotpSecret, totpCode } from '#modules/identity/totp.ts';
@@ -205,7 +206,17 @@ export function currentTotp(env: TestEnv, user: TestUser): string {
   return totpCode(user.totpSecret, env.clock.now());
 }
 
+const jobsRegistered = new WeakSet<TestEnv>();
+
+/**
+ * The HTTP server on this env, with the application's job handlers registered (as `serve` does):
+ * routes send their jobs; a test runs them with `env.jobs.drain()`.
+ */
 export async function makeServer(env: TestEnv): Promise<FastifyInstance> {
+  if (!jobsRegistered.has(env)) {
+    jobsRegistered.add(env);
+    await registerJobs(env);
+  }
   const app = await buildServer(env, { logger: false });
   await app.ready();
   return app;

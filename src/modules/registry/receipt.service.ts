@@ -2,6 +2,7 @@ import { PDFDocument } from 'pdf-lib';
 import type { BlobStore } from '#platform/blobs/blob-store.ts';
 import { type Clock, type Ctx, noRequest, systemActor } from '#platform/context.ts';
 import type { Database, Tx } from '#platform/db/database.ts';
+import type { Jobs } from '#platform/jobs/jobs.ts';
 import { AppError } from '#platform/errors.ts';
 import { signPdfDocument } from '#platform/pdf/pades.ts';
 import { embedFonts, TextFlow } from '#platform/pdf/layout.ts';
@@ -32,6 +33,20 @@ import { type EntryView, findReceipt, getEntry, type ReceiptRef } from './regist
  */
 
 export const RECEIPT_JOB = 'registry.receipt';
+/**
+ * The job waits this long before it looks: the request that made the entry normally issues the
+ * receipt within a second, and the job then finds it done. It matters when that process died.
+ */
+export const RECEIPT_JOB_DELAY_SECONDS = 10;
+export type ReceiptJobData = { tenantId: string; entryId: string };
+
+/** Enqueues the receipt's safety net in the entry's own transaction (it exists only if the entry does). */
+export async function enqueueReceipt(jobs: Jobs, tx: Tx, data: ReceiptJobData): Promise<void> {
+  await jobs.send(tx, RECEIPT_JOB, data, {
+    startAfterSeconds: RECEIPT_JOB_DELAY_SECONDS,
+    singletonKey: data.entryId,
+  });
+}
 
 export type ReceiptDeps = {
   db: Database;

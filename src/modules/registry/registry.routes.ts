@@ -9,7 +9,7 @@ import { ensureCalendarSeededOnce } from '#modules/calendar/calendar.service.ts'
 import { contentDisposition, safeFileName, safeMimeType } from '#modules/documents/documents.service.ts';
 import type { PartyInput, PartyLanguage } from '#modules/parties/parties.service.ts';
 import { EntryExpedientSchema } from './desk.routes.ts';
-import { getReceiptDocument, issueReceipt } from './receipt.service.ts';
+import { enqueueReceipt, getReceiptDocument, issueReceipt } from './receipt.service.ts';
 import {
   type AttachmentInput,
   annotateEntry,
@@ -245,10 +245,11 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
       }
       // The files are in the store before any row points to them.
       for (const s of staged) await deps.blobs.commit(s.blob);
-      const { created, tenantId } = await inEntity(deps, req, entity, async (tx, ctx) => ({
-        created: await createEntry(tx, ctx, input),
-        tenantId: ctx.tenant.id,
-      }));
+      const { created, tenantId } = await inEntity(deps, req, entity, async (tx, ctx) => {
+        const made = await createEntry(tx, ctx, input);
+        await enqueueReceipt(deps.jobs, tx, { tenantId: ctx.tenant.id, entryId: made.id });
+        return { created: made, tenantId: ctx.tenant.id };
+      });
       // The entry is recorded: from here on the answer is 201 whatever happens to the receipt,
       // which the job enqueued with the entry issues if this attempt fails.
       let receipt = null;

@@ -4,6 +4,7 @@ import type { AppDeps } from '../../../app.ts';
 import { inEntity, requestMeta } from '../../../http/scope.ts';
 import { AppError } from '#platform/errors.ts';
 import { canReadRegistry } from '../registry.policy.ts';
+import { enqueueReceipt, issueReceipt } from '../receipt.service.ts';
 import { desalClientFor } from './desal.ts';
 import { bearerToken } from './jwt.ts';
 import {
@@ -11,6 +12,7 @@ import {
   type EnqueueFetch,
   fetchEntryAttachments,
   listMuxAttachments,
+  MUX_FETCH_JOB,
   type MuxAuth,
   receiveTransaction,
 } from './mux.service.ts';
@@ -37,15 +39,21 @@ const strict = { additionalProperties: false } as const;
  */
 export function registerMuxRoutes(app: FastifyInstance, deps: AppDeps): void {
   const desal = desalClientFor(deps.config);
-  // The fetch runs right after the entry's commit, outside the request (ARCHITECTURE data rule 6).
-  // When the job system lands, the intake also enqueues MUX_FETCH_JOB in the entry's transaction
-  // (receiveTransaction's `enqueue`), so a fetch cut short by a restart is retried.
-  const enqueue: EnqueueFetch | undefined = undefined;
-  const fetchSoon = (data: { tenantId: string; entryId: string }) => {
+  // Right after the entry's commit: fetch its DESA'L documents, then issue its receipt (which
+  // lists them). The jobs enqueued with the entry (MUX_FETCH_JOB, RECEIPT_JOB) finish the work if
+  // this process dies first (ARCHITECTURE data rule 6).
+  const enqueue: EnqueueFetch = (tx, d) => deps.jobs.send(tx, MUX_FETCH_JOB, d);
+  const afterEntry: EnqueueFetch = (tx, d) => enqueueReceipt(deps.jobs, tx, d);
+  const completeSoon = (data: { tenantId: string; entryId: string }, documents: number) => {
     setImmediate(() => {
-      fetchEntryAttachments(deps, desal, data).catch((e) =>
-        app.log.warn({ err: (e as Error).message, ...data }, 'MUX attachment fetch will be retried'),
-      );
+      (documents ? fetchEntryAttachments(deps, desal, data) : Promise.resolve())
+        .then(() => issueReceipt(deps, data.tenantId, data.entryId))
+        .catch((e) =>
+          app.log.warn(
+            { err: (e as Error).message, ...data },
+            'MUX entry completion will be retried by its jobs',
+          ),
+        );
     });
   };
 
@@ -90,8 +98,13 @@ export function registerMuxRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (req, reply) => {
       const auth = req.mux;
       if (!auth) throw new AppError('MUX_TOKEN_INVALID', 'Not authenticated');
-      const answer = await receiveTransaction(deps, auth, req.body, { request: requestMeta(req), enqueue });
-      if (answer.entryId && !enqueue) fetchSoon({ tenantId: auth.tenant.id, entryId: answer.entryId });
+      const answer = await receiveTransaction(deps, auth, req.body, {
+        request: requestMeta(req),
+        enqueue,
+        afterEntry,
+      });
+      if (answer.entryId)
+        completeSoon({ tenantId: auth.tenant.id, entryId: answer.entryId }, answer.documents);
       // The stored bytes, as they are: a repeated transaction gets exactly the first answer.
       return reply
         .status(answer.status as 200)

@@ -280,8 +280,8 @@ export async function receiveTransaction(
   deps: MuxDeps,
   auth: MuxAuth,
   raw: unknown,
-  opts: { request: RequestMeta; enqueue?: EnqueueFetch },
-): Promise<MuxAnswer & { entryId: string | null }> {
+  opts: { request: RequestMeta; enqueue?: EnqueueFetch; afterEntry?: EnqueueFetch },
+): Promise<MuxAnswer & { entryId: string | null; documents: number }> {
   const t = parseTransaction(raw, { maxDocuments: MAX_ATTACHMENTS });
   const sentit = directionFor(t, auth.tenant.dir3);
   const ids = { idTransaccio: t.idTransaccio, tipus: sentit };
@@ -294,7 +294,7 @@ export async function receiveTransaction(
   try {
     return await deps.db.tenant(auth.tenant.id, async (tx) => {
       const stored = await findStored(tx, auth.tenant.id, t.idTransaccio, sentit);
-      if (stored) return { ...replay(stored, t.fingerprint, ids), entryId: null };
+      if (stored) return { ...replay(stored, t.fingerprint, ids), entryId: null, documents: 0 };
       const units = await listUnits(tx, ctx);
       const unitFor = (dir3: string | null | undefined) =>
         dir3 ? (units.find((u) => u.dir3?.toUpperCase() === dir3)?.id ?? null) : null;
@@ -364,6 +364,7 @@ export async function receiveTransaction(
       }
       if (t.documents.length && opts.enqueue)
         await opts.enqueue(tx, { tenantId: auth.tenant.id, entryId: created.id });
+      if (opts.afterEntry) await opts.afterEntry(tx, { tenantId: auth.tenant.id, entryId: created.id });
       await recordEvent(tx, {
         tenantId: auth.tenant.id,
         actor: ctx.actor,
@@ -382,7 +383,7 @@ export async function receiveTransaction(
           user: auth.caller.user,
         },
       });
-      return { status: 200, body: response, entryId: created.id };
+      return { status: 200, body: response, entryId: created.id, documents: t.documents.length };
     });
   } catch (e) {
     if (!isUniqueViolation(e)) throw e;
@@ -391,7 +392,7 @@ export async function receiveTransaction(
       findStored(tx, auth.tenant.id, t.idTransaccio, sentit),
     );
     if (!stored) throw e;
-    return { ...replay(stored, t.fingerprint, ids), entryId: null };
+    return { ...replay(stored, t.fingerprint, ids), entryId: null, documents: 0 };
   }
 }
 
