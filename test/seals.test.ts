@@ -299,6 +299,8 @@ describe('installation CA and entity seals', () => {
     assert.deepEqual(r, {
       keysRewrapped: 3,
       keysAlreadyRotated: 0,
+      secretsRewrapped: 0,
+      secretsAlreadyRotated: 0,
       checkpointsResealed: 1,
       checkpointsAlreadyRotated: 0,
     });
@@ -316,6 +318,8 @@ describe('installation CA and entity seals', () => {
     assert.deepEqual(await rotateMasterKey(env, newKeyFile, who), {
       keysRewrapped: 0,
       keysAlreadyRotated: 3,
+      secretsRewrapped: 0,
+      secretsAlreadyRotated: 0,
       checkpointsResealed: 0,
       checkpointsAlreadyRotated: 1,
     });

@@ -17,12 +17,16 @@ import type { Actor, RequestMeta } from '#platform/context.ts';
 import { deriveKek, KeyUnwrapError, unwrapKey, wrapKey } from '#platform/crypto/keywrap.ts';
 import { PLATFORM_TENANT } from '#platform/db/schema.ts';
 import { AppError } from '#platform/errors.ts';
+import { INTEGRATION_SECRET_PURPOSE, muxSecretBinding } from '#modules/registry/mux/mux.service.ts';
 import { caKeyBinding, PRIVATE_KEY_PURPOSE, sealKeyBinding } from './seals.service.ts';
 
 export type RotationResult = {
   /** Private keys re-wrapped now / found already under the new key (a resumed rotation). */
   keysRewrapped: number;
   keysAlreadyRotated: number;
+  /** Integration secrets (each entity's MUX HS256 key) re-wrapped now / found already under the new key. */
+  secretsRewrapped: number;
+  secretsAlreadyRotated: number;
   checkpointsResealed: number;
   checkpointsAlreadyRotated: number;
 };
@@ -36,9 +40,12 @@ export type RotationResult = {
  * 3. `lligall key rotate --new-key-file <new>` with the configuration still naming the old key:
  *    - every audit checkpoint's seal is checked under the old key first; one that does not check
  *      stops the rotation before anything changes (re-sealing must never launder a tampered file);
- *    - in ONE database transaction (as the owner, every tenant), every stored private key (the
- *      installation CA's and every entity's seals) is unwrapped with the old key and wrapped with
- *      the new one, and the rotation is audited on the platform chain;
+ *    - in ONE database transaction (as the owner, every tenant), every secret wrapped under the
+ *      master key is unwrapped with the old key and wrapped with the new one — the private keys
+ *      (the installation CA's and every entity's seals, purpose `private-keys`) and the
+ *      integration secrets (every entity's MUX HS256 key, purpose `integration-secrets`) — and
+ *      the rotation is audited on the platform chain; a secret that opens under neither key
+ *      stops it before anything changes;
  *    - after the commit, every checkpoint is re-sealed with the new key (atomic file writes).
  * 4. Point LLIGALL_MASTER_KEY_FILE at the new file and restart. Keep the old key with the backups
  *    made before the rotation: they still need it.
@@ -96,18 +103,27 @@ export async function rotateMasterKey(
     }
   }
 
-  // 2. Private keys, in one transaction.
-  const oldKek = deriveKek(oldMaster, PRIVATE_KEY_PURPOSE);
-  const newKek = deriveKek(newMaster, PRIVATE_KEY_PURPOSE);
-  const rewrap = (blob: Buffer, binding: string): Buffer | null => {
-    try {
-      return wrapKey(newKek, unwrapKey(oldKek, blob, binding), binding);
-    } catch (e) {
-      if (!(e instanceof KeyUnwrapError)) throw e;
-      unwrapKey(newKek, blob, binding); // throws when it opens under neither key
-      return null;
-    }
-  };
+  // 2. Everything wrapped under the master key, in one transaction. Each purpose has its own KEK
+  // (HKDF info), so each is re-wrapped under the new master key's KEK for the same purpose.
+  const keks = (purpose: string) => ({
+    old: deriveKek(oldMaster, purpose),
+    new: deriveKek(newMaster, purpose),
+  });
+  const privateKeys = keks(PRIVATE_KEY_PURPOSE);
+  const integrationSecrets = keks(INTEGRATION_SECRET_PURPOSE);
+  const rewrapWith =
+    (k: { old: Buffer; new: Buffer }) =>
+    (blob: Buffer, binding: string): Buffer | null => {
+      try {
+        return wrapKey(k.new, unwrapKey(k.old, blob, binding), binding);
+      } catch (e) {
+        if (!(e instanceof KeyUnwrapError)) throw e;
+        unwrapKey(k.new, blob, binding); // throws when it opens under neither key
+        return null;
+      }
+    };
+  const rewrap = rewrapWith(privateKeys);
+  const rewrapSecret = rewrapWith(integrationSecrets);
   const counts = await deps.db.owner(async (tx) => {
     let keysRewrapped = 0;
     let keysAlreadyRotated = 0;
@@ -142,6 +158,26 @@ export async function rotateMasterKey(
         keysRewrapped++;
       }
     }
+    let secretsRewrapped = 0;
+    let secretsAlreadyRotated = 0;
+    const mux = await tx
+      .selectFrom('mux_credentials')
+      .select(['tenant_id', 'wrapped_secret'])
+      .forUpdate()
+      .execute();
+    for (const m of mux) {
+      const w = rewrapSecret(Buffer.from(m.wrapped_secret), muxSecretBinding(m.tenant_id));
+      if (!w) secretsAlreadyRotated++;
+      else {
+        // Only the wrapping changes: configured_by/at still say who agreed the secret with the AOC.
+        await tx
+          .updateTable('mux_credentials')
+          .set({ wrapped_secret: w })
+          .where('tenant_id', '=', m.tenant_id)
+          .execute();
+        secretsRewrapped++;
+      }
+    }
     await recordEvent(tx, {
       tenantId: PLATFORM_TENANT,
       actor: who.actor,
@@ -151,10 +187,12 @@ export async function rotateMasterKey(
       details: {
         keysRewrapped,
         keysAlreadyRotated,
+        secretsRewrapped,
+        secretsAlreadyRotated,
         checkpoints: toReseal.length + checkpointsAlreadyRotated,
       },
     });
-    return { keysRewrapped, keysAlreadyRotated };
+    return { keysRewrapped, keysAlreadyRotated, secretsRewrapped, secretsAlreadyRotated };
   });
 
   // 3. Checkpoints, after the commit (each write is atomic; a rerun finishes an interrupted one).
