@@ -235,7 +235,7 @@ describe(`registry entries filed concurrently (${backend()})`, () => {
       servers.push(a);
       const year = madridYear(new Date());
       const answers = await fileConcurrently(
-        300,
+        150,
         () => a.url,
         `/api/v1/entities/${entity.dir3}/registry`,
         entity.token,
