@@ -7,6 +7,7 @@ import {
   type MuxFetchJobData,
 } from '#modules/registry/mux/mux.service.ts';
 import { issueReceipt, RECEIPT_JOB, type ReceiptJobData } from '#modules/registry/receipt.service.ts';
+import { COPY_SEAL_JOB, type CopySealJobData, sealPaperCopy } from '#modules/registry/copy-seal.service.ts';
 
 /**
  * Every job handler and sweeper schedule of the application, registered on `deps.jobs` before it
@@ -20,6 +21,11 @@ export async function registerJobs(deps: AppDeps): Promise<void> {
   // Every registry entry's receipt (LPACAP art. 16.3): a no-op when the request issued it already.
   await deps.jobs.work<ReceiptJobData>(RECEIPT_JOB, async ({ tenantId, entryId }) => {
     await issueReceipt(deps, tenantId, entryId);
+  });
+  // The seal of a desk copy (LPACAP art. 27): a no-op when the request sealed it already. A scan that
+  // cannot be sealed is audited by sealPaperCopy and not retried; other failures throw (retried).
+  await deps.jobs.work<CopySealJobData>(COPY_SEAL_JOB, async ({ tenantId, paperOriginalId }) => {
+    await sealPaperCopy(deps, tenantId, paperOriginalId);
   });
   // A MUX entry's DESA'L documents, then its receipt (which lists them).
   const desal = desalClientFor(deps.config);

@@ -45,6 +45,8 @@ export type ErrorCode =
   | 'OFFICIAL_ALREADY_REGISTERED' // the user already has a record in force for an overlapping period
   | 'PAPER_ORIGINAL_NOT_FOUND'
   | 'PAPER_ORIGINAL_ALREADY_RETURNED' // a paper original is returned to the filer once (art. 16.5)
+  | 'SCAN_NOT_SEALABLE' // a desk scan cannot become a sealed PDF copy (encrypted or broken PDF, broken image): scan the paper again
+  | 'COPY_NOT_SEALED' // the desk copy has no sealed version (yet: pending; or never: TIFF, or a scan that cannot be sealed)
   | 'FILE_TYPE_NOT_ACCEPTED' // the uploaded file's type (declared and by its first bytes) is not one the route takes
   | 'CSV_INVALID' // not a CSV: 20 letters and digits of Crockford's base32, in groups of five
   | 'CSV_NOT_FOUND' // a well-formed CSV that no document of this installation has
@@ -105,6 +107,8 @@ const STATUS: Record<ErrorCode, number> = {
   OFFICIAL_ALREADY_REGISTERED: 409,
   PAPER_ORIGINAL_NOT_FOUND: 404,
   PAPER_ORIGINAL_ALREADY_RETURNED: 409,
+  SCAN_NOT_SEALABLE: 422,
+  COPY_NOT_SEALED: 409,
   FILE_TYPE_NOT_ACCEPTED: 415,
   CSV_INVALID: 400,
   CSV_NOT_FOUND: 404,

@@ -5,7 +5,13 @@ import type { AppDeps } from '../../app.ts';
 import { inEntity } from '../../http/scope.ts';
 import type { StagedBlob } from '#platform/blobs/blob-store.ts';
 import { AppError } from '#platform/errors.ts';
-import { contentDisposition, type DocumentType, safeFileName } from '#modules/documents/documents.service.ts';
+import {
+  contentDisposition,
+  type DocumentType,
+  getDocumentRow,
+  safeFileName,
+} from '#modules/documents/documents.service.ts';
+import { enqueueCopySeal, sealPaperCopy } from './copy-seal.service.ts';
 import {
   assertScanDeclaredType,
   assertScanType,
@@ -17,6 +23,7 @@ import {
   returnPaperOriginal,
   SCAN_TYPES,
 } from './desk.service.ts';
+import { canWorkAtDesk } from './desk.policy.ts';
 import {
   findEntry,
   type LinkInput,
@@ -136,9 +143,17 @@ export const PaperOriginalSchema = Type.Object({
   digitisedAt: Type.String(),
   sealStatus: Type.Union([Type.Literal('pending'), Type.Literal('sealed'), Type.Literal('not_applicable')]),
   sealedDocumentId: Nullable(Type.String()),
+  sealedCsv: Nullable(Type.String()),
   returnedTo: Nullable(Type.String()),
   returnedBy: Nullable(Type.String()),
   returnedAt: Nullable(Type.String()),
+});
+
+/** Why the copy could not be sealed (the copy stays pending; scan the paper again). */
+const SealProblem = Type.Object({ code: Type.Literal('SCAN_NOT_SEALABLE'), detail: Type.String() });
+const DigitisationResult = Type.Object({
+  ...PaperOriginalSchema.properties,
+  sealProblem: Type.Union([SealProblem, Type.Null()]),
 });
 
 const DIGITISATION_FIELDS = ['description', 'title', 'documentType'] as const;
@@ -329,10 +344,10 @@ export function registerDeskRoutes(app: FastifyInstance, deps: AppDeps): void {
       schema: {
         tags: ['registry'],
         summary: 'Digitise a paper original at the desk into an authentic copy (EE03) of the entry',
-        description: `multipart/form-data: text fields first — \`description\` (the paper original), \`title?\`, \`documentType?\` (default TD99) — then one \`file\` part: the scan, ${Object.keys(SCAN_TYPES).join(', ')} (checked by its first bytes too), at most LLIGALL_MAX_UPLOAD_MB. The caller must be an authorised official in force for copies (403 OFFICIAL_NOT_AUTHORISED). A PDF copy has sealStatus pending until the entity’s PAdES seal with CSV is put on it.`,
+        description: `multipart/form-data: text fields first — \`description\` (the paper original), \`title?\`, \`documentType?\` (default TD99) — then one \`file\` part: the scan, ${Object.keys(SCAN_TYPES).join(', ')} (checked by its first bytes too), at most LLIGALL_MAX_UPLOAD_MB. The caller must be an authorised official in force for copies (403 OFFICIAL_NOT_AUTHORISED). A PDF, JPEG or PNG copy is sealed right after it is recorded (LPACAP art. 27): a new PDF document that supersedes the copy, with a stamp on every page (CSV, verification address, entity, official, date) and the entity’s PAdES seal; \`sealStatus\` is then sealed with \`sealedDocumentId\` and \`sealedCsv\`. If sealing has not finished, the copy is pending and a job seals it within seconds. A scan that cannot be sealed (encrypted or broken PDF, broken image) stays pending with \`sealProblem.code\` SCAN_NOT_SEALABLE. TIFF copies are not_applicable.`,
         params: IdParams,
         consumes: ['multipart/form-data'],
-        response: { 201: PaperOriginalSchema },
+        response: { 201: DigitisationResult },
       },
     },
     async (req, reply) => {
@@ -392,10 +407,30 @@ export function registerDeskRoutes(app: FastifyInstance, deps: AppDeps): void {
       // The scan is in the store before any row points to it.
       await deps.blobs.commit(staged);
       const scan = { fileName, mimeType, sha256: staged.sha256, size: staged.size };
-      const made = await inEntity(deps, req, entity, (tx, ctx) =>
-        digitisePaperOriginal(tx, ctx, id, toDigitisation(fields), scan),
-      );
-      return reply.status(201).send(made);
+      const { made, tenantId } = await inEntity(deps, req, entity, async (tx, ctx) => {
+        const po = await digitisePaperOriginal(tx, ctx, id, toDigitisation(fields), scan);
+        // The seal's safety net commits with the copy (it exists only if the copy does).
+        if (po.sealStatus === 'pending')
+          await enqueueCopySeal(deps.jobs, tx, { tenantId: ctx.tenant.id, paperOriginalId: po.id });
+        return { made: po, tenantId: ctx.tenant.id };
+      });
+      // The copy is recorded: from here on the answer is 201 whatever happens to the seal, which
+      // the job enqueued with the copy completes if this attempt fails.
+      let view = made;
+      let sealProblem: { code: 'SCAN_NOT_SEALABLE'; detail: string } | null = null;
+      if (made.sealStatus === 'pending') {
+        try {
+          const out = await sealPaperCopy(deps, tenantId, made.id);
+          if (out.status === 'failed') sealProblem = out.problem;
+          else view = await inEntity(deps, req, entity, (tx, ctx) => getPaperOriginal(tx, ctx, id, made.id));
+        } catch (e) {
+          req.log.error(
+            { err: e, paperOriginalId: made.id },
+            'copy not sealed at once; the job will seal it',
+          );
+        }
+      }
+      return reply.status(201).send({ ...view, sealProblem });
     },
   );
 
@@ -435,6 +470,64 @@ export function registerDeskRoutes(app: FastifyInstance, deps: AppDeps): void {
         .header('cache-control', 'private, no-store')
         .header('x-content-sha256', po.copy.sha256);
       return reply.send(deps.blobs.openVerified(po.copy.sha256));
+    },
+  );
+
+  app.post(
+    '/api/v1/entities/:entity/registry/:id/paper-originals/:pid/seal',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Seal the authentic copy of a paper original now (idempotent)',
+        description:
+          'Normally not needed: the copy is sealed right after the digitisation, or by its job. Returns the paper original (sealStatus sealed, or not_applicable for TIFF). 422 SCAN_NOT_SEALABLE when the scan cannot become a sealed PDF (encrypted or broken PDF, broken image): the copy stays pending; digitise the paper again.',
+        params: PaperParams,
+        response: { 200: PaperOriginalSchema },
+      },
+    },
+    async (req) => {
+      const { entity, id, pid } = p(req);
+      const { po, tenantId } = await inEntity(deps, req, entity, async (tx, ctx) => {
+        if (!canWorkAtDesk(ctx)) throw new AppError('FORBIDDEN', 'You may not work at this registry’s desk');
+        return { po: await getPaperOriginal(tx, ctx, id, pid), tenantId: ctx.tenant.id };
+      });
+      const out = await sealPaperCopy(deps, tenantId, po.id);
+      if (out.status === 'failed')
+        throw new AppError('SCAN_NOT_SEALABLE', out.problem.detail, { paperOriginalId: po.id });
+      return inEntity(deps, req, entity, (tx, ctx) => getPaperOriginal(tx, ctx, id, po.id));
+    },
+  );
+
+  app.get(
+    '/api/v1/entities/:entity/registry/:id/paper-originals/:pid/sealed-content',
+    {
+      schema: {
+        tags: ['registry'],
+        summary:
+          'Download the sealed authentic copy (PDF with stamp, CSV and PAdES seal) of a paper original',
+        description: '409 COPY_NOT_SEALED while the copy is pending, or when it is never sealed (TIFF).',
+        params: PaperParams,
+      },
+    },
+    async (req, reply) => {
+      const doc = await inEntity(deps, req, p(req).entity, async (tx, ctx) => {
+        const po = await getPaperOriginal(tx, ctx, p(req).id, p(req).pid);
+        if (!po.sealedDocumentId)
+          throw new AppError(
+            'COPY_NOT_SEALED',
+            po.sealStatus === 'pending'
+              ? 'The copy is being sealed; retry in a moment'
+              : 'This copy is not sealed (a TIFF scan is kept as scanned)',
+          );
+        return (await getDocumentRow(tx, ctx, po.sealedDocumentId))!;
+      });
+      reply
+        .header('content-type', doc.mime_type)
+        .header('content-length', String(doc.size_bytes))
+        .header('content-disposition', contentDisposition(doc.file_name))
+        .header('cache-control', 'private, no-store')
+        .header('x-content-sha256', doc.sha256);
+      return reply.send(deps.blobs.openVerified(doc.sha256));
     },
   );
 

@@ -6,6 +6,8 @@ import { AppError } from '#platform/errors.ts';
 import { isUuid, newId } from '#platform/ids.ts';
 import { recordEvent } from '#modules/audit/audit.service.ts';
 import { DOCUMENT_TYPES, type DocumentType, insertDocument } from '#modules/documents/documents.service.ts';
+import { formatCsv } from '#modules/csv/csv.ts';
+import { isSealableScan } from './copy-seal.service.ts';
 import { canWorkAtDesk } from './desk.policy.ts';
 import { findEntry } from './entry-expedients.service.ts';
 import { assertOfficialInForce } from './officials.service.ts';
@@ -15,11 +17,12 @@ import { assertOfficialInForce } from './officials.service.ts';
  * original into an authentic copy (NTI EE03, origin citizen: LPACAP art. 16.5 and 27) linked to
  * the entry, and the original goes back to the filer, once.
  *
- * Sealing: a PDF copy is recorded with seal_status `pending`. The receipts work adds the step that
- * puts the entity's PAdES seal with a CSV on it (LPACAP 27.3.a, LRJSP 42): it reads the pending
- * rows, produces the sealed PDF as a new document that supersedes the copy (documents.supersedes_id;
- * the copy itself is immutable) and sets sealed_document_id with seal_status `sealed` — the only
- * change the database allows on that column pair. Images are `not_applicable` (no PAdES).
+ * Sealing: a PDF, JPEG or PNG copy is recorded with seal_status `pending`, with the job that seals
+ * it (copy-seal.service.ts) enqueued in the same transaction; right after the commit the route
+ * seals it: the entity's PAdES seal with a CSV and a visible stamp (LPACAP 27.3.a, LRJSP 42), as a
+ * new document that supersedes the copy (documents.supersedes_id; the copy itself is immutable),
+ * and sealed_document_id with seal_status `sealed` — the only change the database allows on that
+ * column pair. TIFF copies are `not_applicable` (no pure-JavaScript TIFF decoder in the product).
  */
 
 /** Scans the desk accepts, by declared type and by their first bytes. */
@@ -87,6 +90,8 @@ export type PaperOriginalView = {
   digitisedAt: string;
   sealStatus: SealStatus;
   sealedDocumentId: string | null;
+  /** The sealed copy's CSV (verifiable at the seu), once sealed. */
+  sealedCsv: string | null;
   returnedTo: string | null;
   returnedBy: string | null;
   returnedAt: string | null;
@@ -121,35 +126,42 @@ export async function checkDigitisation(tx: Tx, ctx: Ctx, entryId: string, input
 }
 
 function select(tx: Tx, ctx: Ctx) {
-  return tx
-    .selectFrom('paper_originals as p')
-    .innerJoin('documents as d', (j) =>
-      j.onRef('d.tenant_id', '=', 'p.tenant_id').onRef('d.id', '=', 'p.copy_document_id'),
-    )
-    .select([
-      'p.id',
-      'p.entry_id',
-      'p.description',
-      'p.official_id',
-      'p.digitised_by_label',
-      'p.digitised_at',
-      'p.seal_status',
-      'p.sealed_document_id',
-      'p.returned_to',
-      'p.returned_by',
-      'p.returned_at',
-      'd.id as document_id',
-      'd.eni_id',
-      'd.title',
-      'd.file_name',
-      'd.mime_type',
-      'd.size_bytes',
-      'd.sha256',
-      'd.document_type',
-      'd.elaboration_state',
-      'd.origin',
-    ])
-    .where('p.tenant_id', '=', ctx.tenant.id);
+  return (
+    tx
+      .selectFrom('paper_originals as p')
+      .innerJoin('documents as d', (j) =>
+        j.onRef('d.tenant_id', '=', 'p.tenant_id').onRef('d.id', '=', 'p.copy_document_id'),
+      )
+      // The CSV index is a platform table: scoped to this entity explicitly.
+      .leftJoin('csv_index as c', (j) =>
+        j.onRef('c.document_id', '=', 'p.sealed_document_id').on('c.tenant_id', '=', ctx.tenant.id),
+      )
+      .select([
+        'c.csv as sealed_csv',
+        'p.id',
+        'p.entry_id',
+        'p.description',
+        'p.official_id',
+        'p.digitised_by_label',
+        'p.digitised_at',
+        'p.seal_status',
+        'p.sealed_document_id',
+        'p.returned_to',
+        'p.returned_by',
+        'p.returned_at',
+        'd.id as document_id',
+        'd.eni_id',
+        'd.title',
+        'd.file_name',
+        'd.mime_type',
+        'd.size_bytes',
+        'd.sha256',
+        'd.document_type',
+        'd.elaboration_state',
+        'd.origin',
+      ])
+      .where('p.tenant_id', '=', ctx.tenant.id)
+  );
 }
 
 type Row = Awaited<ReturnType<ReturnType<typeof select>['executeTakeFirstOrThrow']>>;
@@ -177,6 +189,7 @@ function view(r: Row): PaperOriginalView {
     digitisedAt: iso(r.digitised_at),
     sealStatus: r.seal_status,
     sealedDocumentId: r.sealed_document_id,
+    sealedCsv: r.sealed_csv ? formatCsv(r.sealed_csv) : null,
     returnedTo: r.returned_to,
     returnedBy: r.returned_by,
     returnedAt: r.returned_at ? iso(r.returned_at) : null,
@@ -224,7 +237,7 @@ export async function digitisePaperOriginal(
       digitised_by: ctx.actor.id,
       digitised_by_label: ctx.actor.label,
       digitised_at: now,
-      seal_status: file.mimeType === 'application/pdf' ? 'pending' : 'not_applicable',
+      seal_status: isSealableScan(file.mimeType) ? 'pending' : 'not_applicable',
       sealed_document_id: null,
       returned_to: null,
       returned_by: null,

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Ctx } from '#platform/context.ts';
 import type { Tx } from '#platform/db/database.ts';
 import type { ExpedientsTable, RegistryDirection } from '#platform/db/schema.ts';
@@ -104,7 +105,10 @@ type EntryDocument = {
   origin: 'administration' | 'citizen';
 };
 
-/** The entry's documents: its attachments in order, the desk's authentic copies in the order made, then its receipt. */
+/**
+ * The entry's documents: its attachments in order, the desk's authentic copies in the order made
+ * (each as its sealed copy when it has one), then its receipt.
+ */
 export async function entryDocuments(tx: Tx, ctx: Ctx, entryId: string): Promise<EntryDocument[]> {
   const cols = [
     'd.id',
@@ -128,10 +132,14 @@ export async function entryDocuments(tx: Tx, ctx: Ctx, entryId: string): Promise
     .where('a.entry_id', '=', entryId)
     .orderBy('a.position')
     .execute();
+  // A desk copy joins as its sealed version (stamp, CSV, the entity's seal) once it has one; the
+  // copy as scanned otherwise (pending, a scan that cannot be sealed, TIFF).
   const copies = await tx
     .selectFrom('paper_originals as p')
     .innerJoin('documents as d', (j) =>
-      j.onRef('d.tenant_id', '=', 'p.tenant_id').onRef('d.id', '=', 'p.copy_document_id'),
+      j
+        .onRef('d.tenant_id', '=', 'p.tenant_id')
+        .on('d.id', '=', sql<string>`coalesce(p.sealed_document_id, p.copy_document_id)`),
     )
     .select(cols)
     .where('p.tenant_id', '=', ctx.tenant.id)
