@@ -127,6 +127,9 @@ export async function openTestEnv(
       loginLockMinutes: config.loginLockMinutes,
     },
   };
+  // The application's job handlers, as `serve` registers them: routes send their jobs (a job
+  // must have a handler to be sent) and a test runs them with `env.jobs.drain(name)`.
+  await registerJobs(deps);
   return {
     ...deps,
     clock,
@@ -206,17 +209,7 @@ export function currentTotp(env: TestEnv, user: TestUser): string {
   return totpCode(user.totpSecret, env.clock.now());
 }
 
-const jobsRegistered = new WeakSet<TestEnv>();
-
-/**
- * The HTTP server on this env, with the application's job handlers registered (as `serve` does):
- * routes send their jobs; a test runs them with `env.jobs.drain()`.
- */
 export async function makeServer(env: TestEnv): Promise<FastifyInstance> {
-  if (!jobsRegistered.has(env)) {
-    jobsRegistered.add(env);
-    await registerJobs(env);
-  }
   const app = await buildServer(env, { logger: false });
   await app.ready();
   return app;
