@@ -177,14 +177,11 @@ async function runBackend(backend: Backend, o: Options): Promise<Result> {
       role: 'registrar',
     });
     const n = backend === 'postgres' ? o.servers : 1;
+    // API nodes share one data directory (blob store and master key), as nodes behind one load
+    // balancer must: a node with its own could not unwrap the seal another created, nor serve
+    // the files another stored.
     for (let k = 0; k < n; k++)
-      servers.push(
-        await startServer(inst, {
-          role: 'api',
-          env: { LOG_LEVEL: o.logLevel },
-          ...(k > 0 ? { dataDir: inst.newDataDir() } : {}),
-        }),
-      );
+      servers.push(await startServer(inst, { role: 'api', env: { LOG_LEVEL: o.logLevel } }));
     const headers = { authorization: `Bearer ${ent.token}` };
     const path = `/api/v1/entities/${ent.dir3}/registry`;
     let inline = 0;

@@ -11,12 +11,19 @@ import { formatCsv, newCsv } from '#modules/csv/csv.ts';
 import { registerCsv } from '#modules/csv/csv.service.ts';
 import { insertDocument } from '#modules/documents/documents.service.ts';
 import { findAuthorisingResolution } from '#modules/seals/resolutions.service.ts';
-import { ensureEntitySeal, getActiveSeal, type KeyConfig } from '#modules/seals/seals.service.ts';
+import {
+  type ActiveSeal,
+  ensureEntitySeal,
+  getActiveSeal,
+  type KeyConfig,
+} from '#modules/seals/seals.service.ts';
 import { findUnit } from '#modules/tenancy/units.service.ts';
 import { madridYear } from '#platform/db/counters.ts';
 import { RECEIPT_MESSAGES, type ReceiptLanguage } from './receipt.messages.ts';
 import { canReadRegistry } from './registry.policy.ts';
 import { type EntryView, findReceipt, getEntry, type ReceiptRef } from './registry.service.ts';
+
+type UnitRef = { name: string; dir3: string | null };
 
 /**
  * The receipt (justificant) of a registry entry, LPACAP art. 16.3: an A4 PDF in the filer's
@@ -207,16 +214,67 @@ function isUniqueViolation(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505';
 }
 
+/** What a receipt needs besides the entry itself: the seal, the units named and the resolution. */
+export type ReceiptContext = {
+  ctx: Ctx;
+  seal: ActiveSeal;
+  office: UnitRef | null;
+  recipientUnit: UnitRef | null;
+  resolution: string | null;
+};
+
+/**
+ * Reads the receipt's context in the caller's transaction, as the automated action (null when
+ * the entity has no active seal yet). The request that makes an entry calls it in the entry's
+ * transaction, before the entry's counter is taken, so that it can issue the receipt right after
+ * commit without a second read; the job reads it again with the entry.
+ */
+export async function loadReceiptContext(
+  tx: Tx,
+  tenant: Ctx['tenant'],
+  deps: Pick<ReceiptDeps, 'clock' | 'config'>,
+  units: { officeId: string | null; recipientUnitId: string | null },
+  opts: { forEntry?: boolean } = {},
+): Promise<ReceiptContext | null> {
+  const ctx = systemCtx(tenant, deps.clock);
+  // No seal is null. In the entry's transaction (forEntry) a seal outside its validity is null too:
+  // the entry is made all the same, and issueReceipt's own path deals with the seal after commit.
+  const seal = await getActiveSeal(tx, ctx, deps.config).catch((e: unknown) => {
+    if (e instanceof AppError && e.code === 'NOT_FOUND') return null;
+    if (opts.forEntry && e instanceof AppError && e.code === 'CONFLICT') return null;
+    throw e;
+  });
+  if (!seal) return null;
+  const unit = async (id: string | null) => {
+    const u = id ? await findUnit(tx, ctx, id) : undefined;
+    return u ? { name: u.name, dir3: u.dir3 } : null;
+  };
+  const office = await unit(units.officeId);
+  const recipientUnit = await unit(units.recipientUnitId);
+  const resolution = await findAuthorisingResolution(tx, ctx, 'registry_receipt');
+  return {
+    ctx,
+    seal,
+    office,
+    recipientUnit,
+    resolution: resolution ? `${resolution.title} (${resolution.reference}, ${resolution.approvedOn})` : null,
+  };
+}
+
 /**
  * Issues the entry's receipt if it has none (idempotent; call it outside any transaction).
  * Reads what it needs in one transaction, renders and seals the PDF outside it, writes the file,
- * then records the document, its CSV and the receipt in a second transaction.
+ * then records the document, its CSV and the receipt in a second transaction. `known` is the
+ * entry and its receipt context as the request that made the entry read them in the entry's
+ * transaction: the first transaction is then not needed.
  */
 export async function issueReceipt(
   deps: ReceiptDeps,
   tenantId: string,
   entryId: string,
+  known?: { entry: EntryView; context: ReceiptContext },
 ): Promise<ReceiptRef & { created: boolean }> {
+  if (known) return sealAndRecord(deps, tenantId, known.entry, known.context);
   const prepare = () =>
     deps.db.tenant(tenantId, async (tx) => {
       const tenant = await tx
@@ -228,28 +286,9 @@ export async function issueReceipt(
       const existing = await findReceipt(tx, ctx, entryId);
       if (existing) return { existing };
       const entry = await getEntry(tx, ctx, entryId);
-      const seal = await getActiveSeal(tx, ctx, deps.config).catch((e: unknown) => {
-        if (e instanceof AppError && e.code === 'NOT_FOUND') return null;
-        throw e;
-      });
-      if (!seal) return { existing: null, noSeal: true as const };
-      const office = entry.officeId ? ((await findUnit(tx, ctx, entry.officeId)) ?? null) : null;
-      const recipientUnit = entry.recipientUnitId
-        ? ((await findUnit(tx, ctx, entry.recipientUnitId)) ?? null)
-        : null;
-      const resolution = await findAuthorisingResolution(tx, ctx, 'registry_receipt');
-      return {
-        existing: null,
-        noSeal: false as const,
-        ctx,
-        entry,
-        seal,
-        office,
-        recipientUnit,
-        resolution: resolution
-          ? `${resolution.title} (${resolution.reference}, ${resolution.approvedOn})`
-          : null,
-      };
+      const context = await loadReceiptContext(tx, tenant, deps, entry);
+      if (!context) return { existing: null, noSeal: true as const };
+      return { existing: null, noSeal: false as const, entry, context };
     });
   let prepared = await prepare();
   if (prepared.noSeal) {
@@ -263,18 +302,29 @@ export async function issueReceipt(
   }
   if (prepared.existing) return { ...prepared.existing, created: false };
   if (prepared.noSeal) throw new AppError('NOT_FOUND', 'The entity has no active seal');
-  const { ctx, entry, seal } = prepared;
+  return sealAndRecord(deps, tenantId, prepared.entry, prepared.context);
+}
+
+/** Renders and seals the receipt outside any transaction, stores the file, then records it. */
+async function sealAndRecord(
+  deps: ReceiptDeps,
+  tenantId: string,
+  entry: EntryView,
+  context: ReceiptContext,
+): Promise<ReceiptRef & { created: boolean }> {
+  const { ctx, seal } = context;
+  const entryId = entry.id;
   const csv = newCsv();
   const issuedAt = new Date(deps.clock.now().getTime());
   const pdfDoc = await renderReceipt({
     entity: { name: ctx.tenant.name, dir3: ctx.tenant.dir3 },
     entry,
-    office: prepared.office,
-    recipientUnit: prepared.recipientUnit,
+    office: context.office,
+    recipientUnit: context.recipientUnit,
     csv,
     verifyUrl: verificationUrl(deps.config),
     qualified: seal.qualified,
-    resolution: prepared.resolution,
+    resolution: context.resolution,
   });
   const messages = RECEIPT_MESSAGES[entry.language as ReceiptLanguage] ?? RECEIPT_MESSAGES.ca;
   const pdf = await signPdfDocument(pdfDoc, seal, {

@@ -9,18 +9,18 @@ import { ensureCalendarSeededOnce } from '#modules/calendar/calendar.service.ts'
 import { contentDisposition, safeFileName, safeMimeType } from '#modules/documents/documents.service.ts';
 import type { PartyInput, PartyLanguage } from '#modules/parties/parties.service.ts';
 import { EntryExpedientSchema } from './desk.routes.ts';
-import { enqueueReceipt, getReceiptDocument, issueReceipt } from './receipt.service.ts';
+import { enqueueReceipt, getReceiptDocument, issueReceipt, loadReceiptContext } from './receipt.service.ts';
 import {
   type AttachmentInput,
   annotateEntry,
   assertEntryInput,
   checkEntry,
-  createEntry,
   type EntryInput,
   getEntry,
   getEntryAttachment,
   listEntries,
   MAX_ATTACHMENTS,
+  makeEntry,
 } from './registry.service.ts';
 
 const strict = { additionalProperties: false } as const;
@@ -245,16 +245,28 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
       }
       // The files are in the store before any row points to them.
       for (const s of staged) await deps.blobs.commit(s.blob);
-      const { created, tenantId } = await inEntity(deps, req, entity, async (tx, ctx) => {
-        const made = await createEntry(tx, ctx, input);
-        await enqueueReceipt(deps.jobs, tx, { tenantId: ctx.tenant.id, entryId: made.id });
-        return { created: made, tenantId: ctx.tenant.id };
+      const { created, tenantId, known } = await inEntity(deps, req, entity, async (tx, ctx) => {
+        // Read before the entry's counter is taken (reads only): what the receipt needs besides the entry.
+        const context = await loadReceiptContext(
+          tx,
+          ctx.tenant,
+          deps,
+          { officeId: input.officeId ?? null, recipientUnitId: input.recipientUnitId ?? null },
+          { forEntry: true },
+        );
+        const made = await makeEntry(tx, ctx, input);
+        await enqueueReceipt(deps.jobs, tx, { tenantId: ctx.tenant.id, entryId: made.created.id });
+        return {
+          created: made.created,
+          tenantId: ctx.tenant.id,
+          known: context ? { entry: made.view, context } : undefined,
+        };
       });
       // The entry is recorded: from here on the answer is 201 whatever happens to the receipt,
       // which the job enqueued with the entry issues if this attempt fails.
       let receipt = null;
       try {
-        const r = await issueReceipt(deps, tenantId, created.id);
+        const r = await issueReceipt(deps, tenantId, created.id, known);
         receipt = { documentId: r.documentId, csv: r.csv, issuedAt: r.issuedAt };
       } catch (e) {
         req.log.error({ err: e, entryId: created.id }, 'receipt not issued at once; the job will issue it');

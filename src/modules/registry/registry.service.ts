@@ -9,7 +9,8 @@ import { isUuid, newId } from '#platform/ids.ts';
 import { formatCsv } from '#modules/csv/csv.ts';
 import { recordEvent } from '#modules/audit/audit.service.ts';
 import { addDays, assertCivilDate, madridStartOfDay } from '#modules/calendar/civil-date.ts';
-import { effectiveRegistryTimeFor } from '#modules/calendar/calendar.service.ts';
+import { entityHolidayCalendar } from '#modules/calendar/calendar.service.ts';
+import { effectiveRegistryTime, type HolidayCalendar } from '#modules/calendar/deadlines.ts';
 import { insertDocument } from '#modules/documents/documents.service.ts';
 import { classifyIdentifier } from '#modules/parties/identifiers.ts';
 import {
@@ -157,32 +158,33 @@ export async function checkEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<v
     throw new AppError('VALIDATION_FAILED', 'presentedAt is in the future');
 }
 
-async function resolveParty(
-  tx: Tx,
-  ctx: Ctx,
-  input: EntryInput,
-): Promise<{ id: string; language: PartyLanguage } | null> {
-  if (input.partyId) {
-    const p = await getParty(tx, ctx, input.partyId);
-    return { id: p.id, language: p.language };
-  }
+type EntryParty = { id: string; identifier: string; name: string; language: PartyLanguage };
+const entryParty = (p: EntryParty): EntryParty => ({
+  id: p.id,
+  identifier: p.identifier,
+  name: p.name,
+  language: p.language,
+});
+
+async function resolveParty(tx: Tx, ctx: Ctx, input: EntryInput): Promise<EntryParty | null> {
+  if (input.partyId) return entryParty(await getParty(tx, ctx, input.partyId));
   if (!input.party) return null;
   const { normalized } = classifyIdentifier(input.party.identifier, input.party.identifierType);
   const found = await findPartyByIdentifier(tx, ctx, normalized);
-  if (found) return { id: found.id, language: found.language };
+  if (found) return entryParty(found);
   // Two filings by the same new party at once: the second insert meets the first's row. A
   // savepoint keeps this transaction alive, and the party the other filing created is used.
   await sql`SAVEPOINT party_on_the_fly`.execute(tx);
   try {
     const p = await createParty(tx, ctx, input.party);
     await sql`RELEASE SAVEPOINT party_on_the_fly`.execute(tx);
-    return { id: p.id, language: p.language };
+    return entryParty(p);
   } catch (e) {
     if (!(e instanceof AppError) || e.code !== 'PARTY_IDENTIFIER_TAKEN') throw e;
     await sql`ROLLBACK TO SAVEPOINT party_on_the_fly`.execute(tx);
     const p = await findPartyByIdentifier(tx, ctx, normalized);
     if (!p) throw e;
-    return { id: p.id, language: p.language };
+    return entryParty(p);
   }
 }
 
@@ -195,8 +197,31 @@ async function resolveParty(
  * Attachments (already in the blob store) become documents of the entry. The audit event is last.
  */
 export async function createEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<CreatedEntry> {
+  return (await makeEntry(tx, ctx, input)).created;
+}
+
+/**
+ * createEntry, also returning the entry as getEntry would read it back in this transaction (a
+ * new entry has no annotations, case files or receipt yet): the request issues the receipt from
+ * it after commit without reading the entry again.
+ */
+export async function makeEntry(
+  tx: Tx,
+  ctx: Ctx,
+  input: EntryInput,
+): Promise<{ created: CreatedEntry; view: EntryView }> {
   await checkEntry(tx, ctx, input);
   const party = await resolveParty(tx, ctx, input);
+  // The seat's calendar is read before the counter: the counter's row lock serialises the
+  // entity's filings until commit, so the locked stretch holds only what needs the number.
+  let calendar: HolidayCalendar | null = null;
+  let effectiveAtNote: string | null = null;
+  try {
+    calendar = await entityHolidayCalendar(tx, ctx.tenant.id, ctx.clock.now());
+  } catch (e) {
+    if (!(e instanceof AppError) || e.code !== 'CALENDAR_INCOMPLETE') throw e;
+    effectiveAtNote = `The effective time (art. 31.2.b) is not set: ${e.message}`;
+  }
   const year = madridYear(ctx.clock.now());
   const seq = await nextNumber(tx, ctx.tenant.id, `registry-${input.direction}`, year);
   const number = `${input.direction}/${year}/${String(seq).padStart(6, '0')}`;
@@ -207,42 +232,42 @@ export async function createEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<
   const registeredAt = new Date(new Date(r.rows[0]!.t).getTime() + skew);
   const presentedAt = input.presentedAt ? new Date(input.presentedAt) : registeredAt;
   let effectiveAt: Date | null = null;
-  let effectiveAtNote: string | null = null;
-  try {
-    effectiveAt = await effectiveRegistryTimeFor(tx, ctx.tenant.id, presentedAt, registeredAt);
-  } catch (e) {
-    if (!(e instanceof AppError) || e.code !== 'CALENDAR_INCOMPLETE') throw e;
-    effectiveAtNote = `The effective time (art. 31.2.b) is not set: ${e.message}`;
+  if (calendar) {
+    try {
+      effectiveAt = effectiveRegistryTime(presentedAt, calendar);
+    } catch (e) {
+      if (!(e instanceof AppError) || e.code !== 'CALENDAR_INCOMPLETE') throw e;
+      effectiveAtNote = `The effective time (art. 31.2.b) is not set: ${e.message}`;
+    }
   }
   const id = newId();
   const now = registeredAt;
-  await tx
-    .insertInto('registry_entries')
-    .values({
-      tenant_id: ctx.tenant.id,
-      id,
-      direction: input.direction,
-      year,
-      seq,
-      number,
-      heading: input.heading.trim(),
-      summary: input.summary.trim(),
-      channel: input.channel,
-      office_id: input.officeId ?? null,
-      party_id: party?.id ?? null,
-      sending_body: input.sendingBody?.trim() || null,
-      recipient_unit_id: input.recipientUnitId ?? null,
-      recipient_person: input.recipientPerson?.trim() || null,
-      text: input.text ?? null,
-      language: input.language ?? party?.language ?? 'ca',
-      presented_at: presentedAt,
-      registered_at: registeredAt,
-      effective_at: effectiveAt,
-      created_by: ctx.actor.label,
-      created_at: now,
-    })
-    .execute();
+  const row = {
+    tenant_id: ctx.tenant.id,
+    id,
+    direction: input.direction,
+    year,
+    seq,
+    number,
+    heading: input.heading.trim(),
+    summary: input.summary.trim(),
+    channel: input.channel,
+    office_id: input.officeId ?? null,
+    party_id: party?.id ?? null,
+    sending_body: input.sendingBody?.trim() || null,
+    recipient_unit_id: input.recipientUnitId ?? null,
+    recipient_person: input.recipientPerson?.trim() || null,
+    text: input.text ?? null,
+    language: input.language ?? party?.language ?? 'ca',
+    presented_at: presentedAt,
+    registered_at: registeredAt,
+    effective_at: effectiveAt,
+    created_by: ctx.actor.label,
+    created_at: now,
+  };
+  await tx.insertInto('registry_entries').values(row).execute();
   const attachments: { documentId: string; sha256: string }[] = [];
+  const attachmentViews: EntryView['attachments'] = [];
   for (const [i, a] of (input.attachments ?? []).entries()) {
     const doc = await insertDocument(tx, ctx, {
       title: a.fileName,
@@ -267,6 +292,15 @@ export async function createEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<
       })
       .execute();
     attachments.push({ documentId: doc.id, sha256: a.sha256 });
+    attachmentViews.push({
+      position: i + 1,
+      documentId: doc.id,
+      title: doc.title,
+      fileName: doc.fileName,
+      mimeType: doc.mimeType,
+      size: doc.size,
+      sha256: a.sha256,
+    });
   }
   await recordEvent(tx, {
     tenantId: ctx.tenant.id,
@@ -278,7 +312,7 @@ export async function createEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<
     objectId: id,
     details: { number, channel: input.channel, partyId: party?.id ?? null, attachments },
   });
-  return {
+  const created: CreatedEntry = {
     id,
     number,
     presentedAt: presentedAt.toISOString(),
@@ -287,6 +321,21 @@ export async function createEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<
     effectiveAtNote,
     receipt: null,
   };
+  const view: EntryView = {
+    ...toSummary(row),
+    sendingBody: row.sending_body,
+    recipientUnitId: row.recipient_unit_id,
+    recipientPerson: row.recipient_person,
+    text: row.text,
+    language: row.language,
+    createdBy: row.created_by,
+    party: party ? { id: party.id, identifier: party.identifier, name: party.name } : null,
+    attachments: attachmentViews,
+    annotations: [],
+    receipt: null,
+    expedients: [],
+  };
+  return { created, view };
 }
 
 export type EntrySummary = {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Actor, Clock, Ctx, RequestMeta } from '#platform/context.ts';
 import {
@@ -152,15 +153,37 @@ export async function getActiveSeal(tx: Tx, ctx: Ctx, config: KeyConfig): Promis
       `The active seal of ${ctx.tenant.dir3} is valid from ${new Date(row.valid_from).toISOString()} to ${new Date(row.valid_to).toISOString()}`,
     );
   }
-  const pkcs8 = unwrapKey(kek(config), Buffer.from(row.wrapped_key), sealKeyBinding(row.tenant_id, row.id));
   return {
     id: row.id,
     certificatePem: row.certificate_pem,
     chainPem: row.chain_pem,
-    privateKey: await importSigningKey(pkcs8),
+    privateKey: await sealKey(config, row.tenant_id, row.id, Buffer.from(row.wrapped_key)),
     qualified: row.qualified,
     source: row.source,
   };
+}
+
+/**
+ * Unwrapped seal keys of this process, by wrapping key (its hash), seal and wrapped bytes: a seal
+ * signs every receipt of its entity, and unwrapping and importing an RSA key costs a millisecond
+ * or more each time. A rewrapped key or another master key misses the cache and is unwrapped
+ * (and checked) again.
+ */
+const sealKeys = new Map<string, Promise<CryptoKey>>();
+
+function sealKey(config: KeyConfig, tenantId: string, sealId: string, wrapped: Buffer): Promise<CryptoKey> {
+  const binding = sealKeyBinding(tenantId, sealId);
+  const wrappingKey = kek(config);
+  const kekId = createHash('sha256').update(wrappingKey).digest('base64');
+  const cacheKey = `${kekId}\n${binding}\n${wrapped.toString('base64')}`;
+  let key = sealKeys.get(cacheKey);
+  if (!key) {
+    key = importSigningKey(unwrapKey(wrappingKey, wrapped, binding));
+    if (sealKeys.size > 1000) sealKeys.clear();
+    sealKeys.set(cacheKey, key);
+    key.catch(() => sealKeys.delete(cacheKey));
+  }
+  return key;
 }
 
 type InsertSeal = {

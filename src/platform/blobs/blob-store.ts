@@ -82,10 +82,25 @@ export class BlobStore {
 
   /** Writes a buffer into the store (small generated files). */
   async put(data: Buffer | string): Promise<{ sha256: string; size: number }> {
-    const { Readable } = await import('node:stream');
-    const staged = await this.stage(Readable.from([Buffer.from(data)]));
-    await this.commit(staged);
-    return { sha256: staged.sha256, size: staged.size };
+    const bytes = Buffer.from(data);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (fs.existsSync(this.pathOf(sha256))) return { sha256, size: bytes.length };
+    // In memory already: one write and one fsync, no stream.
+    const tmpPath = path.join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`);
+    try {
+      const fh = await fsp.open(tmpPath, 'wx', 0o600);
+      try {
+        await fh.writeFile(bytes);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      await fsp.rm(tmpPath, { force: true });
+      throw e;
+    }
+    await this.commit({ tmpPath, sha256, size: bytes.length });
+    return { sha256, size: bytes.length };
   }
 
   exists(sha256: string): boolean {
