@@ -103,6 +103,12 @@ export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Prom
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
           cookie: { type: 'apiKey', in: 'cookie', name: 'lligall_session' },
+          muxJwt: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'HS256 JWT of the AOC MUX v3 router, configured per entity (lligall mux configure)',
+          },
         },
       },
       security: [{ bearer: [] }, { cookie: [] }],
