@@ -96,3 +96,60 @@ export function opensslCmsVerify(
   );
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
+
+/**
+ * Every signature of a PDF in file order: its /ByteRange, the CMS (DER) from /Contents, the bytes
+ * it covers, and the revision it signs (the file up to the end of its byte range).
+ */
+export function pdfSignatures(
+  pdf: Buffer,
+): { byteRange: number[]; cms: Buffer; signedData: Buffer; revision: Buffer }[] {
+  const text = pdf.toString('latin1');
+  const out: { byteRange: number[]; cms: Buffer; signedData: Buffer; revision: Buffer }[] = [];
+  for (const m of text.matchAll(/\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/g)) {
+    const br = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+    const [a, b, c, d] = br as [number, number, number, number];
+    const hex = text.slice(a + b + 1, c - 1).replace(/0+$/, '');
+    const cms = Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex');
+    const signedData = Buffer.concat([pdf.subarray(a, a + b), pdf.subarray(c, c + d)]);
+    out.push({ byteRange: br, cms, signedData, revision: pdf.subarray(0, c + d) });
+  }
+  return out;
+}
+
+/** `qpdf --check`: exit status 0 when the file's structure (every xref section and object) is sound. */
+export function qpdfCheck(pdf: Buffer): { status: number | null; out: string } {
+  const dir = tmpDir('qpdf');
+  const file = path.join(dir, 'doc.pdf');
+  fs.writeFileSync(file, pdf);
+  const r = spawnSync('qpdf', ['--check', file], { encoding: 'utf8' });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/**
+ * `xmlsec1 --verify` of an XML signature trusting `caPem`; `files` are written next to it (the
+ * detached content its references name) and xmlsec1 runs in that directory.
+ */
+export function xmlsecVerify(
+  signatureXml: string,
+  caPem: string,
+  files: Record<string, Buffer> = {},
+): { status: number | null; out: string } {
+  const dir = tmpDir('xmlsec');
+  fs.writeFileSync(path.join(dir, 'sig.xml'), signatureXml);
+  fs.writeFileSync(path.join(dir, 'ca.pem'), caPem);
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
+  const r = spawnSync(
+    'xmlsec1',
+    [
+      '--verify',
+      '--trusted-pem',
+      'ca.pem',
+      '--id-attr:Id',
+      'http://uri.etsi.org/01903/v1.3.2#:SignedProperties',
+      'sig.xml',
+    ],
+    { encoding: 'utf8', cwd: dir },
+  );
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
