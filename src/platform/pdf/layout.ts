@@ -2,7 +2,16 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import fontkit from '@pdf-lib/fontkit';
-import { type PDFDocument, type PDFFont, PDFHexString, type PDFPage, rgb } from 'pdf-lib';
+import {
+  PDFContext,
+  type PDFDocument,
+  type PDFFont,
+  PDFHexString,
+  type PDFPage,
+  type PDFRawStream,
+  type PDFRef,
+  rgb,
+} from 'pdf-lib';
 
 /**
  * A small flowing-text writer for the documents Lligall issues (receipts, evidence): A4 pages,
@@ -54,14 +63,36 @@ export type Fonts = { regular: PDFFont; bold: PDFFont; mono: PDFFont };
  */
 type SubsetEmbedder = {
   font: { glyphForCodePoint(cp: number): { id: number } };
-  subset: { includeGlyph(g: { id: number }): number };
+  subset: { includeGlyph(g: { id: number }): number; glyphs: number[] };
   glyphs: unknown[];
   glyphIdMap: Map<number, number>;
   glyphCache: { invalidate(): void };
   encodeText(text: string): PDFHexString;
+  serializeFont(): Promise<Uint8Array>;
+  embedFontStream(context: PDFContext): Promise<PDFRef>;
+  embedUnicodeCmap(context: PDFContext): PDFRef;
 };
 
-function withoutShaping(font: PDFFont): PDFFont {
+/**
+ * Glyphs every subset starts with, in this order: the printable ASCII range and the letters and
+ * signs of Catalan, Spanish and Aranese. Most documents use no other, so their subsets are the
+ * same glyphs with the same ids, and the subset font file and its ToUnicode map — encoding a
+ * TrueType subset and deflating it cost several milliseconds — are made once per process (below).
+ * A document with other characters (a name in another script) extends its own subset as before.
+ */
+const BASE_GLYPHS = `${Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('')}ÀÁÇÈÉÍÏÑÒÓÚÜàáçèéíïñòóúü·’‘“”«»—–…€ªº¡¿`;
+
+/** Deflated font files and ToUnicode maps by font and subset glyph list (the same bytes for the same glyphs). */
+const subsetStreams = new Map<string, Uint8Array>();
+const MAX_SUBSET_STREAMS = 256;
+
+function remember(key: string, bytes: Uint8Array): Uint8Array {
+  if (subsetStreams.size >= MAX_SUBSET_STREAMS) subsetStreams.clear();
+  subsetStreams.set(key, bytes);
+  return bytes;
+}
+
+function withoutShaping(font: PDFFont, file: string): PDFFont {
   const embedder = (font as unknown as { embedder: SubsetEmbedder }).embedder;
   embedder.encodeText = (text: string) => {
     let hex = '';
@@ -75,14 +106,39 @@ function withoutShaping(font: PDFFont): PDFFont {
     embedder.glyphCache.invalidate();
     return PDFHexString.of(hex);
   };
+  embedder.encodeText(BASE_GLYPHS);
+  const key = () => `${file}:${embedder.subset.glyphs.join(',')}`;
+  const serializeFont = embedder.serializeFont.bind(embedder);
+  const embedUnicodeCmap = embedder.embedUnicodeCmap.bind(embedder);
+  // A TrueType subset (not CFF): its stream dictionary has no Subtype, as the library writes it.
+  embedder.embedFontStream = async (context) => {
+    const k = `font:${key()}`;
+    const bytes =
+      subsetStreams.get(k) ??
+      remember(k, (context.flateStream(await serializeFont()) as PDFRawStream).contents);
+    return context.register(context.stream(bytes, { Filter: 'FlateDecode' }));
+  };
+  embedder.embedUnicodeCmap = (context) => {
+    const k = `cmap:${key()}`;
+    // The library's own map, made in a scratch context: only its deflated bytes are kept.
+    const bytes =
+      subsetStreams.get(k) ??
+      (() => {
+        const scratch = PDFContext.create();
+        return remember(k, (scratch.lookup(embedUnicodeCmap(scratch)) as PDFRawStream).contents);
+      })();
+    return context.register(context.stream(bytes, { Filter: 'FlateDecode' }));
+  };
   return font;
 }
 
 export async function embedFonts(doc: PDFDocument): Promise<Fonts> {
   doc.registerFontkit(cachingFontkit);
   const [regular, bold] = await Promise.all([
-    doc.embedFont(fontBytes('DejaVuSans.ttf'), { subset: true }).then(withoutShaping),
-    doc.embedFont(fontBytes('DejaVuSans-Bold.ttf'), { subset: true }).then(withoutShaping),
+    doc.embedFont(fontBytes('DejaVuSans.ttf'), { subset: true }).then((f) => withoutShaping(f, 'DejaVuSans')),
+    doc
+      .embedFont(fontBytes('DejaVuSans-Bold.ttf'), { subset: true })
+      .then((f) => withoutShaping(f, 'DejaVuSans-Bold')),
   ]);
   return { regular, bold, mono: regular };
 }
