@@ -4,6 +4,7 @@ import { registerCsvRoutes } from '#modules/csv/csv.routes.ts';
 import { registerCalendarRoutes } from '#modules/calendar/calendar.routes.ts';
 import { registerExpedientRoutes } from '#modules/expedients/expedients.routes.ts';
 import { registerPartyRoutes } from '#modules/parties/parties.routes.ts';
+import { registerPositionRoutes } from '#modules/positions/positions.routes.ts';
 import { registerDeskRoutes } from '#modules/registry/desk.routes.ts';
 import { registerRegistryRoutes } from '#modules/registry/registry.routes.ts';
 import { registerMuxRoutes } from '#modules/registry/mux/mux.routes.ts';
@@ -21,4 +22,5 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   registerCsvRoutes(app, deps);
   registerMuxRoutes(app, deps);
   registerDeskRoutes(app, deps);
+  registerPositionRoutes(app, deps);
 }

@@ -60,6 +60,19 @@ export type ErrorCode =
   | 'MUX_ATTACHMENT_HASH_MISMATCH' // a fetched DESA'L document does not match the hash the transaction declared
   | 'JOBS_NOT_STARTED' // the job system was used before jobs.start() (a boot-order error)
   | 'JOB_UNKNOWN' // a job was sent or drained under a name no handler is registered for
+  | 'POSITION_NOT_FOUND'
+  | 'POSITION_HOLDER_OVERLAP' // a position has one holder a day: the new holder starts on or before a later holder's start
+  | 'POSITION_ABSENCE_OVERLAP' // the holder is already recorded absent on some of those days
+  | 'POSITION_VACANT' // nobody holds the position that day
+  | 'POSITION_NO_SUBSTITUTE' // the holder is absent and no substitute (user, or the substitute position's holder) can act
+  | 'CSC_CREDENTIAL_NOT_FOUND' // CSC v2 invalid_request: no such credential of the caller
+  | 'CSC_OTP_INVALID' // CSC v2 invalid_otp: the TOTP code is wrong or was already used
+  | 'CSC_PIN_INVALID' // CSC v2 invalid_pin: the password (demo PIN, only for users without TOTP) is wrong
+  | 'CSC_SAD_INVALID' // CSC v2 invalid_request: the SAD is unknown, of another credential, or does not cover these hashes
+  | 'CSC_SAD_EXPIRED' // the SAD's short life is over: authorize again
+  | 'CSC_SAD_USED' // a SAD signs once
+  | 'CSC_ALGORITHM_UNSUPPORTED' // a signAlgo or hashAlgo the credential does not offer
+  | 'CSC_REMOTE_ERROR' // the remote CSC service answered with an error (its error and description in the details)
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'INTERNAL';
@@ -122,6 +135,19 @@ const STATUS: Record<ErrorCode, number> = {
   MUX_ATTACHMENT_HASH_MISMATCH: 422,
   JOBS_NOT_STARTED: 500,
   JOB_UNKNOWN: 500,
+  POSITION_NOT_FOUND: 404,
+  POSITION_HOLDER_OVERLAP: 409,
+  POSITION_ABSENCE_OVERLAP: 409,
+  POSITION_VACANT: 409,
+  POSITION_NO_SUBSTITUTE: 409,
+  CSC_CREDENTIAL_NOT_FOUND: 400,
+  CSC_OTP_INVALID: 400,
+  CSC_PIN_INVALID: 400,
+  CSC_SAD_INVALID: 400,
+  CSC_SAD_EXPIRED: 400,
+  CSC_SAD_USED: 400,
+  CSC_ALGORITHM_UNSUPPORTED: 400,
+  CSC_REMOTE_ERROR: 502,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,

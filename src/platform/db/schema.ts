@@ -317,6 +317,12 @@ export type DB = {
   mux_credentials: MuxCredentialsTable;
   mux_transactions: MuxTransactionsTable;
   mux_attachments: MuxAttachmentsTable;
+  positions: PositionsTable;
+  position_holders: PositionHoldersTable;
+  position_absences: PositionAbsencesTable;
+  position_delegations: PositionDelegationsTable;
+  demo_signing_keys: DemoSigningKeysTable;
+  demo_signing_sads: DemoSigningSadsTable;
 };
 
 /** Tables without tenant_id and without row-level security. Anything else must have both. */
@@ -335,6 +341,8 @@ export const PLATFORM_TABLES = [
   'calendar_local_years',
   'calendar_seeds',
   'installation_ca',
+  'demo_signing_keys',
+  'demo_signing_sads',
 ] as const;
 
 /** The pseudo-tenant whose audit chain holds platform events (tenant creation, users, tokens). */
@@ -565,4 +573,98 @@ export type MuxAttachmentsTable = {
   document_id: string | null;
   sha256: string | null;
   updated_at: Timestamp;
+};
+
+/** The kinds of an entity's positions (càrrecs); kinds drive rules (a vistiplau needs the mayor). */
+export type PositionKind =
+  | 'mayor'
+  | 'deputy_mayor'
+  | 'secretary'
+  | 'secretary_intervenor'
+  | 'intervenor'
+  | 'treasurer'
+  | 'councillor'
+  | 'other';
+
+/** A position of an entity, with its substitute (a user, or another position). */
+export type PositionsTable = {
+  tenant_id: string;
+  id: string;
+  kind: PositionKind;
+  title: string;
+  area: string | null;
+  /** 1 = first deputy mayor (tinent d'alcalde); only for deputy_mayor. */
+  deputy_order: number | null;
+  substitute_user_id: string | null;
+  substitute_position_id: string | null;
+  created_by: string;
+  created_at: Timestamp;
+};
+
+/** Who holds a position, between civil dates (Europe/Madrid, both included; valid_to null = open). */
+export type PositionHoldersTable = {
+  tenant_id: string;
+  id: string;
+  position_id: string;
+  user_id: string;
+  valid_from: ColumnType<string, string, string>;
+  valid_to: ColumnType<string | null, string | null, string | null>;
+  appointment_reference: string | null;
+  created_by: string;
+  created_at: Timestamp;
+};
+
+/** An absence of a position's holder (civil dates, both included): the substitute acts meanwhile. */
+export type PositionAbsencesTable = {
+  tenant_id: string;
+  id: string;
+  position_id: string;
+  date_from: ColumnType<string, string, string>;
+  date_to: ColumnType<string, string, string>;
+  reason: string;
+  created_by: string;
+  created_at: Timestamp;
+};
+
+/** Areas and powers delegated to a position by a decree of the mayor (LBRL art. 21.3, 23.4). */
+export type PositionDelegationsTable = {
+  tenant_id: string;
+  id: string;
+  position_id: string;
+  areas: ColumnType<string[], string[], string[]>;
+  powers: string;
+  decree_reference: string;
+  decree_date: ColumnType<string, string, string>;
+  valid_from: ColumnType<string, string, string>;
+  valid_to: ColumnType<string | null, string | null, string | null>;
+  created_by: string;
+  created_at: Timestamp;
+};
+
+/**
+ * The local CSC service's demo signing credential of a user (platform table: users are not
+ * tenants'): a key issued by the installation CA, wrapped under the master key. Never in production.
+ */
+export type DemoSigningKeysTable = {
+  id: string;
+  user_id: string;
+  certificate_pem: string;
+  chain_pem: string;
+  wrapped_key: Buffer;
+  valid_from: Timestamp;
+  valid_to: Timestamp;
+  created_at: Timestamp;
+};
+
+/** A Signature Activation Data issued by the local CSC service: single use, short-lived, bound to hashes. */
+export type DemoSigningSadsTable = {
+  /** SHA-256 (hex) of the SAD; the SAD itself is never stored. */
+  id: string;
+  credential_id: string;
+  user_id: string;
+  hashes: ColumnType<string[], string[], string[]>;
+  num_signatures: number;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  created_at: Timestamp;
 };

@@ -7,6 +7,8 @@ import { registry } from './0006-registry.ts';
 import { receipts } from './0007-receipts.ts';
 import { desk } from './0008-desk.ts';
 import { mux } from './0009-mux.ts';
+import { positions } from './0010-positions.ts';
+import { csc } from './0012-csc.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -23,6 +25,8 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0007-receipts': receipts(ctx),
         '0008-desk': desk(ctx),
         '0009-mux': mux(ctx),
+        '0010-positions': positions(ctx),
+        '0012-csc': csc(ctx),
       };
     },
   };
