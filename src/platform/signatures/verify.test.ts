@@ -14,7 +14,10 @@ import {
   RSA_SHA256,
 } from '#platform/crypto/certs.ts';
 import { pemToDer, type SigningIdentity, signCadesDetached } from '#platform/pdf/cades.ts';
+import { appendSignature, preparePdfForSignatures } from '#platform/pdf/incremental.ts';
 import { signPdfDocument } from '#platform/pdf/pades.ts';
+import { localSigner } from '#platform/pdf/signer.ts';
+import { signXadesDetached as lligallXades } from '#platform/xml/xades.ts';
 import { prepareTrustAnchors } from './trust.ts';
 import { SignatureFormatError, verifyCmsDetached } from './verify-cms.ts';
 import { findPdfSignatures, verifyPdf } from './verify-pdf.ts';
@@ -282,6 +285,56 @@ describe('PDF signature verification', () => {
     );
   });
 
+  it('three signatures appended with appendSignature (a circuit): each valid, revisions 2, 3 and whole; pdfsig agrees', async () => {
+    const ca = await makeCa('Circuit CA');
+    const doc = await PDFDocument.create();
+    doc.addPage().drawText('Decret', { x: 50, y: 780, size: 12 });
+    const slots = ['tecnic', 'alcalde', 'secretari'].map((fieldName, i) => ({
+      fieldName,
+      page: 0,
+      rect: { x: 50 + i * 170, y: 80, width: 160, height: 70 },
+      label: [fieldName],
+    }));
+    let pdf = await preparePdfForSignatures(Buffer.from(await doc.save()), slots);
+    const who = [
+      ['tecnic', 'Tècnica municipal', 'Informe \u2014 Tècnica'],
+      ['alcalde', 'Alcalde', 'Resolució \u2014 Alcaldia'],
+      ['secretari', 'Secretari', 'Transcripció \u2014 Secretaria'],
+    ] as const;
+    for (const [fieldName, cn, reason] of who) {
+      pdf = await appendSignature(pdf, {
+        fieldName,
+        signer: localSigner(await makeSigner(ca, { cn })),
+        reason,
+        location: 'L01089999',
+        name: cn,
+        signingTime: new Date(),
+        appearanceLines: [cn],
+      });
+    }
+    const rs = await verifyPdf(pdf, { anchors: prepareTrustAnchors([ca.pem]) });
+    assert.deepEqual(
+      rs.map((r) => [r.signer, r.integrity, r.trust, r.format, r.coverage.label, r.position]),
+      [
+        ['Tècnica municipal', 'valid', 'trusted', 'PAdES-B-B', 'revision 2', 'Tècnica'],
+        ['Alcalde', 'valid', 'trusted', 'PAdES-B-B', 'revision 3', 'Alcaldia'],
+        ['Secretari', 'valid', 'trusted', 'PAdES-B-B', 'whole', 'Secretaria'],
+      ],
+    );
+    assert.ok(rs.slice(0, 2).every((r) => r.coverage.laterChangesIncremental === true));
+    const theirs = pdfsig(pdf, nssDbTrusting(ca.pem)).out;
+    assert.equal((theirs.match(/Signature is Valid/g) ?? []).length, 3);
+    const tampered = Buffer.from(pdf);
+    const [a, b] = findPdfSignatures(pdf)[2]!.byteRange;
+    tampered[a + b - 200]! ^= 0x01; // inside the last revision only
+    const rt = await verifyPdf(tampered, { anchors: prepareTrustAnchors([ca.pem]) });
+    assert.deepEqual(
+      rt.map((r) => r.integrity),
+      ['valid', 'valid', 'invalid'],
+    );
+    assert.equal((pdfsig(tampered, nssDbTrusting(ca.pem)).out.match(/Signature is Valid/g) ?? []).length, 2);
+  });
+
   it('malformed input gives a clear error or an invalid report, never a crash', async () => {
     const anchors = prepareTrustAnchors([]);
     await assert.rejects(verifyPdf(Buffer.from('hello'), { anchors }), SignatureFormatError);
@@ -392,6 +445,18 @@ describe('XAdES verification', () => {
       detachedContent: content,
     });
     assert.equal(untrusted!.trust, 'untrusted');
+  });
+
+  it("Lligall's own XAdES signer (platform/xml/xades.ts): valid and trusted; invalid over another file", async () => {
+    const ca = await makeCa('CA');
+    const content = Buffer.from('<expedient>índex</expedient>');
+    const xml = await lligallXades(content, localSigner(await makeSigner(ca)), { uri: 'index.xml' });
+    const anchors = prepareTrustAnchors([ca.pem]);
+    const [r] = await verifyXades(xml, { anchors, detachedContent: content });
+    assert.equal(r!.integrity, 'valid', r!.integrityProblem ?? '');
+    assert.equal(r!.trust, 'trusted');
+    const [bad] = await verifyXades(xml, { anchors, detachedContent: Buffer.from('<expedient/>') });
+    assert.equal(bad!.integrity, 'invalid');
   });
 
   it('a changed signed property (signing time) invalidates the signature', async () => {
