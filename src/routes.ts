@@ -9,6 +9,8 @@ import { registerDeskRoutes } from '#modules/registry/desk.routes.ts';
 import { registerRegistryRoutes } from '#modules/registry/registry.routes.ts';
 import { registerMuxRoutes } from '#modules/registry/mux/mux.routes.ts';
 import { registerSealRoutes } from '#modules/seals/seals.routes.ts';
+import { registerLocalCscRoutes } from '#modules/signatures/csc/csc.routes.ts';
+import { registerVerificationRoutes } from '#modules/signatures/verification.routes.ts';
 import { registerTenancyRoutes } from '#modules/tenancy/tenancy.routes.ts';
 
 /** Each domain module's routes. A new module adds its register function here. */
@@ -22,5 +24,8 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   registerCsvRoutes(app, deps);
   registerMuxRoutes(app, deps);
   registerDeskRoutes(app, deps);
+  registerVerificationRoutes(app, deps);
   registerPositionRoutes(app, deps);
+  // Only in demo, development and test modes (the function returns at once in production).
+  registerLocalCscRoutes(app, deps);
 }
