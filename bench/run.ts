@@ -4,6 +4,7 @@
  */
 import { coreUsage, runCore } from './core.ts';
 import { registryUsage, runRegistry } from './registry.ts';
+import { runSign, signUsage } from './sign.ts';
 
 type Bench = { summary: string; usage: string; run(argv: string[]): Promise<number> };
 
@@ -19,6 +20,12 @@ const BENCHES: Record<string, Bench> = {
       'registry entries per second and p50/p95 latency, each with a 100 KB attachment and its sealed PAdES receipt, 10 HTTP clients, on PGlite and PostgreSQL',
     usage: registryUsage,
     run: runRegistry,
+  },
+  sign: {
+    summary:
+      'PAdES-B-B signing time (prepare the fields + append one signature as an incremental update) for a 100 KB and a 5 MB PDF',
+    usage: signUsage,
+    run: runSign,
   },
 };
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   ParseSpeeds,
   PDFArray,
@@ -183,7 +183,48 @@ export async function preparePdfForSignatures(pdfBytes: Uint8Array, slots: Signa
     page.node.addAnnot(ref);
     acroForm.addField(ref);
   }
-  return Buffer.from(await doc.save({ useObjectStreams: false }));
+  for (const font of [fonts.regular, fonts.bold]) await font.embed();
+  return writeWholeFile(doc);
+}
+
+/**
+ * The whole document as one revision: every object (no object streams), one classic xref table,
+ * the trailer. What pdf-lib's `save({ useObjectStreams: false })` writes, without its byte-by-byte
+ * copy of stream contents; the fonts used must have been embedded (`PDFFont.embed`).
+ */
+function writeWholeFile(doc: PDFDocument): Buffer {
+  // The binary comment marks the file as binary for transfer tools (ISO 32000-1 §7.5.2).
+  const pieces: Buffer[] = [Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1')];
+  let offset = pieces[0]!.length;
+  const offsets = new Map<number, { gen: number; offset: number }>();
+  const objects = doc.context
+    .enumerateIndirectObjects()
+    .sort((a, b) => a[0].objectNumber - b[0].objectNumber);
+  for (const [ref, obj] of objects) {
+    const parts = serialise(ref, obj);
+    offsets.set(ref.objectNumber, { gen: ref.generationNumber, offset });
+    pieces.push(...parts);
+    offset += totalLength(parts);
+  }
+  const size = doc.context.largestObjectNumber + 1;
+  let xref = `xref\n0 ${size}\n0000000000 65535 f\r\n`;
+  for (let n = 1; n < size; n++) {
+    const e = offsets.get(n);
+    xref += e
+      ? `${String(e.offset).padStart(10, '0')} ${String(e.gen).padStart(5, '0')} n\r\n`
+      : '0000000000 00001 f\r\n';
+  }
+  const t = doc.context.trailerInfo;
+  const entries = [`/Size ${size}`];
+  if (t.Root) entries.push(`/Root ${t.Root.toString()}`);
+  if (t.Info) entries.push(`/Info ${t.Info.toString()}`);
+  // A file identifier (§14.4) when the document had none: both halves the same for a first save.
+  const id = randomBytes(16).toString('hex').toUpperCase();
+  entries.push(`/ID ${t.ID ? t.ID.toString() : `[<${id}> <${id}>]`}`);
+  pieces.push(
+    Buffer.from(`${xref}trailer\n<< ${entries.join(' ')} >>\nstartxref\n${offset}\n%%EOF\n`, 'latin1'),
+  );
+  return Buffer.concat(pieces);
 }
 
 /** Serialisations of every non-stream object, to find after a change which ones it touched. */
@@ -217,13 +258,33 @@ function previousXref(pdf: Buffer): number {
   return offset;
 }
 
-type Piece = Buffer;
+const ENDOBJ = Buffer.from('\nendobj\n', 'latin1');
+const STREAM = Buffer.from('\nstream\n', 'latin1');
+const ENDSTREAM = Buffer.from('\nendstream', 'latin1');
 
-function serialise(ref: PDFRef, obj: PDFObject): Piece {
-  const head = `${ref.objectNumber} ${ref.generationNumber} obj\n`;
-  const body = Buffer.alloc(obj.sizeInBytes());
-  obj.copyBytesInto(body, 0);
-  return Buffer.concat([Buffer.from(head, 'latin1'), body, Buffer.from('\nendobj\n', 'latin1')]);
+function bytesOf(obj: PDFObject): Buffer {
+  const b = Buffer.alloc(obj.sizeInBytes());
+  obj.copyBytesInto(b, 0);
+  return b;
+}
+
+/**
+ * `n g obj … endobj`. Stream contents are copied as one block: pdf-lib's own writer copies them
+ * byte by byte, which costs tens of milliseconds on a scanned document of a few megabytes.
+ */
+function serialise(ref: PDFRef, obj: PDFObject): Buffer[] {
+  const head = Buffer.from(`${ref.objectNumber} ${ref.generationNumber} obj\n`, 'latin1');
+  if (obj instanceof PDFStream) {
+    obj.updateDict();
+    return [head, bytesOf(obj.dict), STREAM, Buffer.from(obj.getContents()), ENDSTREAM, ENDOBJ];
+  }
+  return [head, bytesOf(obj), ENDOBJ];
+}
+
+function totalLength(pieces: Buffer[]): number {
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  return n;
 }
 
 /** An xref section for `entries` (object number → offset, generation), grouped in consecutive runs. */
@@ -274,10 +335,10 @@ function buildRevision(
   }
   const entries: { num: number; gen: number; offset: number }[] = [];
   for (const [ref, obj] of changed) {
-    const piece = serialise(ref, obj);
+    const parts = serialise(ref, obj);
     entries.push({ num: ref.objectNumber, gen: ref.generationNumber, offset });
-    pieces.push(piece);
-    offset += piece.length;
+    pieces.push(...parts);
+    offset += totalLength(parts);
   }
   let lastOffset = -1;
   if (last) {
