@@ -5,6 +5,7 @@ import { inEntity } from '../../http/scope.ts';
 import type { StagedBlob } from '#platform/blobs/blob-store.ts';
 import type { RegistryChannel, RegistryDirection } from '#platform/db/schema.ts';
 import { AppError } from '#platform/errors.ts';
+import { newId } from '#platform/ids.ts';
 import { ensureCalendarSeededOnce } from '#modules/calendar/calendar.service.ts';
 import { contentDisposition, safeFileName, safeMimeType } from '#modules/documents/documents.service.ts';
 import type { PartyInput, PartyLanguage } from '#modules/parties/parties.service.ts';
@@ -254,8 +255,11 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
           { officeId: input.officeId ?? null, recipientUnitId: input.recipientUnitId ?? null },
           { forEntry: true },
         );
-        const made = await makeEntry(tx, ctx, input);
-        await enqueueReceipt(deps.jobs, tx, { tenantId: ctx.tenant.id, entryId: made.created.id });
+        // The receipt's safety net, in this transaction too, but before the counter: the
+        // counter's row lock serialises the entity's filings until commit.
+        const id = newId();
+        await enqueueReceipt(deps.jobs, tx, { tenantId: ctx.tenant.id, entryId: id });
+        const made = await makeEntry(tx, ctx, input, { id });
         return {
           created: made.created,
           tenantId: ctx.tenant.id,

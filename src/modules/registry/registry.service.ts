@@ -203,12 +203,14 @@ export async function createEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<
 /**
  * createEntry, also returning the entry as getEntry would read it back in this transaction (a
  * new entry has no annotations, case files or receipt yet): the request issues the receipt from
- * it after commit without reading the entry again.
+ * it after commit without reading the entry again. `id` (a new UUIDv7) lets the caller enqueue
+ * the entry's jobs in this transaction before the counter is taken.
  */
 export async function makeEntry(
   tx: Tx,
   ctx: Ctx,
   input: EntryInput,
+  opts: { id?: string } = {},
 ): Promise<{ created: CreatedEntry; view: EntryView }> {
   await checkEntry(tx, ctx, input);
   const party = await resolveParty(tx, ctx, input);
@@ -240,7 +242,7 @@ export async function makeEntry(
       effectiveAtNote = `The effective time (art. 31.2.b) is not set: ${e.message}`;
     }
   }
-  const id = newId();
+  const id = opts.id ?? newId();
   const now = registeredAt;
   const row = {
     tenant_id: ctx.tenant.id,
