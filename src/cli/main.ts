@@ -8,6 +8,7 @@ import { registerServeCommand } from './serve.ts';
 import { registerOpsCommands } from './ops.ts';
 import { registerSealCommands } from './seals.ts';
 import { registerMuxCommands } from './mux.ts';
+import { registerTrustCommands } from './trust.ts';
 import { relayIfServerRunning } from './relay.ts';
 
 /** A command's output goes here (stdout for the CLI; a buffer when run through the server). */
@@ -27,6 +28,7 @@ export function buildProgram(out: Out = stdout): Command {
   registerSealCommands(program, out);
   registerJobsCommands(program, out);
   registerMuxCommands(program, out);
+  registerTrustCommands(program, out);
   return program;
 }
 

@@ -73,6 +73,9 @@ export type ErrorCode =
   | 'CSC_SAD_USED' // a SAD signs once
   | 'CSC_ALGORITHM_UNSUPPORTED' // a signAlgo or hashAlgo the credential does not offer
   | 'CSC_REMOTE_ERROR' // the remote CSC service answered with an error (its error and description in the details)
+  | 'SIGNATURE_UNREADABLE' // the document cannot be read for verification (not a PDF, a malformed signature file, XML with a DTD)
+  | 'TRUSTED_CA_INVALID' // a trust anchor must be one PEM CA certificate (basicConstraints CA)
+  | 'TRUSTED_CA_NOT_FOUND'
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'INTERNAL';
@@ -148,6 +151,9 @@ const STATUS: Record<ErrorCode, number> = {
   CSC_SAD_USED: 400,
   CSC_ALGORITHM_UNSUPPORTED: 400,
   CSC_REMOTE_ERROR: 502,
+  SIGNATURE_UNREADABLE: 422,
+  TRUSTED_CA_INVALID: 422,
+  TRUSTED_CA_NOT_FOUND: 404,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,

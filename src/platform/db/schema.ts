@@ -323,6 +323,7 @@ export type DB = {
   position_delegations: PositionDelegationsTable;
   demo_signing_keys: DemoSigningKeysTable;
   demo_signing_sads: DemoSigningSadsTable;
+  trusted_cas: TrustedCasTable;
 };
 
 /** Tables without tenant_id and without row-level security. Anything else must have both. */
@@ -343,7 +344,23 @@ export const PLATFORM_TABLES = [
   'installation_ca',
   'demo_signing_keys',
   'demo_signing_sads',
+  'trusted_cas',
 ] as const;
+
+/** A certification authority the operator trusts for signature verification (besides the installation CA). */
+export type TrustedCasTable = {
+  id: string;
+  label: string;
+  certificate_pem: string;
+  fingerprint_sha256: string;
+  subject: string;
+  valid_from: Timestamp;
+  valid_to: Timestamp;
+  added_by: string;
+  added_at: Timestamp;
+  removed_by: string | null;
+  removed_at: Timestamp | null;
+};
 
 /** The pseudo-tenant whose audit chain holds platform events (tenant creation, users, tokens). */
 export const PLATFORM_TENANT = '00000000-0000-0000-0000-000000000000';

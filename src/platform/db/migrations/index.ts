@@ -8,6 +8,7 @@ import { receipts } from './0007-receipts.ts';
 import { desk } from './0008-desk.ts';
 import { mux } from './0009-mux.ts';
 import { positions } from './0010-positions.ts';
+import { trust } from './0011-trust.ts';
 import { csc } from './0012-csc.ts';
 
 export type MigrationContext = { appRole: string };
@@ -26,6 +27,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0008-desk': desk(ctx),
         '0009-mux': mux(ctx),
         '0010-positions': positions(ctx),
+        '0011-trust': trust(ctx),
         '0012-csc': csc(ctx),
       };
     },
