@@ -4,6 +4,11 @@
  */
 export type ReceiptLanguage = 'ca' | 'es' | 'oc-aranes';
 
+/** Catalan and Aranese elide "de" before a vowel or a mute h: "d'Abella", "de Lleida". */
+export function deName(name: string): string {
+  return /^(h?[aeiouàèéíïòóúü])/i.test(name) ? `d'${name}` : `de ${name}`;
+}
+
 export type ReceiptMessages = {
   titleE: string;
   titleS: string;
@@ -73,7 +78,7 @@ const ca: ReceiptMessages = {
   hashNote: 'SHA-256:',
   csv: 'Codi segur de verificació (CSV)',
   verifyAt: 'Verificació a',
-  sealedBy: (e) => `Document segellat electrònicament amb el segell d'òrgan de ${e}.`,
+  sealedBy: (e) => `Document segellat electrònicament amb el segell d'òrgan ${deName(e)}.`,
   notQualified: 'SEGELL DE DEMOSTRACIÓ — NO QUALIFICAT: aquest document no té validesa legal.',
   authorisedBy: (r) => `Actuació administrativa automatitzada aprovada per ${r}.`,
   page: (n, t) => `Pàgina ${n} de ${t}`,
@@ -157,7 +162,7 @@ const oc: ReceiptMessages = {
   hashNote: 'SHA-256:',
   csv: 'Còdi segur de verificacion (CSV)',
   verifyAt: 'Verificacion en',
-  sealedBy: (e) => `Document sagerat electronicament damb eth sagèth d'organ de ${e}.`,
+  sealedBy: (e) => `Document sagerat electronicament damb eth sagèth d'organ ${deName(e)}.`,
   notQualified: 'SAGÈTH DE DEMOSTRACION — NON QUALIFICAT: aguest document non a validesa legau.',
   authorisedBy: (r) => `Actuacion administrativa automatizada aprovada per ${r}.`,
   page: (n, t) => `Pagina ${n} de ${t}`,
