@@ -12,6 +12,7 @@ import { CalendarPage } from './pages/CalendarPage.tsx';
 import { ExpedientPage } from './pages/ExpedientPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { PartiesPage } from './pages/PartiesPage.tsx';
+import { PositionsPage } from './pages/PositionsPage.tsx';
 import { OfficialsPage } from './pages/registry/OfficialsPage.tsx';
 import { RegistryBookPage } from './pages/registry/RegistryBookPage.tsx';
 import { RegistryCreatePage } from './pages/registry/RegistryCreatePage.tsx';
@@ -118,6 +119,7 @@ const router = createBrowserRouter(
             { path: 'registry/:id', element: <RegistryEntryPage /> },
             { path: 'calendar', element: <CalendarPage /> },
             { path: 'officials', element: <OfficialsPage /> },
+            { path: 'positions', element: <PositionsPage /> },
           ],
         },
       ],

@@ -546,7 +546,7 @@ async function positionViews(tx: Tx, ctx: Ctx, onlyId: string | null): Promise<P
   const delegations = await delegationsQuery(tx, t).orderBy('valid_from').execute();
   const today = madridDateOf(ctx.clock.now());
   const snapshot = snapshotOf(positions, holders, absences);
-  const names = new Map(holders.map((h) => [h.user_id, h.name]));
+  const names = new Map(holders.map((h) => [h.user_id, h.name || h.username]));
   const missing = new Set<string>();
   const acting = new Map<string, ActingHolder | null>();
   for (const p of positions) {
@@ -558,10 +558,10 @@ async function positionViews(tx: Tx, ctx: Ctx, onlyId: string | null): Promise<P
   if (missing.size) {
     const us = await tx
       .selectFrom('users')
-      .select(['id', 'name'])
+      .select(['id', 'name', 'username'])
       .where('id', 'in', [...missing])
       .execute();
-    for (const u of us) names.set(u.id, u.name);
+    for (const u of us) names.set(u.id, u.name || u.username);
   }
   return positions.map((p) => {
     const a = acting.get(p.id) ?? null;

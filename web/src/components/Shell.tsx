@@ -51,6 +51,9 @@ export function Shell({ entity, children }: { entity?: string; children: React.R
               <li>
                 <NavLink to={`/e/${entity}/officials`}>{t('nav.officials')}</NavLink>
               </li>
+              <li>
+                <NavLink to={`/e/${entity}/positions`}>{t('nav.positions')}</NavLink>
+              </li>
             </ul>
           </nav>
         ) : null}

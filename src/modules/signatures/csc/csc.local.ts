@@ -52,7 +52,6 @@ const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420',
 export const demoKeyBinding = (userId: string, id: string) => `demo-signing-key:${userId}:${id}`;
 const sadId = (sad: string) => createHash('sha256').update(sad, 'utf8').digest('hex');
 const kek = (config: KeyConfig) => deriveKek(loadMasterKey(config), PRIVATE_KEY_PURPOSE);
-const system = { kind: 'system' as const, id: null, label: 'system', platformRoles: [] };
 
 export function assertNotProduction(env: string): void {
   if (env === 'production')
