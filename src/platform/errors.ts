@@ -76,6 +76,12 @@ export type ErrorCode =
   | 'SIGNATURE_UNREADABLE' // the document cannot be read for verification (not a PDF, a malformed signature file, XML with a DTD)
   | 'TRUSTED_CA_INVALID' // a trust anchor must be one PEM CA certificate (basicConstraints CA)
   | 'TRUSTED_CA_NOT_FOUND'
+  | 'SIGNATURE_NOT_YOUR_TURN' // the caller is not a pending signer of the circuit's current step
+  | 'CIRCUIT_NOT_ACTIVE' // the circuit was completed, rejected or cancelled: nobody acts on it any more
+  | 'CIRCUIT_ALREADY_EXISTS' // the draft has (or had) a circuit; a stopped draft is uploaded again as a new draft
+  | 'CIRCUIT_FORMAT_UNSUPPORTED' // only PDF drafts (PAdES) go through circuits for now; CAdES/XAdES circuits come later
+  | 'CIRCUIT_VISTIPLAU_NOT_MAYOR' // a vistiplau step is signed by the mayor/president position (its acting holder) only (ROF art. 205)
+  | 'DRAFT_NOT_EDITABLE' // the document is not a draft, or its circuit has started: its content no longer changes
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'INTERNAL';
@@ -154,6 +160,12 @@ const STATUS: Record<ErrorCode, number> = {
   SIGNATURE_UNREADABLE: 422,
   TRUSTED_CA_INVALID: 422,
   TRUSTED_CA_NOT_FOUND: 404,
+  SIGNATURE_NOT_YOUR_TURN: 409,
+  CIRCUIT_NOT_ACTIVE: 409,
+  CIRCUIT_ALREADY_EXISTS: 409,
+  CIRCUIT_FORMAT_UNSUPPORTED: 422,
+  CIRCUIT_VISTIPLAU_NOT_MAYOR: 422,
+  DRAFT_NOT_EDITABLE: 409,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,

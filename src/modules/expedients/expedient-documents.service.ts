@@ -81,6 +81,45 @@ export async function incorporateDocument(
   const exp = await checkIncorporation(tx, ctx, expedientId, input);
   const now = ctx.clock.now();
   const doc = await insertDocument(tx, ctx, { ...input, incorporatedAt: now, year: madridYear(now) });
+  return addToIndex(tx, ctx, exp.id, doc, input.supersedesId ?? null, now);
+}
+
+/**
+ * Incorporates an existing draft document (a `documents` row not yet incorporated, e.g. one whose
+ * signature circuit has just completed) at the next order of the case file's index. From then on
+ * it is immutable like any other (the database trigger).
+ */
+export async function incorporateExistingDocument(
+  tx: Tx,
+  ctx: Ctx,
+  expedientId: string,
+  documentId: string,
+): Promise<IncorporatedDocument> {
+  const exp = await loadWritableExpedient(tx, ctx, expedientId); // locks the case file: orders follow one another
+  const now = ctx.clock.now();
+  const updated = await tx
+    .updateTable('documents')
+    .set({ incorporated_at: now })
+    .where('tenant_id', '=', ctx.tenant.id)
+    .where('id', '=', documentId)
+    .where('incorporated_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) !== 1)
+    throw new AppError('DOCUMENT_NOT_FOUND', 'No draft document to incorporate');
+  const row = await getDocumentRow(tx, ctx, documentId);
+  if (!row) throw new AppError('DOCUMENT_NOT_FOUND', 'Document not found');
+  return addToIndex(tx, ctx, exp.id, toDocumentView(row), row.supersedes_id, now);
+}
+
+async function addToIndex(
+  tx: Tx,
+  ctx: Ctx,
+  expedientId: string,
+  doc: DocumentView,
+  supersedesId: string | null,
+  now: Date,
+): Promise<IncorporatedDocument> {
+  const exp = { id: expedientId };
   const last = await tx
     .selectFrom('index_entries')
     .select((eb) => eb.fn.max('position').as('max'))
@@ -113,7 +152,7 @@ export async function incorporateDocument(
     action: 'expedient.document_incorporate',
     objectType: 'expedient',
     objectId: exp.id,
-    details: { documentId: doc.id, order, sha256: doc.sha256, supersedesId: input.supersedesId ?? null },
+    details: { documentId: doc.id, order, sha256: doc.sha256, supersedesId },
   });
   return { ...doc, order, expedientId: exp.id };
 }

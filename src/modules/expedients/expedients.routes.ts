@@ -13,6 +13,7 @@ import {
   safeFileName,
   safeMimeType,
 } from '#modules/documents/documents.service.ts';
+import { checkDraft, createDraft } from '#modules/signatures/circuits.service.ts';
 import {
   assertAcceptsDocuments,
   checkIncorporation,
@@ -95,6 +96,13 @@ const Incorporated = Type.Object({
   order: Type.Integer(),
   expedientId: Type.String(),
 });
+const Draft = Type.Object({
+  ...DocumentView.properties,
+  expedientId: Type.String(),
+  draft: Type.Literal(true),
+  state: Type.String(),
+  version: Type.Integer(),
+});
 const IndexEntry = Type.Object({
   order: Type.Integer(),
   documentId: Type.String(),
@@ -115,6 +123,7 @@ const UPLOAD_FIELDS = [
   'origin',
   'originalEniId',
   'supersedesId',
+  'draft',
 ] as const;
 type UploadField = (typeof UPLOAD_FIELDS)[number];
 
@@ -334,10 +343,10 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
         tags: ['documents'],
         summary: 'Upload a document and incorporate it into the case file',
         description:
-          'multipart/form-data: fields `title`, `documentType` (TD01…TD20, TD99; default TD99), `elaborationState` (EE01…EE04, EE99; default EE01), `origin` (administration|citizen), `originalEniId` (EE02/EE04), `supersedesId` (a new version), then the `file` part. Streamed into the content-addressed store; limit LLIGALL_MAX_UPLOAD_MB.',
+          'multipart/form-data: fields `title`, `documentType` (TD01…TD20, TD99; default TD99), `elaborationState` (EE01…EE04, EE99; default EE01), `origin` (administration|citizen), `originalEniId` (EE02/EE04), `supersedesId` (a new version), then the `file` part. Streamed into the content-addressed store; limit LLIGALL_MAX_UPLOAD_MB. With `draft=true` the document is a draft: in the case file but not in its index, replaceable (PUT …/documents/{id}/content) until its signature circuit starts; answered with `draft: true` and its `state`.',
         params: IdParams,
         consumes: ['multipart/form-data'],
-        response: { 201: Incorporated },
+        response: { 201: Type.Union([Incorporated, Draft]) },
       },
     },
     async (req, reply) => {
@@ -379,13 +388,37 @@ export function registerExpedientRoutes(app: FastifyInstance, deps: AppDeps): vo
           originalEniId: fields.originalEniId || null,
           supersedesId: fields.supersedesId || null,
         };
-        await inEntity(deps, req, entity, (tx, ctx) => checkIncorporation(tx, ctx, id, check));
+        if (fields.draft !== undefined && fields.draft !== 'true' && fields.draft !== 'false')
+          throw new AppError('VALIDATION_FAILED', 'draft must be true or false');
+        if (fields.draft === 'true' && check.supersedesId)
+          throw new AppError(
+            'VALIDATION_FAILED',
+            'A draft supersedes nothing: its versions are kept as it changes',
+          );
+        await inEntity(deps, req, entity, async (tx, ctx) => {
+          if (fields.draft === 'true') await checkDraft(tx, ctx, id, check);
+          else await checkIncorporation(tx, ctx, id, check);
+        });
       } catch (e) {
         if (staged) await deps.blobs.discard(staged);
         throw e;
       }
       // The file is in the store before any row points to it.
       await deps.blobs.commit(staged);
+      if (fields.draft === 'true') {
+        const draft = await inEntity(deps, req, entity, (tx, ctx) =>
+          createDraft(tx, ctx, id, {
+            title: fields.title?.trim() || fileName,
+            fileName,
+            mimeType,
+            sha256: staged.sha256,
+            size: staged.size,
+            ...meta,
+            originalEniId: fields.originalEniId || null,
+          }),
+        );
+        return reply.status(201).send(draft);
+      }
       const doc = await inEntity(deps, req, entity, (tx, ctx) =>
         incorporateDocument(tx, ctx, id, {
           title: fields.title?.trim() || fileName,

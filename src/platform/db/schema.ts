@@ -324,6 +324,12 @@ export type DB = {
   demo_signing_keys: DemoSigningKeysTable;
   demo_signing_sads: DemoSigningSadsTable;
   trusted_cas: TrustedCasTable;
+  document_drafts: DocumentDraftsTable;
+  document_versions: DocumentVersionsTable;
+  signature_circuits: SignatureCircuitsTable;
+  circuit_steps: CircuitStepsTable;
+  circuit_signers: CircuitSignersTable;
+  signature_inbox: SignatureInboxTable;
 };
 
 /** Tables without tenant_id and without row-level security. Anything else must have both. */
@@ -345,6 +351,7 @@ export const PLATFORM_TABLES = [
   'demo_signing_keys',
   'demo_signing_sads',
   'trusted_cas',
+  'signature_inbox',
 ] as const;
 
 /** A certification authority the operator trusts for signature verification (besides the installation CA). */
@@ -684,4 +691,73 @@ export type DemoSigningSadsTable = {
   expires_at: Timestamp;
   used_at: Timestamp | null;
   created_at: Timestamp;
+};
+
+/** Signature circuits (migration 0013-circuits; src/modules/signatures/circuits.*). */
+export type DraftState = 'draft' | 'in_circuit' | 'final' | 'rejected' | 'cancelled';
+export type DocumentDraftsTable = {
+  tenant_id: string;
+  document_id: string;
+  expedient_id: string;
+  state: DraftState;
+  created_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+};
+export type DocumentVersionsTable = {
+  tenant_id: string;
+  document_id: string;
+  version: number;
+  sha256: string;
+  size_bytes: ColumnType<string, number | string, never>;
+  kind: 'upload' | 'replace' | 'prepare' | 'signature';
+  created_by: string;
+  created_at: Timestamp;
+};
+export type SignatureCircuitsTable = {
+  tenant_id: string;
+  id: string;
+  document_id: string;
+  state: 'active' | 'completed' | 'rejected' | 'cancelled';
+  current_step: number;
+  format: 'PAdES';
+  created_by: string;
+  created_at: Timestamp;
+  finished_at: Timestamp | null;
+  finished_by: string | null;
+  finish_reason: string | null;
+};
+export type CircuitStepsTable = {
+  tenant_id: string;
+  circuit_id: string;
+  step_no: number;
+  kind: 'sign' | 'vistiplau' | 'review';
+  mode: 'all' | 'any';
+};
+export type CircuitSignersTable = {
+  tenant_id: string;
+  circuit_id: string;
+  step_no: number;
+  signer_no: number;
+  user_id: string | null;
+  position_id: string | null;
+  field_name: string | null;
+  action: 'signed' | 'reviewed' | 'rejected' | null;
+  acted_by: string | null;
+  acted_at: Timestamp | null;
+  by_substitution: boolean | null;
+  position_title: string | null;
+  reason: string | null;
+  version: number | null;
+};
+/** Platform table: a user's pending signatures across entities (the inbox). */
+export type SignatureInboxTable = {
+  user_id: string;
+  tenant_id: string;
+  document_id: string;
+  circuit_id: string;
+  step_no: number;
+  step_kind: string;
+  title: string;
+  since: Timestamp;
 };

@@ -10,6 +10,7 @@ import { mux } from './0009-mux.ts';
 import { positions } from './0010-positions.ts';
 import { trust } from './0011-trust.ts';
 import { csc } from './0012-csc.ts';
+import { circuits } from './0013-circuits.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -29,6 +30,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0010-positions': positions(ctx),
         '0011-trust': trust(ctx),
         '0012-csc': csc(ctx),
+        '0013-circuits': circuits(ctx),
       };
     },
   };

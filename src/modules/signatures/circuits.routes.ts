@@ -1,0 +1,306 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { AppDeps } from '../../app.ts';
+import { inEntity, requestMeta, requireUser } from '../../http/scope.ts';
+import type { StagedBlob } from '#platform/blobs/blob-store.ts';
+import { AppError } from '#platform/errors.ts';
+import { contentDisposition, safeFileName, safeMimeType } from '#modules/documents/documents.service.ts';
+import {
+  cancelCircuit,
+  checkConfirmation,
+  checkDraftReplaceable,
+  circuitView,
+  pendingSignatures,
+  planCircuit,
+  planSignature,
+  readDraftContent,
+  recordAct,
+  recordRefusal,
+  rejectCircuit,
+  replaceDraftContent,
+  type StepInput,
+  startCircuit,
+} from './circuits.service.ts';
+import { ConfirmationRefused, cscSigner, preparePdf, signTurn } from './circuits.signing.ts';
+
+const strict = { additionalProperties: false } as const;
+const IdParams = Type.Object(
+  { entity: Type.String({ minLength: 2, maxLength: 100 }), id: Type.String({ maxLength: 64 }) },
+  strict,
+);
+const Signer = Type.Union([
+  Type.String({ maxLength: 64, description: 'a user id' }),
+  Type.Object({ positionId: Type.String({ maxLength: 64 }) }, strict),
+]);
+const CircuitBody = Type.Object(
+  {
+    steps: Type.Array(
+      Type.Object(
+        {
+          kind: Type.Union([Type.Literal('sign'), Type.Literal('vistiplau'), Type.Literal('review')]),
+          mode: Type.Union([Type.Literal('all'), Type.Literal('any')]),
+          signers: Type.Array(Signer, { minItems: 1, maxItems: 20 }),
+        },
+        strict,
+      ),
+      { minItems: 1, maxItems: 20 },
+    ),
+  },
+  strict,
+);
+const ConfirmBody = Type.Object(
+  {
+    totp: Type.Optional(Type.String({ maxLength: 16 })),
+    password: Type.Optional(Type.String({ maxLength: 256 })),
+  },
+  strict,
+);
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+const CircuitView = Type.Object({
+  id: Type.String(),
+  documentId: Type.String(),
+  expedientId: Type.String(),
+  state: Type.String({ description: 'active | completed | rejected | cancelled' }),
+  documentState: Type.String({ description: 'draft | in_circuit | final | rejected | cancelled' }),
+  currentStep: Type.Integer(),
+  createdBy: Type.String(),
+  createdAt: Type.String(),
+  finishedAt: Nullable(Type.String()),
+  finishReason: Nullable(Type.String()),
+  sha256: Type.String(),
+  steps: Type.Array(
+    Type.Object({
+      step: Type.Integer(),
+      kind: Type.String(),
+      mode: Type.String(),
+      signers: Type.Array(
+        Type.Object({
+          userId: Nullable(Type.String()),
+          positionId: Nullable(Type.String()),
+          action: Nullable(Type.String()),
+          actedBy: Nullable(Type.String()),
+          actedAt: Nullable(Type.String()),
+          position: Nullable(Type.String()),
+          bySubstitution: Type.Union([Type.Boolean(), Type.Null()]),
+          reason: Nullable(Type.String()),
+          version: Type.Union([Type.Integer(), Type.Null()]),
+        }),
+      ),
+    }),
+  ),
+});
+
+export function registerCircuitRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const p = (req: FastifyRequest) => req.params as { entity: string; id: string };
+  const base = '/api/v1/entities/:entity/documents/:id';
+
+  app.post(
+    `${base}/circuit`,
+    {
+      schema: {
+        tags: ['signatures'],
+        summary: 'Start the signature circuit of a PDF draft',
+        description:
+          'Steps run in order; `mode` all = every signer acts, any = one of them. Signers are user ids or `{positionId}` (signed by the acting holder, "per substitució" when a substitute acts). `vistiplau` needs the mayor/president. The PDF is prepared once with a signature page and one stamp area per signature to come (review steps add none). Non-PDF drafts: 422 CIRCUIT_FORMAT_UNSUPPORTED (CAdES/XAdES circuits come later).',
+        params: IdParams,
+        body: CircuitBody,
+        response: { 201: CircuitView },
+      },
+    },
+    async (req, reply) => {
+      const { entity, id } = p(req);
+      const steps = (req.body as { steps: StepInput[] }).steps;
+      const plan = await inEntity(deps, req, entity, (tx, ctx) => planCircuit(tx, ctx, id, steps));
+      const draft = await deps.blobs.readVerified(plan.baseSha256);
+      const title = await inEntity(
+        deps,
+        req,
+        entity,
+        async (tx, ctx) => (await readDraftContent(tx, ctx, id)).title,
+      );
+      const prepared = await preparePdf(draft, plan.slots, title);
+      const stored = await deps.blobs.put(prepared); // the file before the rows
+      const view = await inEntity(deps, req, entity, (tx, ctx) =>
+        startCircuit(tx, ctx, id, steps, { baseSha256: plan.baseSha256, ...stored }),
+      );
+      return reply.status(201).send(view);
+    },
+  );
+
+  app.get(
+    `${base}/circuit`,
+    {
+      schema: {
+        tags: ['signatures'],
+        summary: "A draft's signature circuit",
+        params: IdParams,
+        response: { 200: CircuitView },
+      },
+    },
+    async (req) => inEntity(deps, req, p(req).entity, (tx, ctx) => circuitView(tx, ctx, p(req).id)),
+  );
+
+  app.post(
+    `${base}/sign`,
+    {
+      schema: {
+        tags: ['signatures'],
+        summary: 'Sign (or, on a review step, confirm) the document whose turn is yours',
+        description:
+          'A fresh second factor every time: `totp`; in demo mode a user without TOTP sends `password`. 409 SIGNATURE_NOT_YOUR_TURN when it is not your turn. Signs through your CSC credential: a PAdES-B-B signature appended as an incremental update, "<act> — <position>" in /Reason. The last act makes the document final and incorporates it into the case file index.',
+        params: IdParams,
+        body: ConfirmBody,
+        response: { 200: CircuitView },
+      },
+    },
+    async (req) => {
+      const { entity, id } = p(req);
+      const user = requireUser(req);
+      const body = req.body as { totp?: string; password?: string };
+      const allowPassword = deps.config.env !== 'production';
+      const turn = await inEntity(deps, req, entity, (tx, ctx) => planSignature(tx, ctx, id));
+      const refuse = async (code: ConfirmationRefused['code']): Promise<never> => {
+        await inEntity(deps, req, entity, (tx, ctx) => recordRefusal(tx, ctx, id, code));
+        throw new AppError(
+          code,
+          code === 'INVALID_CREDENTIALS'
+            ? 'The password is wrong'
+            : 'The TOTP code is wrong, missing or already used',
+        );
+      };
+      if (turn.kind === 'review') {
+        const outcome = await inEntity(deps, req, entity, async (tx, ctx) => {
+          const check = await checkConfirmation(tx, ctx, body, allowPassword);
+          if (!check.ok) return check;
+          return { ok: true as const, view: await recordAct(tx, ctx, id, turn, null) };
+        });
+        if (!outcome.ok) return refuse(outcome.code);
+        return outcome.view;
+      }
+      const current = await deps.blobs.readVerified(turn.baseSha256);
+      const who = { userId: user.id, label: user.username, request: requestMeta(req) };
+      const signer = await cscSigner(deps, who, body);
+      const now = deps.clock.now();
+      const tenant = await inEntity(deps, req, entity, async (_tx, ctx) => ctx.tenant);
+      let signed: Buffer;
+      try {
+        signed = await signTurn(current, turn, signer, tenant, now);
+      } catch (e) {
+        if (e instanceof ConfirmationRefused) return refuse(e.code);
+        throw e;
+      }
+      const stored = await deps.blobs.put(signed); // each version is its own blob; none is overwritten
+      return inEntity(deps, req, entity, (tx, ctx) => recordAct(tx, ctx, id, turn, stored));
+    },
+  );
+
+  app.post(
+    `${base}/reject`,
+    {
+      schema: {
+        tags: ['signatures'],
+        summary: 'Reject the document whose turn is yours: the circuit stops',
+        params: IdParams,
+        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }) }, strict),
+        response: { 200: CircuitView },
+      },
+    },
+    async (req) =>
+      inEntity(deps, req, p(req).entity, (tx, ctx) =>
+        rejectCircuit(tx, ctx, p(req).id, (req.body as { reason: string }).reason),
+      ),
+  );
+
+  app.post(
+    `${base}/circuit/cancel`,
+    {
+      schema: {
+        tags: ['signatures'],
+        summary: 'Cancel an active circuit (its creator only)',
+        params: IdParams,
+        body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, strict)),
+        response: { 200: CircuitView },
+      },
+    },
+    async (req) =>
+      inEntity(deps, req, p(req).entity, (tx, ctx) =>
+        cancelCircuit(tx, ctx, p(req).id, (req.body as { reason?: string } | undefined)?.reason ?? null),
+      ),
+  );
+
+  app.get(
+    `${base}/draft/content`,
+    {
+      schema: {
+        tags: ['signatures'],
+        summary: "A draft's current content (what the next signer signs)",
+        params: IdParams,
+      },
+    },
+    async (req, reply) => {
+      const doc = await inEntity(deps, req, p(req).entity, (tx, ctx) => readDraftContent(tx, ctx, p(req).id));
+      return reply
+        .header('content-type', doc.mime_type)
+        .header('content-disposition', contentDisposition(doc.file_name))
+        .header('cache-control', 'private, no-store')
+        .header('x-content-sha256', doc.sha256)
+        .send(await deps.blobs.readVerified(doc.sha256));
+    },
+  );
+
+  app.put(
+    `${base}/content`,
+    {
+      schema: {
+        tags: ['signatures'],
+        summary: "Replace a draft's content (multipart `file`) until its circuit starts",
+        params: IdParams,
+        consumes: ['multipart/form-data'],
+      },
+    },
+    async (req) => {
+      if (!req.isMultipart())
+        throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data with a `file` part');
+      const { entity, id } = p(req);
+      await inEntity(deps, req, entity, (tx, ctx) => checkDraftReplaceable(tx, ctx, id));
+      let staged: StagedBlob | undefined;
+      let fileName = '';
+      let mimeType = '';
+      try {
+        for await (const part of req.parts()) {
+          if (part.type !== 'file' || part.fieldname !== 'file' || staged) {
+            if (part.type === 'file') part.file.resume();
+            throw new AppError('VALIDATION_FAILED', 'Send exactly one part, named "file"');
+          }
+          staged = await deps.blobs.stage(part.file, { maxBytes: deps.config.maxUploadBytes });
+          fileName = safeFileName(part.filename);
+          mimeType = safeMimeType(part.mimetype);
+        }
+        if (!staged || staged.size === 0)
+          throw new AppError('VALIDATION_FAILED', 'The file is missing or empty');
+      } catch (e) {
+        if (staged) await deps.blobs.discard(staged);
+        throw e;
+      }
+      await deps.blobs.commit(staged);
+      const s = staged;
+      return inEntity(deps, req, entity, (tx, ctx) =>
+        replaceDraftContent(tx, ctx, id, { sha256: s.sha256, size: s.size, fileName, mimeType }),
+      );
+    },
+  );
+
+  app.get(
+    '/api/v1/me/signatures/pending',
+    {
+      schema: {
+        tags: ['signatures'],
+        summary: 'Your pending signatures across entities (the signature inbox)',
+      },
+    },
+    async (req) => {
+      const user = requireUser(req);
+      return deps.db.platform((tx) => pendingSignatures(tx, user.id));
+    },
+  );
+}
