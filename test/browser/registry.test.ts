@@ -160,7 +160,8 @@ describe('registry, calendar and verification pages in Chromium', {
     entryUrl = page.url();
     assert.match(entryUrl, new RegExp(`/app/e/${tenant.slug}/registry/[0-9a-f-]+$`));
     const data = page.locator('dl.data-list').first();
-    assert.match((await data.textContent()) ?? '', /Maria Puig \(12345678Z\)/);
+    // The full name comes from the register a moment after the entry (the entry names the given name).
+    await data.getByText('Maria Puig (12345678Z)').waitFor();
     assert.match((await data.textContent()) ?? '', /Presencial/);
     // The attachment with the SHA-256 Node computes.
     const row = page.getByRole('row', { name: /sollicitud\.txt/ });
