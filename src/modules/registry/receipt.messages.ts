@@ -38,6 +38,8 @@ export type ReceiptMessages = {
   verifyAt: string;
   sealedBy: (entity: string) => string;
   notQualified: string;
+  /** The same, short enough for the page footer. */
+  notQualifiedShort: string;
   authorisedBy: (resolution: string) => string;
   page: (n: number, total: number) => string;
   timeZone: string;
@@ -80,6 +82,7 @@ const ca: ReceiptMessages = {
   verifyAt: 'Verificació a',
   sealedBy: (e) => `Document segellat electrònicament amb el segell d'òrgan ${deName(e)}.`,
   notQualified: 'SEGELL DE DEMOSTRACIÓ — NO QUALIFICAT: aquest document no té validesa legal.',
+  notQualifiedShort: 'segell de demostració, no qualificat',
   authorisedBy: (r) => `Actuació administrativa automatitzada aprovada per ${r}.`,
   page: (n, t) => `Pàgina ${n} de ${t}`,
   timeZone: 'hora de Madrid',
@@ -122,6 +125,7 @@ const es: ReceiptMessages = {
   verifyAt: 'Verificación en',
   sealedBy: (e) => `Documento sellado electrónicamente con el sello de órgano de ${e}.`,
   notQualified: 'SELLO DE DEMOSTRACIÓN — NO CUALIFICADO: este documento no tiene validez legal.',
+  notQualifiedShort: 'sello de demostración, no cualificado',
   authorisedBy: (r) => `Actuación administrativa automatizada aprobada por ${r}.`,
   page: (n, t) => `Página ${n} de ${t}`,
   timeZone: 'hora de Madrid',
@@ -164,6 +168,7 @@ const oc: ReceiptMessages = {
   verifyAt: 'Verificacion en',
   sealedBy: (e) => `Document sagerat electronicament damb eth sagèth d'organ ${deName(e)}.`,
   notQualified: 'SAGÈTH DE DEMOSTRACION — NON QUALIFICAT: aguest document non a validesa legau.',
+  notQualifiedShort: 'sagèth de demostracion, non qualificat',
   authorisedBy: (r) => `Actuacion administrativa automatizada aprovada per ${r}.`,
   page: (n, t) => `Pagina ${n} de ${t}`,
   timeZone: 'ora de Madrid',

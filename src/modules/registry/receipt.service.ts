@@ -197,13 +197,14 @@ export async function renderReceipt(f: ReceiptFacts): Promise<PDFDocument> {
   }
   flow.rule();
   flow.field(m.csv, formatCsv(f.csv));
-  flow.field(m.verifyAt, `${f.verifyUrl}?csv=${formatCsv(f.csv)}`);
+  // The address alone (the CSV is the line above): a code cut across two lines is hard to type.
+  flow.field(m.verifyAt, f.verifyUrl);
   flow.text(m.sealedBy(f.entity.name), { size: 9 });
   if (f.resolution) flow.text(m.authorisedBy(f.resolution), { size: 9 });
   flow.footer(
     [
       `${f.entity.name} · ${e.number} · CSV ${formatCsv(f.csv)}`,
-      `${m.verifyAt} ${f.verifyUrl}${f.qualified ? '' : ` · ${m.notQualified}`}`,
+      `${m.verifyAt} ${f.verifyUrl}${f.qualified ? '' : ` · ${m.notQualifiedShort}`}`,
     ],
     m.page,
   );
