@@ -9,6 +9,7 @@ import { registerDeskRoutes } from '#modules/registry/desk.routes.ts';
 import { registerRegistryRoutes } from '#modules/registry/registry.routes.ts';
 import { registerMuxRoutes } from '#modules/registry/mux/mux.routes.ts';
 import { registerSealRoutes } from '#modules/seals/seals.routes.ts';
+import { registerBatchSignatureRoutes } from '#modules/signatures/batch.routes.ts';
 import { registerCircuitRoutes } from '#modules/signatures/circuits.routes.ts';
 import { registerLocalCscRoutes } from '#modules/signatures/csc/csc.routes.ts';
 import { registerVerificationRoutes } from '#modules/signatures/verification.routes.ts';
@@ -28,6 +29,7 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   registerVerificationRoutes(app, deps);
   registerPositionRoutes(app, deps);
   registerCircuitRoutes(app, deps);
+  registerBatchSignatureRoutes(app, deps);
   // Only in demo, development and test modes (the function returns at once in production).
   registerLocalCscRoutes(app, deps);
 }

@@ -17,6 +17,8 @@ import { OfficialsPage } from './pages/registry/OfficialsPage.tsx';
 import { RegistryBookPage } from './pages/registry/RegistryBookPage.tsx';
 import { RegistryCreatePage } from './pages/registry/RegistryCreatePage.tsx';
 import { RegistryEntryPage } from './pages/registry/RegistryEntryPage.tsx';
+import { DocumentSignaturesPage } from './pages/signatures/DocumentSignaturesPage.tsx';
+import { SignatureInboxPage } from './pages/signatures/SignatureInboxPage.tsx';
 import { TotpEnrolPage } from './pages/TotpEnrolPage.tsx';
 import { VerifyPage } from './pages/VerifyPage.tsx';
 import { queryClient } from './queryClient.ts';
@@ -105,6 +107,7 @@ const router = createBrowserRouter(
       element: <RequireAuth />,
       children: [
         { path: '/', element: <Home /> },
+        { path: '/signatures', element: <SignatureInboxPage /> },
         {
           path: '/e/:slug',
           element: <EntityLayout />,
@@ -120,6 +123,7 @@ const router = createBrowserRouter(
             { path: 'calendar', element: <CalendarPage /> },
             { path: 'officials', element: <OfficialsPage /> },
             { path: 'positions', element: <PositionsPage /> },
+            { path: 'documents/:id', element: <DocumentSignaturesPage /> },
           ],
         },
       ],

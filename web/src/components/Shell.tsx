@@ -54,6 +54,9 @@ export function Shell({ entity, children }: { entity?: string; children: React.R
               <li>
                 <NavLink to={`/e/${entity}/positions`}>{t('nav.positions')}</NavLink>
               </li>
+              <li>
+                <NavLink to="/signatures">{t('nav.signatures')}</NavLink>
+              </li>
             </ul>
           </nav>
         ) : null}

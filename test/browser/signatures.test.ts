@@ -1,0 +1,198 @@
+/**
+ * Batch signing from the signature inbox in a real browser (issue 4 acceptance: "Batch signing of
+ * 20 documents from the inbox, with one confirmation, works in a browser test"). Set-up through
+ * the API: an entity, a case file and 20 PDF drafts, each with a one-step circuit for one user
+ * with TOTP. In Chromium that user opens "Signatures pendents", selects all 20, confirms once
+ * with a TOTP code and sees 20 signed; the inbox is then empty, and one document's page shows a
+ * completed circuit and a verification report with a valid, trusted signature. axe on each page.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { AxeBuilder } from '@axe-core/playwright';
+import type { FastifyInstance } from 'fastify';
+import { PDFDocument } from 'pdf-lib';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
+import { buildServer } from '#src/server.ts';
+import {
+  currentTotp,
+  makeTenant,
+  makeUser,
+  openTestEnv,
+  type TestEnv,
+  type TestUser,
+  tokenHeaders,
+} from '#test/helpers/harness.ts';
+import { multipart } from '#test/helpers/multipart.ts';
+import { ensureWebBuilt } from '../../scripts/ensure-web.ts';
+
+const CHROMIUM = process.env.LLIGALL_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const haveChromium = fs.existsSync(CHROMIUM);
+const missing = `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set LLIGALL_CHROMIUM`;
+
+async function assertAccessible(page: Page, what: string): Promise<void> {
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
+    .analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const report = bad
+    .map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`)
+    .join('\n');
+  assert.equal(bad.length, 0, `axe found serious or critical violations on ${what}:\n${report}`);
+}
+
+if (!haveChromium && process.env.CI === 'true') {
+  it('browser test needs Chromium under CI', () => {
+    assert.fail(missing);
+  });
+}
+
+const COUNT = 20;
+
+async function pdf(text: string): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  doc.addPage().drawText(text, { x: 50, y: 780, size: 12 });
+  return Buffer.from(await doc.save());
+}
+
+describe('signature inbox in Chromium', { skip: haveChromium ? false : missing }, () => {
+  let env: TestEnv;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let base: string;
+  let tenant: Tenant;
+  let signer: TestUser;
+  const documents: string[] = [];
+
+  before(async () => {
+    await ensureWebBuilt({ quiet: true });
+    env = await openTestEnv();
+    app = await buildServer(env, { logger: false });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    assert.ok(address && typeof address === 'object');
+    base = `http://127.0.0.1:${address.port}`;
+    tenant = await makeTenant(env);
+    signer = await makeUser(env, { tenant, roles: ['handler'], totp: true });
+    const headers = await tokenHeaders(env, signer);
+    const api = `/api/v1/entities/${tenant.slug}`;
+    const exp = await app.inject({
+      method: 'POST',
+      url: `${api}/expedients`,
+      headers,
+      payload: { title: 'Certificats de convivència' },
+    });
+    assert.equal(exp.statusCode, 201, exp.body);
+    for (let i = 1; i <= COUNT; i++) {
+      const title = `Certificat ${String(i).padStart(2, '0')}`;
+      const form = multipart(
+        { title, documentType: 'TD11', draft: 'true' },
+        { name: 'certificat.pdf', type: 'application/pdf', data: await pdf(title) },
+      );
+      const draft = await app.inject({
+        method: 'POST',
+        url: `${api}/expedients/${exp.json().id}/documents`,
+        headers: { ...headers, ...form.headers },
+        payload: form.body,
+      });
+      assert.equal(draft.statusCode, 201, draft.body);
+      const circuit = await app.inject({
+        method: 'POST',
+        url: `${api}/documents/${draft.json().id}/circuit`,
+        headers,
+        payload: { steps: [{ kind: 'sign', mode: 'all', signers: [signer.id] }] },
+      });
+      assert.equal(circuit.statusCode, 201, circuit.body);
+      documents.push(draft.json().id);
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await env?.close();
+  });
+
+  async function login(user: TestUser): Promise<Page> {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ca-ES' });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(30_000);
+    await page.goto(`${base}/app/login`);
+    await page.getByLabel("Nom d'usuari").fill(user.username);
+    await page.getByLabel('Contrasenya').fill(user.password);
+    await page.getByRole('button', { name: 'Entra' }).click();
+    await page.getByLabel(/^Codi de verificació/).fill(currentTotp(env, user));
+    await page.getByRole('button', { name: 'Verifica' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Expedients' }).waitFor();
+    return page;
+  }
+
+  it('signs 20 documents from the inbox with one TOTP confirmation', async () => {
+    const page = await login(signer);
+    await page
+      .getByRole('navigation', { name: 'Navegació principal' })
+      .getByRole('link', { name: 'Signatures pendents' })
+      .click();
+    await page.getByRole('heading', { level: 1, name: 'Signatures pendents' }).waitFor();
+    const table = page.getByRole('table', { name: `${COUNT} documents pendents de signatura` });
+    await table.waitFor();
+    assert.equal(await table.locator('tbody tr').count(), COUNT);
+    await table.getByRole('link', { name: 'Certificat 01', exact: true }).waitFor();
+    await assertAccessible(page, 'the signature inbox');
+
+    await page.getByLabel("Selecciona'ls tots").check();
+    await page.getByText(`${COUNT} documents seleccionats`).waitFor();
+    await page.getByRole('button', { name: 'Signa els seleccionats' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirmeu la signatura' });
+    await dialog.waitFor();
+    const code = dialog.getByLabel(/^Codi de verificació/);
+    assert.equal(
+      await code.evaluate((el) => el === el.ownerDocument.activeElement),
+      true,
+      'focus is in the field',
+    );
+    await assertAccessible(page, 'the confirmation dialog');
+    env.clock.advance(31_000); // the login used the current code: one TOTP code confirms one act
+    await code.fill(currentTotp(env, signer));
+    await dialog.getByRole('button', { name: `Signa ${COUNT} documents` }).click();
+
+    const results = page.getByRole('region', { name: 'Resultat de la signatura' });
+    await results.getByText(`S'han signat ${COUNT} documents.`).waitFor();
+    assert.equal(await results.getByRole('listitem').filter({ hasText: 'signat' }).count(), COUNT);
+    assert.equal(await results.getByText(/no s'ha pogut|no s'han pogut/).count(), 0);
+    await page.getByText('No teniu cap signatura pendent.').waitFor();
+    await assertAccessible(page, 'the inbox after signing');
+
+    const pending = await app.inject({
+      method: 'GET',
+      url: '/api/v1/me/signatures/pending',
+      headers: await tokenHeaders(env, signer),
+    });
+    assert.deepEqual(pending.json(), []);
+
+    await page.goto(`${base}/app/e/${tenant.slug}/documents/${documents[6]}`);
+    await page.getByRole('heading', { level: 1, name: 'Signatures del document' }).waitFor();
+    const circuit = page.getByRole('region', { name: 'Circuit de signatures' });
+    await circuit.getByText('Completat').waitFor();
+    const report = page.getByRole('region', { name: 'Informe de verificació' });
+    await report.getByText('Signat: totes les signatures són vàlides i de confiança.').waitFor();
+    const row = report.getByRole('table', { name: 'Signatures del document' }).locator('tbody tr');
+    assert.equal(await row.count(), 1);
+    await row.getByRole('cell', { name: 'Íntegra' }).waitFor();
+    await row.getByRole('cell', { name: 'De confiança', exact: true }).waitFor();
+    await row.getByRole('cell', { name: 'PAdES-B-B' }).waitFor();
+    await assertAccessible(page, 'the document signatures page');
+    await page.context().close();
+  });
+});
