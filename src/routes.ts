@@ -5,11 +5,12 @@ import { registerCalendarRoutes } from '#modules/calendar/calendar.routes.ts';
 import { registerExpedientRoutes } from '#modules/expedients/expedients.routes.ts';
 import { registerPartyRoutes } from '#modules/parties/parties.routes.ts';
 import { registerPositionRoutes } from '#modules/positions/positions.routes.ts';
+import { registerResolutionRoutes } from '#modules/resolutions/resolutions.routes.ts';
+import { resolutionHooks } from '#modules/resolutions/resolutions.service.ts';
 import { registerDeskRoutes } from '#modules/registry/desk.routes.ts';
 import { registerRegistryRoutes } from '#modules/registry/registry.routes.ts';
 import { registerMuxRoutes } from '#modules/registry/mux/mux.routes.ts';
 import { registerSealRoutes } from '#modules/seals/seals.routes.ts';
-import { registerBatchSignatureRoutes } from '#modules/signatures/batch.routes.ts';
 import { registerCircuitRoutes } from '#modules/signatures/circuits.routes.ts';
 import { registerLocalCscRoutes } from '#modules/signatures/csc/csc.routes.ts';
 import { registerVerificationRoutes } from '#modules/signatures/verification.routes.ts';
@@ -28,8 +29,9 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   registerDeskRoutes(app, deps);
   registerVerificationRoutes(app, deps);
   registerPositionRoutes(app, deps);
-  registerCircuitRoutes(app, deps);
-  registerBatchSignatureRoutes(app, deps);
+  // The resolutions book numbers and stamps decrees inside the circuits' own transactions.
+  registerCircuitRoutes(app, deps, resolutionHooks(deps));
+  registerResolutionRoutes(app, deps);
   // Only in demo, development and test modes (the function returns at once in production).
   registerLocalCscRoutes(app, deps);
 }

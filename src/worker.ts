@@ -8,6 +8,7 @@ import {
 } from '#modules/registry/mux/mux.service.ts';
 import { issueReceipt, RECEIPT_JOB, type ReceiptJobData } from '#modules/registry/receipt.service.ts';
 import { COPY_SEAL_JOB, type CopySealJobData, sealPaperCopy } from '#modules/registry/copy-seal.service.ts';
+import { STAMP_JOB, type StampJobData, stampDecree } from '#modules/resolutions/resolutions.service.ts';
 
 /**
  * Every job handler and sweeper schedule of the application, registered on `deps.jobs` before it
@@ -26,6 +27,11 @@ export async function registerJobs(deps: AppDeps): Promise<void> {
   // cannot be sealed is audited by sealPaperCopy and not retried; other failures throw (retried).
   await deps.jobs.work<CopySealJobData>(COPY_SEAL_JOB, async ({ tenantId, paperOriginalId }) => {
     await sealPaperCopy(deps, tenantId, paperOriginalId);
+  });
+  // A decree's number and date stamped onto its PDF before the secretary signs: a no-op when the
+  // deciding signer's request stamped it already.
+  await deps.jobs.work<StampJobData>(STAMP_JOB, async ({ tenantId, documentId }) => {
+    await stampDecree(deps, tenantId, documentId);
   });
   // A MUX entry's DESA'L documents, then its receipt (which lists them).
   const desal = desalClientFor(deps.config);

@@ -82,6 +82,8 @@ export type ErrorCode =
   | 'CIRCUIT_FORMAT_UNSUPPORTED' // only PDF drafts (PAdES) go through circuits for now; CAdES/XAdES circuits come later
   | 'CIRCUIT_VISTIPLAU_NOT_MAYOR' // a vistiplau step is signed by the mayor/president position (its acting holder) only (ROF art. 205)
   | 'DRAFT_NOT_EDITABLE' // the document is not a draft, or its circuit has started: its content no longer changes
+  | 'RESOLUTION_CIRCUIT_INVALID' // a resolution is a TD01 whose circuit has a deciding step (mayor/president, or a councillor by delegation, one position) followed, last, by the secretary's transcription step
+  | 'RESOLUTION_NOT_STAMPED' // the decree's number and date are not yet stamped onto the PDF: the secretary signs once they are (seconds; a job completes it)
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'INTERNAL';
@@ -166,6 +168,8 @@ const STATUS: Record<ErrorCode, number> = {
   CIRCUIT_FORMAT_UNSUPPORTED: 422,
   CIRCUIT_VISTIPLAU_NOT_MAYOR: 422,
   DRAFT_NOT_EDITABLE: 409,
+  RESOLUTION_CIRCUIT_INVALID: 422,
+  RESOLUTION_NOT_STAMPED: 409,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,

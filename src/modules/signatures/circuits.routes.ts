@@ -18,6 +18,8 @@ import {
   recordRefusal,
   rejectCircuit,
   replaceDraftContent,
+  type CircuitHooks,
+  type ResolutionRequest,
   type StepInput,
   startCircuit,
 } from './circuits.service.ts';
@@ -44,6 +46,18 @@ const CircuitBody = Type.Object(
         strict,
       ),
       { minItems: 1, maxItems: 20 },
+    ),
+    resolution: Type.Optional(
+      Type.Object(
+        {
+          summary: Type.String({
+            minLength: 1,
+            maxLength: 1000,
+            description: "the decree's summary, as the book lists it",
+          }),
+        },
+        strict,
+      ),
     ),
   },
   strict,
@@ -90,7 +104,20 @@ const CircuitView = Type.Object({
   ),
 });
 
-export function registerCircuitRoutes(app: FastifyInstance, deps: AppDeps): void {
+/**
+ * The circuit hooks another module adds (src/routes.ts wires the resolutions book's), plus
+ * `afterSigned`: work after the recording transaction commits (the decree's stamp); its failure
+ * does not undo the signature (its job completes it).
+ */
+export type CircuitRouteHooks = CircuitHooks & {
+  afterSigned?: (tenantId: string, documentId: string) => Promise<void>;
+};
+
+export function registerCircuitRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  hooks: CircuitRouteHooks = {},
+): void {
   const p = (req: FastifyRequest) => req.params as { entity: string; id: string };
   const base = '/api/v1/entities/:entity/documents/:id';
 
@@ -109,8 +136,12 @@ export function registerCircuitRoutes(app: FastifyInstance, deps: AppDeps): void
     },
     async (req, reply) => {
       const { entity, id } = p(req);
-      const steps = (req.body as { steps: StepInput[] }).steps;
-      const plan = await inEntity(deps, req, entity, (tx, ctx) => planCircuit(tx, ctx, id, steps));
+      const body = req.body as { steps: StepInput[]; resolution?: ResolutionRequest };
+      const steps = body.steps;
+      const resolution = body.resolution ?? null;
+      const plan = await inEntity(deps, req, entity, (tx, ctx) =>
+        planCircuit(tx, ctx, id, steps, resolution, hooks),
+      );
       const draft = await deps.blobs.readVerified(plan.baseSha256);
       const title = await inEntity(
         deps,
@@ -121,7 +152,7 @@ export function registerCircuitRoutes(app: FastifyInstance, deps: AppDeps): void
       const prepared = await preparePdf(draft, plan.slots, title);
       const stored = await deps.blobs.put(prepared); // the file before the rows
       const view = await inEntity(deps, req, entity, (tx, ctx) =>
-        startCircuit(tx, ctx, id, steps, { baseSha256: plan.baseSha256, ...stored }),
+        startCircuit(tx, ctx, id, steps, { baseSha256: plan.baseSha256, ...stored }, resolution, hooks),
       );
       return reply.status(201).send(view);
     },
@@ -158,7 +189,7 @@ export function registerCircuitRoutes(app: FastifyInstance, deps: AppDeps): void
       const user = requireUser(req);
       const body = req.body as { totp?: string; password?: string };
       const allowPassword = deps.config.env !== 'production';
-      const turn = await inEntity(deps, req, entity, (tx, ctx) => planSignature(tx, ctx, id));
+      const turn = await inEntity(deps, req, entity, (tx, ctx) => planSignature(tx, ctx, id, hooks));
       const refuse = async (code: ConfirmationRefused['code']): Promise<never> => {
         await inEntity(deps, req, entity, (tx, ctx) => recordRefusal(tx, ctx, id, code));
         throw new AppError(
@@ -172,7 +203,7 @@ export function registerCircuitRoutes(app: FastifyInstance, deps: AppDeps): void
         const outcome = await inEntity(deps, req, entity, async (tx, ctx) => {
           const check = await checkConfirmation(tx, ctx, body, allowPassword);
           if (!check.ok) return check;
-          return { ok: true as const, view: await recordAct(tx, ctx, id, turn, null) };
+          return { ok: true as const, view: await recordAct(tx, ctx, id, turn, null, hooks) };
         });
         if (!outcome.ok) return refuse(outcome.code);
         return outcome.view;
@@ -190,7 +221,14 @@ export function registerCircuitRoutes(app: FastifyInstance, deps: AppDeps): void
         throw e;
       }
       const stored = await deps.blobs.put(signed); // each version is its own blob; none is overwritten
-      return inEntity(deps, req, entity, (tx, ctx) => recordAct(tx, ctx, id, turn, stored));
+      const view = await inEntity(deps, req, entity, (tx, ctx) =>
+        recordAct(tx, ctx, id, turn, stored, hooks),
+      );
+      if (hooks.afterSigned)
+        await hooks.afterSigned(tenant.id, id).catch((e: unknown) => {
+          req.log.error({ err: e, documentId: id }, 'after-signature work failed; its job completes it');
+        });
+      return view;
     },
   );
 

@@ -45,6 +45,33 @@ export type StepKind = 'sign' | 'vistiplau' | 'review';
 export type SignerRef = string | { positionId: string };
 export type StepInput = { kind: StepKind; mode: 'all' | 'any'; signers: SignerRef[] };
 
+/** `resolution` in the circuit request: the document is a resolution (decree) for the book (src/modules/resolutions). */
+export type ResolutionRequest = { summary: string };
+
+/** What a circuit is started with, as hooks see it. */
+export type CircuitStart = {
+  documentId: string;
+  expedientId: string;
+  documentType: string;
+  steps: StepInput[];
+  resolution: ResolutionRequest | null;
+};
+
+/**
+ * What another module adds to a circuit's own transactions (the resolutions book): signatures
+ * does not import it (ARCHITECTURE: resolutions ─► signatures); src/routes.ts wires them.
+ * - `checkStart` runs in the planning transaction, `onStart` in the one that starts the circuit;
+ * - `assertSignable` refuses a turn that may not be signed yet (both when planning and recording);
+ * - `onSigned` runs in the transaction that records a signature (or conformity), before its audit
+ *   event and before the circuit advances (lock order: a counter before the audit head).
+ */
+export type CircuitHooks = {
+  checkStart?: (tx: Tx, ctx: Ctx, start: CircuitStart) => Promise<void>;
+  onStart?: (tx: Tx, ctx: Ctx, start: CircuitStart & { circuitId: string }) => Promise<void>;
+  assertSignable?: (tx: Tx, ctx: Ctx, turn: Turn) => Promise<void>;
+  onSigned?: (tx: Tx, ctx: Ctx, turn: Turn) => Promise<void>;
+};
+
 export const MAX_STEPS = 20;
 /** The signature page holds this many stamp areas (two columns of seven). */
 export const MAX_SIGNATURES = 14;
@@ -408,6 +435,8 @@ export async function planCircuit(
   ctx: Ctx,
   documentId: string,
   steps: StepInput[],
+  resolution: ResolutionRequest | null = null,
+  hooks: CircuitHooks = {},
 ): Promise<CircuitPlan> {
   const draft = await loadDraft(tx, ctx, documentId, true);
   await loadWritableExpedient(tx, ctx, draft.expedient_id);
@@ -421,6 +450,13 @@ export async function planCircuit(
       'Only PDF drafts go through signature circuits for now (PAdES); CAdES and XAdES circuits come later',
     );
   assertStepsShape(steps);
+  await hooks.checkStart?.(tx, ctx, {
+    documentId,
+    expedientId: draft.expedient_id,
+    documentType: doc.document_type,
+    steps,
+    resolution,
+  });
   const planned: CircuitPlan['steps'] = [];
   const slots: PlannedSlot[] = [];
   for (const [i, s] of steps.entries()) {
@@ -447,9 +483,11 @@ export async function startCircuit(
   documentId: string,
   steps: StepInput[],
   prepared: { baseSha256: string; sha256: string; size: number },
+  resolution: ResolutionRequest | null = null,
+  hooks: CircuitHooks = {},
 ): Promise<CircuitView> {
   const me = actorId(ctx);
-  const plan = await planCircuit(tx, ctx, documentId, steps);
+  const plan = await planCircuit(tx, ctx, documentId, steps, resolution, hooks);
   if (plan.baseSha256 !== prepared.baseSha256)
     throw new AppError('CONFLICT', 'The draft changed while the circuit was being prepared: try again');
   const id = newId();
@@ -497,6 +535,15 @@ export async function startCircuit(
         .execute();
   }
   const version = await addVersion(tx, ctx, documentId, prepared, 'prepare');
+  const doc = await getDocumentRow(tx, ctx, documentId);
+  await hooks.onStart?.(tx, ctx, {
+    circuitId: id,
+    documentId,
+    expedientId: plan.expedientId,
+    documentType: doc?.document_type ?? '',
+    steps,
+    resolution,
+  });
   await tx
     .updateTable('document_drafts')
     .set({ state: 'in_circuit' })
@@ -672,8 +719,66 @@ async function findTurn(tx: Tx, ctx: Ctx, documentId: string, lock: boolean): Pr
 }
 
 /** First part of `POST …/sign` on a sign or vistiplau step: the caller's turn (else 409). */
-export async function planSignature(tx: Tx, ctx: Ctx, documentId: string): Promise<Turn> {
-  return findTurn(tx, ctx, documentId, false);
+export async function planSignature(
+  tx: Tx,
+  ctx: Ctx,
+  documentId: string,
+  hooks: CircuitHooks = {},
+): Promise<Turn> {
+  const turn = await findTurn(tx, ctx, documentId, false);
+  await hooks.assertSignable?.(tx, ctx, turn);
+  return turn;
+}
+
+/**
+ * A revision added to a draft in circuit by another module's after-commit work (the decree's
+ * number and date stamped before the secretary signs): recorded only if the content is still
+ * `baseSha256`; returns the version, or null when the draft moved on (the caller re-reads).
+ */
+export async function addStampRevision(
+  tx: Tx,
+  ctx: Ctx,
+  documentId: string,
+  baseSha256: string,
+  content: { sha256: string; size: number },
+  createdBy: string,
+): Promise<number | null> {
+  const draft = await loadDraft(tx, ctx, documentId, true);
+  const doc = await getDocumentRow(tx, ctx, documentId);
+  if (draft.state !== 'in_circuit' || !doc || doc.sha256 !== baseSha256) return null;
+  const version = await nextVersion(tx, ctx, documentId);
+  const now = ctx.clock.now();
+  await tx
+    .insertInto('document_versions')
+    .values({
+      tenant_id: ctx.tenant.id,
+      document_id: documentId,
+      version,
+      sha256: content.sha256,
+      size_bytes: content.size,
+      kind: 'stamp',
+      created_by: createdBy,
+      created_at: now,
+    })
+    .execute();
+  await tx
+    .updateTable('documents')
+    .set({ sha256: content.sha256, size_bytes: content.size })
+    .where('tenant_id', '=', ctx.tenant.id)
+    .where('id', '=', documentId)
+    .where('incorporated_at', 'is', null)
+    .execute();
+  await tx
+    .updateTable('document_drafts')
+    .set({ updated_at: now })
+    .where('tenant_id', '=', ctx.tenant.id)
+    .where('document_id', '=', documentId)
+    .execute();
+  await auditBoth(tx, ctx, draft.expedient_id, documentId, 'document.stamp', {
+    version,
+    sha256: content.sha256,
+  });
+  return version;
 }
 
 /** The /Reason of the signature: "<act> — <position>" (the verification route reads the position after the last " — "). */
@@ -699,8 +804,10 @@ export async function recordAct(
   documentId: string,
   planned: Turn,
   content: { sha256: string; size: number } | null,
+  hooks: CircuitHooks = {},
 ): Promise<CircuitView> {
   const turn = await findTurn(tx, ctx, documentId, true);
+  await hooks.assertSignable?.(tx, ctx, turn);
   if (
     turn.circuitId !== planned.circuitId ||
     turn.stepNo !== planned.stepNo ||
@@ -727,6 +834,7 @@ export async function recordAct(
     .where('signer_no', '=', turn.signerNo)
     .where('action', 'is', null)
     .execute();
+  await hooks.onSigned?.(tx, ctx, turn);
   await auditBoth(
     tx,
     ctx,

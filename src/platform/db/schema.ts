@@ -329,6 +329,7 @@ export type DB = {
   signature_circuits: SignatureCircuitsTable;
   circuit_steps: CircuitStepsTable;
   circuit_signers: CircuitSignersTable;
+  resolutions: ResolutionsTable;
   signature_inbox: SignatureInboxTable;
 };
 
@@ -710,7 +711,7 @@ export type DocumentVersionsTable = {
   version: number;
   sha256: string;
   size_bytes: ColumnType<string, number | string, never>;
-  kind: 'upload' | 'replace' | 'prepare' | 'signature';
+  kind: 'upload' | 'replace' | 'prepare' | 'signature' | 'stamp';
   created_by: string;
   created_at: Timestamp;
 };
@@ -760,4 +761,28 @@ export type SignatureInboxTable = {
   step_kind: string;
   title: string;
   since: Timestamp;
+};
+
+/** A resolution (decree) in its circuit and, once decided, in the book (migration 0014). */
+export type ResolutionsTable = {
+  tenant_id: string;
+  document_id: string;
+  circuit_id: string;
+  expedient_id: string;
+  title: string;
+  summary: string;
+  deciding_step: number;
+  transcription_step: number;
+  created_by: string;
+  created_at: Timestamp;
+  year: number | null;
+  seq: number | null;
+  number: string | null;
+  decided_at: Timestamp | null;
+  decided_by: string | null;
+  position_id: string | null;
+  position_title: string | null;
+  by_substitution: boolean | null;
+  stamped_at: Timestamp | null;
+  stamped_version: number | null;
 };

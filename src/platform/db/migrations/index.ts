@@ -11,6 +11,7 @@ import { positions } from './0010-positions.ts';
 import { trust } from './0011-trust.ts';
 import { csc } from './0012-csc.ts';
 import { circuits } from './0013-circuits.ts';
+import { resolutions } from './0014-resolutions.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -31,6 +32,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0011-trust': trust(ctx),
         '0012-csc': csc(ctx),
         '0013-circuits': circuits(ctx),
+        '0014-resolutions': resolutions(ctx),
       };
     },
   };
