@@ -11,6 +11,7 @@ import { registerDeskRoutes } from '#modules/registry/desk.routes.ts';
 import { registerRegistryRoutes } from '#modules/registry/registry.routes.ts';
 import { registerMuxRoutes } from '#modules/registry/mux/mux.routes.ts';
 import { registerSealRoutes } from '#modules/seals/seals.routes.ts';
+import { registerBatchSignatureRoutes } from '#modules/signatures/batch.routes.ts';
 import { registerCircuitRoutes } from '#modules/signatures/circuits.routes.ts';
 import { registerLocalCscRoutes } from '#modules/signatures/csc/csc.routes.ts';
 import { registerVerificationRoutes } from '#modules/signatures/verification.routes.ts';
@@ -30,8 +31,11 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   registerVerificationRoutes(app, deps);
   registerPositionRoutes(app, deps);
   // The resolutions book numbers and stamps decrees inside the circuits' own transactions.
-  registerCircuitRoutes(app, deps, resolutionHooks(deps));
+  // The batch route signs through the same hooks as the single-document routes.
+  const circuitHooks = resolutionHooks(deps);
+  registerCircuitRoutes(app, deps, circuitHooks);
   registerResolutionRoutes(app, deps);
+  registerBatchSignatureRoutes(app, deps, circuitHooks);
   // Only in demo, development and test modes (the function returns at once in production).
   registerLocalCscRoutes(app, deps);
 }
