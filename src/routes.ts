@@ -31,9 +31,11 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   registerVerificationRoutes(app, deps);
   registerPositionRoutes(app, deps);
   // The resolutions book numbers and stamps decrees inside the circuits' own transactions.
-  registerCircuitRoutes(app, deps, resolutionHooks(deps));
+  // The batch route signs through the same hooks as the single-document routes.
+  const circuitHooks = resolutionHooks(deps);
+  registerCircuitRoutes(app, deps, circuitHooks);
   registerResolutionRoutes(app, deps);
-  registerBatchSignatureRoutes(app, deps);
+  registerBatchSignatureRoutes(app, deps, circuitHooks);
   // Only in demo, development and test modes (the function returns at once in production).
   registerLocalCscRoutes(app, deps);
 }

@@ -6,6 +6,7 @@ import { splitPemCertificates } from '#platform/crypto/certs.ts';
 import { AppError } from '#platform/errors.ts';
 import type { Signer } from '#platform/pdf/signer.ts';
 import { checkConfirmation, planSignature, recordAct, recordRefusal, type Turn } from './circuits.service.ts';
+import type { CircuitRouteHooks } from './circuits.routes.ts';
 import { ConfirmationRefused, signTurn } from './circuits.signing.ts';
 import { LocalCscService, MULTISIGN } from './csc/csc.local.ts';
 import { OID } from './csc/csc.types.ts';
@@ -59,7 +60,7 @@ type Result = {
   code: string | null;
   message: string | null;
 };
-type Planned = { index: number; turn: Turn; tenant: { name: string; dir3: string } };
+type Planned = { index: number; turn: Turn; tenant: { id: string; name: string; dir3: string } };
 type Waiter = { hash: string; resolve: (sig: Buffer) => void; reject: (e: unknown) => void };
 
 const refusalMessage = (code: ConfirmationRefused['code']) =>
@@ -158,6 +159,7 @@ async function signBatch(
   req: FastifyRequest,
   items: Item[],
   factor: Factor,
+  hooks: CircuitRouteHooks,
 ): Promise<Result[]> {
   const user = requireUser(req);
   const allowPassword = deps.config.env !== 'production';
@@ -169,7 +171,7 @@ async function signBatch(
       planned.push({
         index,
         ...(await inEntity(deps, req, it.entity, async (tx, ctx) => ({
-          turn: await planSignature(tx, ctx, it.documentId),
+          turn: await planSignature(tx, ctx, it.documentId, hooks),
           tenant: ctx.tenant,
         }))),
       });
@@ -248,9 +250,16 @@ async function signBatch(
     try {
       const stored = bytes ? await deps.blobs.put(bytes) : null;
       const view = await inEntity(deps, req, it.entity, (tx, ctx) =>
-        recordAct(tx, ctx, it.documentId, p.turn, stored),
+        recordAct(tx, ctx, it.documentId, p.turn, stored, hooks),
       );
       results[p.index] = { ...it, ok: true, state: view.state, code: null, message: null };
+      if (bytes && hooks.afterSigned)
+        await hooks.afterSigned(p.tenant.id, it.documentId).catch((e: unknown) => {
+          req.log.error(
+            { err: e, documentId: it.documentId },
+            'after-signature work failed; its job completes it',
+          );
+        });
     } catch (e) {
       results[p.index] = failure(it, e);
     }
@@ -258,7 +267,12 @@ async function signBatch(
   return results;
 }
 
-export function registerBatchSignatureRoutes(app: FastifyInstance, deps: AppDeps): void {
+/** `hooks`: the same circuit hooks as the single-document routes (the resolutions book's). */
+export function registerBatchSignatureRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  hooks: CircuitRouteHooks = {},
+): void {
   app.post(
     '/api/v1/me/signatures/batch',
     {
@@ -277,7 +291,7 @@ export function registerBatchSignatureRoutes(app: FastifyInstance, deps: AppDeps
       if (keys.size !== body.items.length)
         throw new AppError('VALIDATION_FAILED', 'The batch lists the same document twice');
       const factor = { totp: body.totp, password: body.password };
-      return { results: await signBatch(deps, req, body.items, factor) };
+      return { results: await signBatch(deps, req, body.items, factor, hooks) };
     },
   );
 }
