@@ -280,7 +280,7 @@ export function registerBatchSignatureRoutes(
         tags: ['signatures'],
         summary: 'Sign several documents of your inbox with one confirmation',
         description:
-          "The second factor (`totp`; in demo mode a user without TOTP sends `password`) is checked once for the whole batch: one CSC authorisation lists every document's digest. A wrong factor is a 401 (TOTP_INVALID, TOTP_REQUIRED, INVALID_CREDENTIALS) and nothing is signed. Otherwise each item is signed and recorded on its own: the answer lists, in order, `ok` with the circuit's state, or the error `code` (SIGNATURE_NOT_YOUR_TURN, CIRCUIT_NOT_ACTIVE, DOCUMENT_NOT_FOUND…). The same document twice: 422 VALIDATION_FAILED.",
+          "The second factor (`totp`; in demo mode a user without TOTP sends `password`) is checked once for the whole batch: one CSC authorisation lists every document's digest. A wrong factor is a 401 (TOTP_INVALID, TOTP_REQUIRED, INVALID_CREDENTIALS) and nothing is signed. Otherwise each item is signed and recorded on its own: the answer lists, in order, `ok` with the circuit's state, or the error `code` (SIGNATURE_NOT_YOUR_TURN, CIRCUIT_NOT_ACTIVE, DOCUMENT_NOT_FOUND…). The same document twice: 400 VALIDATION_FAILED.",
         body: BatchBody,
         response: { 200: Type.Object({ results: Type.Array(BatchResult) }) },
       },
