@@ -13,7 +13,9 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { FastifyInstance } from 'fastify';
 import { PDFDocument } from 'pdf-lib';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { appointHolder, createPosition } from '#modules/positions/positions.service.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
+import { type Ctx, noRequest } from '#platform/context.ts';
 import { buildServer } from '#src/server.ts';
 import {
   currentTotp,
@@ -73,6 +75,7 @@ describe('signature inbox in Chromium', { skip: haveChromium ? false : missing }
   let tenant: Tenant;
   let signer: TestUser;
   const documents: string[] = [];
+  let expedientId: string;
 
   before(async () => {
     await ensureWebBuilt({ quiet: true });
@@ -93,6 +96,25 @@ describe('signature inbox in Chromium', { skip: haveChromium ? false : missing }
       payload: { title: 'Certificats de convivència' },
     });
     assert.equal(exp.statusCode, 201, exp.body);
+    expedientId = exp.json().id;
+    const admin = await makeUser(env, { tenant, roles: ['admin'], totp: true });
+    await env.db.tenant(tenant.id, async (tx) => {
+      const ctx: Ctx = {
+        tenant: {
+          id: tenant.id,
+          dir3: tenant.dir3,
+          slug: tenant.slug,
+          name: tenant.name,
+          status: tenant.status,
+        },
+        actor: { kind: 'user', id: admin.id, label: admin.username, platformRoles: [] },
+        roles: ['admin'],
+        request: noRequest,
+        clock: env.clock,
+      };
+      const mayor = await createPosition(tx, ctx, { kind: 'mayor', title: "L'alcaldessa" });
+      await appointHolder(tx, ctx, mayor.id, { userId: signer.id, validFrom: '2020-01-01' });
+    });
     for (let i = 1; i <= COUNT; i++) {
       const title = `Certificat ${String(i).padStart(2, '0')}`;
       const form = multipart(
@@ -132,6 +154,7 @@ describe('signature inbox in Chromium', { skip: haveChromium ? false : missing }
     await page.getByLabel("Nom d'usuari").fill(user.username);
     await page.getByLabel('Contrasenya').fill(user.password);
     await page.getByRole('button', { name: 'Entra' }).click();
+    env.clock.advance(31_000); // a TOTP code is accepted once: the previous test used the current one
     await page.getByLabel(/^Codi de verificació/).fill(currentTotp(env, user));
     await page.getByRole('button', { name: 'Verifica' }).click();
     await page.getByRole('heading', { level: 1, name: 'Expedients' }).waitFor();
@@ -193,6 +216,61 @@ describe('signature inbox in Chromium', { skip: haveChromium ? false : missing }
     await row.getByRole('cell', { name: 'De confiança', exact: true }).waitFor();
     await row.getByRole('cell', { name: 'PAdES-B-B' }).waitFor();
     await assertAccessible(page, 'the document signatures page');
+    await page.context().close();
+  });
+
+  it('a draft uploaded to the case file goes through a circuit built in the editor: a position signs, a review confirms', async () => {
+    const page = await login(signer);
+    await page.goto(`${base}/app/e/${tenant.slug}/expedients/${expedientId}?tab=documents`);
+    await page.getByLabel(/^Títol del document/).fill('Decret de prova');
+    await page.getByLabel(/^Fitxer/).setInputFiles({
+      name: 'decret.pdf',
+      mimeType: 'application/pdf',
+      buffer: await pdf('Decret de prova'),
+    });
+    await page.getByLabel(/^Esborrany per signar/).check();
+    await page.getByRole('button', { name: 'Incorpora el document' }).click();
+    await page.getByRole('link', { name: 'Prepara el circuit de signatures de Decret de prova' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Signatures del document' }).waitFor();
+
+    const editor = page.getByRole('region', { name: 'Circuit de signatures' });
+    const step1 = editor.getByRole('group', { name: 'Pas 1' });
+    await step1.getByLabel('Càrrec').selectOption({ index: 1 });
+    await step1.getByRole('button', { name: 'Afegeix el càrrec' }).click();
+    await step1
+      .getByRole('list', { name: 'Signants del pas 1' })
+      .getByText(/L'alcaldessa \(avui hi actua/)
+      .waitFor();
+    await editor.getByRole('button', { name: 'Afegeix un pas' }).click();
+    const step2 = editor.getByRole('group', { name: 'Pas 2' });
+    await step2.getByLabel('Tipus de pas').selectOption('review');
+    await step2.getByLabel("Identificador d'usuari").fill(signer.id);
+    await step2.getByRole('button', { name: "Afegeix l'usuari" }).click();
+    await assertAccessible(page, 'the circuit editor');
+    await editor.getByRole('button', { name: 'Inicia el circuit' }).click();
+
+    const circuit = page.getByRole('region', { name: 'Circuit de signatures' });
+    await circuit.getByText('En curs').waitFor();
+    await assertAccessible(page, 'an active circuit');
+    await circuit.getByRole('button', { name: 'Signa', exact: true }).click();
+    let dialog = page.getByRole('dialog', { name: 'Confirmeu la signatura' });
+    env.clock.advance(31_000);
+    await dialog.getByLabel(/^Codi de verificació/).fill(currentTotp(env, signer));
+    await dialog.getByRole('button', { name: 'Signa', exact: true }).click();
+    await circuit.getByText("S'ha registrat la vostra actuació.").waitFor();
+
+    await circuit.getByRole('button', { name: 'Confirma la revisió' }).click();
+    dialog = page.getByRole('dialog', { name: 'Confirmeu la signatura' });
+    env.clock.advance(31_000);
+    await dialog.getByLabel(/^Codi de verificació/).fill(currentTotp(env, signer));
+    await dialog.getByRole('button', { name: 'Confirma la revisió' }).click();
+    await circuit.getByText('Completat').waitFor();
+
+    const report = page.getByRole('region', { name: 'Informe de verificació' });
+    await report.getByText('Signat: totes les signatures són vàlides i de confiança.').waitFor();
+    const rows = report.getByRole('table', { name: 'Signatures del document' }).locator('tbody tr');
+    assert.equal(await rows.count(), 1, 'the review added no signature');
+    await rows.getByRole('cell', { name: /L'alcaldessa/ }).waitFor();
     await page.context().close();
   });
 });

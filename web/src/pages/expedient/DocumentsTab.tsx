@@ -1,5 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
+import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { api, apiUrl, type DocumentMeta, entityPath, type Expedient } from '../../api.ts';
 import { ErrorAlert, Loading } from '../../components/ErrorAlert.tsx';
@@ -32,6 +33,8 @@ export function DocumentsTab({
   const [originalEniId, setOriginalEniId] = useState('');
   const [errors, setErrors] = useState<Errors>({});
   const [done, setDone] = useState<DocumentMeta | null>(null);
+  const [draft, setDraft] = useState(false);
+  const [draftDone, setDraftDone] = useState<DocumentMeta | null>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const originalRef = useRef<HTMLInputElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
@@ -48,14 +51,21 @@ export function DocumentsTab({
       form.append('elaborationState', elaborationState);
       form.append('origin', origin);
       if (needsOriginal) form.append('originalEniId', originalEniId.trim());
+      // A draft stays out of the index until its signature circuit completes (LPACAP art. 70.4).
+      if (draft) form.append('draft', 'true');
       form.append('file', file, file.name);
       return api<DocumentMeta>(`${entityPath(slug)}/expedients/${encodeURIComponent(x.id)}/documents`, {
         form,
       });
     },
-    onMutate: () => setDone(null),
+    onMutate: () => {
+      setDone(null);
+      setDraftDone(null);
+    },
     onSuccess: async (doc) => {
-      setDone(doc);
+      if (draft) setDraftDone(doc);
+      else setDone(doc);
+      setDraft(false);
       setTitle('');
       setOriginalEniId('');
       formRef.current?.reset();
@@ -102,6 +112,13 @@ export function DocumentsTab({
                   {t(`docType.${d.documentType}`, d.documentType)} · {formatDateTime(d.incorporatedAt, lang)}
                 </span>
               </span>
+              <Link
+                className="button small secondary"
+                to={`/e/${slug}/documents/${encodeURIComponent(d.documentId)}?indexed=1`}
+                aria-label={`${t('signatures.document.link')}: ${d.title}`}
+              >
+                {t('signatures.document.link')}
+              </Link>
               <a
                 className="button small secondary"
                 href={apiUrl(`${base}/${encodeURIComponent(d.documentId)}/content`)}
@@ -120,7 +137,15 @@ export function DocumentsTab({
           <h3 id="upload-heading">{t('documents.uploadHeading')}</h3>
           <p role="status" className="status-message">
             {done ? t('documents.uploaded', { title: done.title, order: done.order }) : ''}
+            {draftDone ? t('signatures.document.draftUploaded', { title: draftDone.title }) : ''}
           </p>
+          {draftDone ? (
+            <p>
+              <Link to={`/e/${slug}/documents/${encodeURIComponent(draftDone.id)}`}>
+                {t('signatures.document.prepare', { title: draftDone.title })}
+              </Link>
+            </p>
+          ) : null}
           <form
             ref={formRef}
             className="form"
@@ -213,6 +238,15 @@ export function DocumentsTab({
             >
               {(p) => <input {...p} ref={fileRef} type="file" name="file" />}
             </Field>
+            <div className="checkbox">
+              <input
+                id="upload-draft"
+                type="checkbox"
+                checked={draft}
+                onChange={(e) => setDraft(e.target.checked)}
+              />
+              <label htmlFor="upload-draft">{t('signatures.document.asDraft')}</label>
+            </div>
             <button type="submit" className="button primary" disabled={upload.isPending}>
               {upload.isPending ? t('documents.uploading') : t('documents.upload')}
             </button>

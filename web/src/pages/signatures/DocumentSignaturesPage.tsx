@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useParams } from 'react-router';
+import { useParams, useSearchParams } from 'react-router';
 import { ApiError, api, apiUrl, entityPath } from '../../api.ts';
 import { ErrorAlert, Loading } from '../../components/ErrorAlert.tsx';
 import { PageTitle } from '../../components/PageTitle.tsx';
@@ -40,6 +40,9 @@ function usePositions(slug: string) {
 export function DocumentSignaturesPage() {
   const { t } = useTranslation();
   const { slug = '', id = '' } = useParams();
+  const [params] = useSearchParams();
+  // Reached from the case file's index: an incorporated document takes no new circuit.
+  const indexed = params.get('indexed') === '1';
   const circuit = useQuery({
     queryKey: circuitKey(slug, id),
     queryFn: () =>
@@ -52,7 +55,11 @@ export function DocumentSignaturesPage() {
     <>
       <PageTitle title={t('signatures.document.title')}>{t('signatures.document.title')}</PageTitle>
       <p>
-        <a href={apiUrl(`${docPath(slug, id)}/draft/content`)} target="_blank" rel="noreferrer">
+        <a
+          href={apiUrl(`${docPath(slug, id)}/${indexed ? 'content' : 'draft/content'}`)}
+          target="_blank"
+          rel="noreferrer"
+        >
           {t('signatures.document.readDraft')}
         </a>
       </p>
@@ -62,6 +69,8 @@ export function DocumentSignaturesPage() {
         <ErrorAlert error={circuit.error} />
       ) : circuit.data ? (
         <CircuitPanel slug={slug} id={id} circuit={circuit.data} />
+      ) : indexed ? (
+        <p>{t('signatures.document.noCircuit')}</p>
       ) : (
         <CircuitEditor slug={slug} id={id} />
       )}
@@ -400,7 +409,9 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
         open={dialog}
         title={t('signatures.circuit.signTitle')}
         description={t('signatures.circuit.signText')}
-        confirmLabel={t('signatures.circuit.sign')}
+        confirmLabel={
+          current?.kind === 'review' ? t('signatures.circuit.confirmReview') : t('signatures.circuit.sign')
+        }
         busy={sign.isPending}
         error={sign.error}
         onConfirm={(f) => sign.mutate(f)}
