@@ -192,6 +192,8 @@ describe('signature inbox in Chromium', { skip: haveChromium ? false : missing }
 
     const results = page.getByRole('region', { name: 'Resultat de la signatura' });
     await results.getByText(`S'han signat ${COUNT} documents.`).waitFor();
+    // Focus moves to the results once the dialog closes.
+    await page.waitForFunction("document.activeElement?.id === 'batch-results'");
     assert.equal(await results.getByRole('listitem').filter({ hasText: 'signat' }).count(), COUNT);
     assert.equal(await results.getByText(/no s'ha pogut|no s'han pogut/).count(), 0);
     await page.getByText('No teniu cap signatura pendent.').waitFor();
@@ -258,6 +260,7 @@ describe('signature inbox in Chromium', { skip: haveChromium ? false : missing }
     await dialog.getByLabel(/^Codi de verificació/).fill(currentTotp(env, signer));
     await dialog.getByRole('button', { name: 'Signa', exact: true }).click();
     await circuit.getByText("S'ha registrat la vostra actuació.").waitFor();
+    await page.waitForFunction("document.activeElement?.id === 'circuit-title'");
 
     await circuit.getByRole('button', { name: 'Confirma la revisió' }).click();
     dialog = page.getByRole('dialog', { name: 'Confirmeu la signatura' });

@@ -64,7 +64,11 @@ export function SecondFactorDialog({
       aria-labelledby={titleId}
       aria-describedby={descId}
       onClose={() => {
-        if (opener.current instanceof HTMLElement) opener.current.focus();
+        // Back to the button that opened it, unless the page has moved focus on (to a result).
+        const active = document.activeElement;
+        const lost = !active || active === document.body || ref.current?.contains(active);
+        if (lost && opener.current instanceof HTMLElement && opener.current.isConnected)
+          opener.current.focus();
         onClose();
       }}
     >

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams, useSearchParams } from 'react-router';
 import { ApiError, api, apiUrl, entityPath } from '../../api.ts';
@@ -284,17 +284,25 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
   const [dialog, setDialog] = useState(false);
   const [rejecting, setRejecting] = useState(false);
   const [reason, setReason] = useState('');
-  const [announce, setAnnounce] = useState('');
+  const [announce, setAnnounce] = useState({ text: '', n: 0 });
   const reasonId = useId();
+  const heading = useRef<HTMLHeadingElement>(null);
+  // After an act the buttons that led to it may be gone: focus the circuit, whose status says what
+  // happened (after a signature, once its dialog has closed).
+  const focusAfterDialog = useRef(false);
+  useEffect(() => {
+    if (announce.n > 0 && !focusAfterDialog.current) heading.current?.focus();
+  }, [announce.n]);
   const refresh = (c: Circuit, message: string) => {
     qc.setQueryData(circuitKey(slug, id), c);
     void qc.invalidateQueries({ queryKey: verificationKey(slug, id) });
     void qc.invalidateQueries({ queryKey: INBOX_KEY });
-    setAnnounce(message);
+    setAnnounce((a) => ({ text: message, n: a.n + 1 }));
   };
   const sign = useMutation({
     mutationFn: (f: SecondFactor) => api<Circuit>(`${docPath(slug, id)}/sign`, { json: f }),
     onSuccess: (c) => {
+      focusAfterDialog.current = true;
       setDialog(false);
       refresh(c, t('signatures.circuit.signedNow'));
     },
@@ -321,12 +329,14 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
 
   return (
     <section aria-labelledby="circuit-title" className="card">
-      <h2 id="circuit-title">{t('signatures.circuit.title')}</h2>
+      <h2 id="circuit-title" ref={heading} tabIndex={-1}>
+        {t('signatures.circuit.title')}
+      </h2>
       <p>
         {t('signatures.circuit.state')}: <strong>{t(`signatures.state.${circuit.state}`)}</strong>
         {circuit.finishReason ? ` — ${circuit.finishReason}` : ''}
       </p>
-      <p role="status">{announce}</p>
+      <p role="status">{announce.text}</p>
       <ol className="steps">
         {circuit.steps.map((s) => (
           <li
@@ -415,7 +425,11 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
         busy={sign.isPending}
         error={sign.error}
         onConfirm={(f) => sign.mutate(f)}
-        onClose={() => setDialog(false)}
+        onClose={() => {
+          setDialog(false);
+          if (focusAfterDialog.current) heading.current?.focus();
+          focusAfterDialog.current = false;
+        }}
       />
     </section>
   );

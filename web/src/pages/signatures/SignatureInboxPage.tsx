@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ApiError, apiUrl } from '../../api.ts';
@@ -42,6 +42,9 @@ function Inbox() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [open, setOpen] = useState(false);
   const [done, setDone] = useState<{ results: BatchResult[]; titles: Map<string, string> } | null>(null);
+  // The signed rows leave the table (and maybe the button that opened the dialog): once the
+  // dialog has closed, focus goes to the results.
+  const focusResults = useRef(false);
   const sign = useMutation({
     mutationFn: (factor: SecondFactor) => {
       const items = (inbox.data ?? [])
@@ -54,6 +57,7 @@ function Inbox() {
         (inbox.data ?? []).map((i) => [keyOf({ entity: i.entity.slug, documentId: i.documentId }), i.title]),
       );
       setDone({ results: r.results, titles });
+      focusResults.current = true;
       setSelected(new Set());
       setOpen(false);
       void qc.invalidateQueries({ queryKey: INBOX_KEY });
@@ -138,7 +142,11 @@ function Inbox() {
         busy={sign.isPending}
         error={sign.error}
         onConfirm={(f) => sign.mutate(f)}
-        onClose={() => setOpen(false)}
+        onClose={() => {
+          setOpen(false);
+          if (focusResults.current) document.getElementById('batch-results')?.focus();
+          focusResults.current = false;
+        }}
       />
     </>
   );
@@ -195,7 +203,9 @@ function Results({ done }: { done: { results: BatchResult[]; titles: Map<string,
   const failed = done.results.length - ok;
   return (
     <section aria-labelledby="batch-results" className="card">
-      <h2 id="batch-results">{t('signatures.inbox.resultsTitle')}</h2>
+      <h2 id="batch-results" tabIndex={-1}>
+        {t('signatures.inbox.resultsTitle')}
+      </h2>
       <p role="status" aria-live="polite">
         {t('signatures.inbox.resultSigned', { count: ok })}
         {failed > 0 ? ` ${t('signatures.inbox.resultFailed', { count: failed })}` : ''}
