@@ -140,6 +140,29 @@ describe('signature inbox in Chromium', { skip: haveChromium ? false : missing }
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
 
+  async function draftInCircuit(title: string): Promise<string> {
+    const headers = await tokenHeaders(env, signer);
+    const form = multipart(
+      { title, documentType: 'TD11', draft: 'true' },
+      { name: 'doc.pdf', type: 'application/pdf', data: await pdf(title) },
+    );
+    const d = await app.inject({
+      method: 'POST',
+      url: `/api/v1/entities/${tenant.slug}/expedients/${expedientId}/documents`,
+      headers: { ...headers, ...form.headers },
+      payload: form.body,
+    });
+    assert.equal(d.statusCode, 201, d.body);
+    const c = await app.inject({
+      method: 'POST',
+      url: `/api/v1/entities/${tenant.slug}/documents/${d.json().id}/circuit`,
+      headers,
+      payload: { steps: [{ kind: 'sign', mode: 'all', signers: [signer.id] }] },
+    });
+    assert.equal(c.statusCode, 201, c.body);
+    return d.json().id;
+  }
+
   after(async () => {
     await browser?.close();
     await app?.close();
@@ -274,6 +297,71 @@ describe('signature inbox in Chromium', { skip: haveChromium ? false : missing }
     const rows = report.getByRole('table', { name: 'Signatures del document' }).locator('tbody tr');
     assert.equal(await rows.count(), 1, 'the review added no signature');
     await rows.getByRole('cell', { name: /L'alcaldessa/ }).waitFor();
+    await page.context().close();
+  });
+
+  it('a batch shows each failure in words; a signer rejects with a reason; the creator cancels', async () => {
+    const kept = await draftInCircuit('Informe que se signa');
+    const stopped = await draftInCircuit('Informe que es cancel·la');
+    const rejected = await draftInCircuit('Informe que es rebutja');
+    const page = await login(signer);
+    await page.goto(`${base}/app/signatures`);
+    const table = page.getByRole('table', { name: '3 documents pendents de signatura' });
+    await table.waitFor();
+    // The circuit stops after the inbox was read: that document fails, the others are signed.
+    const cancel = await app.inject({
+      method: 'POST',
+      url: `/api/v1/entities/${tenant.slug}/documents/${stopped}/circuit/cancel`,
+      headers: await tokenHeaders(env, signer),
+      payload: {},
+    });
+    assert.equal(cancel.statusCode, 200, cancel.body);
+    await table.getByLabel('Selecciona Informe que se signa').check();
+    await table.getByLabel('Selecciona Informe que es cancel·la').check();
+    await page.getByRole('button', { name: 'Signa els seleccionats' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirmeu la signatura' });
+    env.clock.advance(31_000);
+    await dialog.getByLabel(/^Codi de verificació/).fill(currentTotp(env, signer));
+    await dialog.getByRole('button', { name: 'Signa 2 documents' }).click();
+    const results = page.getByRole('region', { name: 'Resultat de la signatura' });
+    await results.getByText("S'ha signat 1 document. 1 document no s'ha pogut signar.").waitFor();
+    await results
+      .getByRole('listitem')
+      .filter({ hasText: 'Informe que se signa' })
+      .getByText('signat')
+      .waitFor();
+    await results
+      .getByRole('listitem')
+      .filter({ hasText: 'Informe que es cancel·la' })
+      .getByText('El circuit ja ha acabat: ningú no hi pot actuar.')
+      .waitFor();
+    await assertAccessible(page, 'batch results with a failure');
+    const pending = await app.inject({
+      method: 'GET',
+      url: '/api/v1/me/signatures/pending',
+      headers: await tokenHeaders(env, signer),
+    });
+    assert.deepEqual(
+      (pending.json() as { documentId: string }[]).map((i) => i.documentId),
+      [rejected],
+      `${kept} was signed and ${stopped} stopped`,
+    );
+
+    await page.goto(`${base}/app/e/${tenant.slug}/documents/${rejected}`);
+    const circuit = page.getByRole('region', { name: 'Circuit de signatures' });
+    await circuit.getByText('En curs').waitFor();
+    await circuit.getByRole('button', { name: 'Rebutja', exact: true }).click();
+    await circuit.getByLabel('Motiu del rebuig').fill("Falta l'informe tècnic");
+    await circuit.getByRole('button', { name: 'Rebutja el document' }).click();
+    await circuit.getByText("S'ha rebutjat el document; el circuit s'ha aturat.").waitFor();
+    await circuit.getByText(/Rebutjat — Falta l'informe tècnic/).waitFor();
+
+    const other = await draftInCircuit('Informe que el creador cancel·la');
+    await page.goto(`${base}/app/e/${tenant.slug}/documents/${other}`);
+    await circuit.getByRole('button', { name: 'Cancel·la el circuit' }).click();
+    await circuit.getByText("S'ha cancel·lat el circuit.").waitFor();
+    await circuit.getByText('Cancel·lat', { exact: true }).waitFor();
+    assert.equal(await circuit.getByRole('button', { name: 'Signa', exact: true }).count(), 0);
     await page.context().close();
   });
 });
