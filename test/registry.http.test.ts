@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { noRequest, systemActor } from '#platform/context.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import { createTenant } from '#modules/tenancy/tenancy.service.ts';
+import { createUnit } from '#modules/tenancy/units.service.ts';
 import {
   loginHeaders,
   makeServer,
@@ -393,5 +394,32 @@ describe('registry entries (LPACAP art. 16)', () => {
       list.items.map((e: { number: string }) => e.number),
       ['E/2026/000002', 'E/2026/000003', 'E/2026/000001'],
     );
+  });
+});
+
+describe('the registry book by unit', () => {
+  it('lists the entries addressed to one unit (recipientUnit), and refuses a malformed unit', async () => {
+    const unit = await env.db.tenant(tenant.id, (tx) =>
+      createUnit(
+        tx,
+        { tenant, actor: systemActor, roles: ['admin'], request: noRequest, clock: env.clock },
+        { name: 'Urbanisme', kind: 'unit' },
+      ),
+    );
+    const to = await post(registrar, entry({ summary: 'Per a urbanisme', recipientUnit: unit.id }));
+    assert.equal(to.statusCode, 201, to.body);
+    await post(registrar, entry({ summary: 'Sense unitat' }));
+    const list = await app.inject({
+      method: 'GET',
+      url: `${base}/registry?unit=${unit.id}`,
+      headers: registrar,
+    });
+    assert.equal(list.statusCode, 200, list.body);
+    assert.deepEqual(
+      list.json().items.map((i: { number: string }) => i.number),
+      [to.json().number],
+    );
+    const bad = await app.inject({ method: 'GET', url: `${base}/registry?unit=nope`, headers: registrar });
+    assert.equal(bad.statusCode, 400);
   });
 });

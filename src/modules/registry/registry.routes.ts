@@ -293,6 +293,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
             to: Type.Optional(Type.String({ format: 'date' })),
             q: Type.Optional(Type.String({ maxLength: 200 })),
             office: Type.Optional(Type.String({ format: 'uuid' })),
+            unit: Type.Optional(Type.String({ format: 'uuid' })),
             party: Type.Optional(Type.String({ format: 'uuid' })),
             page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
             pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),

@@ -416,6 +416,8 @@ export type EntryQuery = {
   to?: string;
   q?: string;
   office?: string;
+  /** The recipient unit (E) or the unit the entry is addressed to. */
+  unit?: string;
   party?: string;
   page?: number;
   pageSize?: number;
@@ -441,6 +443,10 @@ export async function listEntries(
   if (query.office) {
     if (!isUuid(query.office)) throw new AppError('VALIDATION_FAILED', 'office must be a UUID');
     q = q.where('office_id', '=', query.office);
+  }
+  if (query.unit) {
+    if (!isUuid(query.unit)) throw new AppError('VALIDATION_FAILED', 'unit must be a UUID');
+    q = q.where('recipient_unit_id', '=', query.unit);
   }
   if (query.party) {
     if (!isUuid(query.party)) throw new AppError('VALIDATION_FAILED', 'party must be a UUID');
