@@ -3,7 +3,10 @@
  * embedded PGlite and, when PostgreSQL is configured (DATABASE_URL, DATABASE_OWNER_URL,
  * LLIGALL_TEST_PG_ADMIN_URL), again on PostgreSQL. Under CI=true both backends are required
  * and a skipped or todo test fails the run. Files named *.embedded.test.ts exercise the embedded
- * database only (the quick start, the CLI on PGlite) and run once, in the PGlite pass.
+ * database only (the quick start, the CLI on PGlite) and run once, in the PGlite pass. The
+ * browser tests (test/browser/) drive the web app through its HTTP API, whose behaviour on both
+ * backends the HTTP tests already check; they run once too, in the PGlite pass (which always runs),
+ * to keep CI within its time budget.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -51,6 +54,9 @@ if (ci && !pgConfigured) {
   );
   process.exit(1);
 }
+/** Files that run once, in the PGlite pass: the embedded-only ones and the browser tests. */
+const onePassOnly = (f: string) =>
+  f.endsWith('.embedded.test.ts') || f.startsWith(`test${path.sep}browser${path.sep}`);
 const backends: ('pglite' | 'postgres')[] = pgConfigured ? ['pglite', 'postgres'] : ['pglite'];
 
 type Totals = { pass: number; fail: number; skip: number; todo: number; tests: number };
@@ -72,7 +78,7 @@ for (const b of backends) {
       '--test-reporter-destination=stdout',
       '--test-reporter=tap',
       `--test-reporter-destination=${tap}`,
-      ...(b === 'pglite' ? files : files.filter((f) => !f.endsWith('.embedded.test.ts'))),
+      ...(b === 'pglite' ? files : files.filter((f) => !onePassOnly(f))),
     ],
     {
       cwd: root,
