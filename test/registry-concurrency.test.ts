@@ -197,17 +197,18 @@ describe(`registry entries filed concurrently (${backend()})`, () => {
 
       // Every number answered 201 exists; numbers are 1..count; the job completes every receipt.
       let all = await entriesOf(inst.urls!.owner, entity.tenantId);
-      for (let i = 0; i < 120 && all.some((r) => !r.receipt_sha); i++) {
+      for (let i = 0; i < 180 && all.some((r) => !r.receipt_sha); i++) {
         await new Promise((r) => setTimeout(r, 1000));
         all = await entriesOf(inst.urls!.owner, entity.tenantId);
       }
       assertGapless(all, year);
       const stored = new Set(all.map((r) => r.number));
       for (const x of ok) assert.ok(stored.has(x.number!), `${x.number} was answered 201 and is in the book`);
+      const missing = all.filter((r) => !r.receipt_sha).map((r) => r.number);
       assert.deepEqual(
-        all.filter((r) => !r.receipt_sha).map((r) => r.number),
+        missing,
         [],
-        'every entry has its receipt',
+        `every entry has its receipt; the restarted process said:\n${missing.length ? (restarted as ServerProcess | null)?.output() : ''}`,
       );
       // The receipts are real signed PDFs; those issued late (by the job) are checked by pdfsig.
       const blobs = new BlobStore(path.join(inst.dataDir, 'blobs'));

@@ -52,6 +52,9 @@ export async function enqueueReceipt(jobs: Jobs, tx: Tx, data: ReceiptJobData): 
   await jobs.send(tx, RECEIPT_JOB, data, {
     startAfterSeconds: RECEIPT_JOB_DELAY_SECONDS,
     singletonKey: data.entryId,
+    // A receipt is owed at once (art. 16.3): retry soon (5 s, doubling) rather than the queue's 30 s.
+    retryLimit: 10,
+    retryDelaySeconds: 5,
   });
 }
 
