@@ -5,6 +5,7 @@ import { registerCalendarRoutes } from '#modules/calendar/calendar.routes.ts';
 import { registerExpedientRoutes } from '#modules/expedients/expedients.routes.ts';
 import { registerPartyRoutes } from '#modules/parties/parties.routes.ts';
 import { registerPositionRoutes } from '#modules/positions/positions.routes.ts';
+import { registerResolutionBookRoutes } from '#modules/resolutions/book.routes.ts';
 import { registerResolutionRoutes } from '#modules/resolutions/resolutions.routes.ts';
 import { resolutionHooks } from '#modules/resolutions/resolutions.service.ts';
 import { registerDeskRoutes } from '#modules/registry/desk.routes.ts';
@@ -35,6 +36,7 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   const circuitHooks = resolutionHooks(deps);
   registerCircuitRoutes(app, deps, circuitHooks);
   registerResolutionRoutes(app, deps);
+  registerResolutionBookRoutes(app, deps);
   registerBatchSignatureRoutes(app, deps, circuitHooks);
   // Only in demo, development and test modes (the function returns at once in production).
   registerLocalCscRoutes(app, deps);

@@ -9,6 +9,13 @@ import {
 import { issueReceipt, RECEIPT_JOB, type ReceiptJobData } from '#modules/registry/receipt.service.ts';
 import { COPY_SEAL_JOB, type CopySealJobData, sealPaperCopy } from '#modules/registry/copy-seal.service.ts';
 import { STAMP_JOB, type StampJobData, stampDecree } from '#modules/resolutions/resolutions.service.ts';
+import {
+  EXTRACT_JOB,
+  EXTRACT_SWEEP_JOB,
+  type ExtractJobData,
+  sendExtracts,
+  sweepExtracts,
+} from '#modules/resolutions/extracts.service.ts';
 
 /**
  * Every job handler and sweeper schedule of the application, registered on `deps.jobs` before it
@@ -33,6 +40,18 @@ export async function registerJobs(deps: AppDeps): Promise<void> {
   await deps.jobs.work<StampJobData>(STAMP_JOB, async ({ tenantId, documentId }) => {
     await stampDecree(deps, tenantId, documentId);
   });
+  // A numbered decree's extracts for the State and the Generalitat (LBRL art. 56.1: 6 days), sent
+  // through the local outbox sender; a failure throws and the job retries.
+  await deps.jobs.work<ExtractJobData>(EXTRACT_JOB, async ({ tenantId, documentId }) => {
+    await sendExtracts(deps, tenantId, documentId);
+  });
+  // Daily: flags extracts whose 6 days passed unsent, then sends whatever is still unsent.
+  await deps.jobs.work(EXTRACT_SWEEP_JOB, async () => {
+    const r = await sweepExtracts(deps);
+    if (r.flagged > 0 || r.failed > 0)
+      console.error(`decree extracts: ${r.flagged} overdue flagged, ${r.sent} sent, ${r.failed} failed`);
+  });
+  await deps.jobs.schedule(EXTRACT_SWEEP_JOB, '20 7 * * *');
   // A MUX entry's DESA'L documents, then its receipt (which lists them).
   const desal = desalClientFor(deps.config);
   await deps.jobs.work<MuxFetchJobData>(MUX_FETCH_JOB, async (data) => {

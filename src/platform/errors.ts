@@ -73,6 +73,7 @@ export type ErrorCode =
   | 'CSC_SAD_USED' // a SAD signs once
   | 'CSC_ALGORITHM_UNSUPPORTED' // a signAlgo or hashAlgo the credential does not offer
   | 'CSC_REMOTE_ERROR' // the remote CSC service answered with an error (its error and description in the details)
+  | 'SEAL_UNAVAILABLE' // the entity has no active seal to seal a document it issues (production: the operator imports it with `lligall seal import`)
   | 'SIGNATURE_UNREADABLE' // the document cannot be read for verification (not a PDF, a malformed signature file, XML with a DTD)
   | 'TRUSTED_CA_INVALID' // a trust anchor must be one PEM CA certificate (basicConstraints CA)
   | 'TRUSTED_CA_NOT_FOUND'
@@ -159,6 +160,7 @@ const STATUS: Record<ErrorCode, number> = {
   CSC_SAD_USED: 400,
   CSC_ALGORITHM_UNSUPPORTED: 400,
   CSC_REMOTE_ERROR: 502,
+  SEAL_UNAVAILABLE: 409,
   SIGNATURE_UNREADABLE: 422,
   TRUSTED_CA_INVALID: 422,
   TRUSTED_CA_NOT_FOUND: 404,

@@ -15,6 +15,18 @@ const BookEntry = Type.Object({
   expedientId: Type.String(),
   documentId: Type.String(),
   stamped: Type.Boolean({ description: 'number and date stamped onto the PDF (the secretary may sign)' }),
+  extract: Type.Union(
+    [
+      Type.Object({
+        sentAt: Type.Union([Type.String(), Type.Null()], {
+          description: 'when the last extract (State, Generalitat) was sent; null while one is unsent',
+        }),
+        due: Type.String({ description: 'the 6-day limit (LBRL art. 56.1), 24:00 Europe/Madrid' }),
+      }),
+      Type.Null(),
+    ],
+    { description: "the decree's extracts (GET …/resolutions/extracts has each sending)" },
+  ),
 });
 
 export function registerResolutionRoutes(app: FastifyInstance, deps: AppDeps): void {

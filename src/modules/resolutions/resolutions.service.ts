@@ -18,6 +18,8 @@ import {
   type Turn,
 } from '#modules/signatures/circuits.service.ts';
 import { findTenantById } from '#modules/tenancy/tenancy.repository.ts';
+import { markDiligenceSigned } from './book.service.ts';
+import { extractsOf, queueExtracts } from './extracts.service.ts';
 
 /**
  * The book of resolutions (ROF art. 196–200; DOMAIN "Resolutions book"). See README.md here.
@@ -55,6 +57,8 @@ export type BookEntry = {
   expedientId: string;
   documentId: string;
   stamped: boolean;
+  /** The extracts for the State and the Generalitat: all sent (the last sending), and the limit (LBRL art. 56.1). */
+  extract: { sentAt: string | null; due: string } | null;
 };
 
 async function positionOfRef(tx: Tx, ctx: Ctx, ref: SignerRef) {
@@ -164,6 +168,8 @@ export function resolutionHooks(deps: ResolutionDeps): CircuitHooks & {
     },
     async onSigned(tx, ctx, turn) {
       await takeNumber(deps.jobs, tx, ctx, turn);
+      await markTranscribed(tx, ctx, turn);
+      await markDiligenceSigned(tx, ctx, turn);
     },
     async afterSigned(tenantId, documentId) {
       await stampDecree(deps, tenantId, documentId);
@@ -204,6 +210,7 @@ async function takeNumber(jobs: Jobs, tx: Tx, ctx: Ctx, turn: Turn): Promise<voi
     .where('document_id', '=', turn.documentId)
     .where('number', 'is', null)
     .execute();
+  await queueExtracts(jobs, tx, ctx, turn.documentId, decidedAt);
   await jobs.send(
     tx,
     STAMP_JOB,
@@ -225,6 +232,19 @@ async function takeNumber(jobs: Jobs, tx: Tx, ctx: Ctx, turn: Turn): Promise<voi
       expedientId: r.expedient_id,
     },
   });
+}
+
+/** The secretary's transcription signature is recorded: the decree is in the book for good. */
+async function markTranscribed(tx: Tx, ctx: Ctx, turn: Turn): Promise<void> {
+  const r = await loadResolution(tx, ctx, turn.documentId);
+  if (!r || turn.stepNo !== r.transcription_step || !r.number || r.transcribed_at) return;
+  await tx
+    .updateTable('resolutions')
+    .set({ transcribed_at: ctx.clock.now() })
+    .where('tenant_id', '=', ctx.tenant.id)
+    .where('document_id', '=', turn.documentId)
+    .where('transcribed_at', 'is', null)
+    .execute();
 }
 
 const madridDate = new Intl.DateTimeFormat('ca-ES', {
@@ -329,6 +349,11 @@ export async function listBook(tx: Tx, ctx: Ctx, year: number): Promise<BookEntr
     .where('number', 'is not', null)
     .orderBy('seq')
     .execute();
+  const extracts = await extractsOf(
+    tx,
+    ctx,
+    rows.map((r) => r.document_id),
+  );
   return rows.map((r) => ({
     number: r.number!,
     signedAt: new Date(r.decided_at!).toISOString(),
@@ -339,5 +364,15 @@ export async function listBook(tx: Tx, ctx: Ctx, year: number): Promise<BookEntr
     expedientId: r.expedient_id,
     documentId: r.document_id,
     stamped: r.stamped_at !== null,
+    extract: summariseExtract(extracts.get(r.document_id)),
   }));
+}
+
+function summariseExtract(list: { sentAt: string | null; due: string }[] | undefined): BookEntry['extract'] {
+  if (!list || list.length === 0) return null;
+  const sent = list.map((x) => x.sentAt);
+  return {
+    sentAt: sent.every((x) => x !== null) ? [...(sent as string[])].sort().at(-1)! : null,
+    due: list[0]!.due,
+  };
 }

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { AppDeps } from '../../app.ts';
 import { inEntity } from '../../http/scope.ts';
 import { openForVerification, verifyStoredDocument } from './verification.service.ts';
+import { registerVerificationReportRoute } from './verification-report.routes.ts';
 
 const strict = { additionalProperties: false } as const;
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
@@ -87,4 +88,5 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: AppDeps):
       return verifyStoredDocument(deps, doc);
     },
   );
+  registerVerificationReportRoute(app, deps);
 }

@@ -330,6 +330,10 @@ export type DB = {
   circuit_steps: CircuitStepsTable;
   circuit_signers: CircuitSignersTable;
   resolutions: ResolutionsTable;
+  resolution_diligences: ResolutionDiligencesTable;
+  resolution_book_exports: ResolutionBookExportsTable;
+  resolution_extracts: ResolutionExtractsTable;
+  ple_sessions: PleSessionsTable;
   signature_inbox: SignatureInboxTable;
 };
 
@@ -785,4 +789,67 @@ export type ResolutionsTable = {
   by_substitution: boolean | null;
   stamped_at: Timestamp | null;
   stamped_version: number | null;
+  /** When the secretary's transcription signature was recorded (migration 0015). */
+  transcribed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+};
+
+/** The opening or closing diligence (TD12) of a year's book of resolutions, signed by the secretary. */
+export type ResolutionDiligencesTable = {
+  tenant_id: string;
+  id: string;
+  year: number;
+  kind: 'opening' | 'closing';
+  document_id: string;
+  expedient_id: string;
+  position_id: string;
+  first_number: string | null;
+  last_number: string | null;
+  decree_count: number | null;
+  requested_by: string;
+  requested_at: Timestamp;
+  signed_at: Timestamp | null;
+  signed_by: string | null;
+  signer_position: string | null;
+  by_substitution: boolean | null;
+  stopped_at: Timestamp | null;
+};
+
+/** A sealed edition of a year's book (one PDF with an index). */
+export type ResolutionBookExportsTable = {
+  tenant_id: string;
+  id: string;
+  year: number;
+  document_id: string;
+  csv: string;
+  seal_id: string;
+  fingerprint: string;
+  decree_count: number;
+  page_count: number;
+  created_by: string | null;
+  created_at: Timestamp;
+};
+
+/** A decree's extract for one recipient (LBRL art. 56.1: within 6 days). */
+export type ResolutionExtractsTable = {
+  tenant_id: string;
+  document_id: string;
+  recipient: 'AGE' | 'GENCAT';
+  due_at: Timestamp;
+  sent_at: Timestamp | null;
+  ack_id: string | null;
+  channel: string | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  overdue_at: Timestamp | null;
+};
+
+/** A session of the entity's Ple (ordinary or extraordinary). */
+export type PleSessionsTable = {
+  tenant_id: string;
+  id: string;
+  held_on: ColumnType<string, string, string>;
+  kind: 'ordinary' | 'extraordinary';
+  reference: string | null;
+  created_by: string;
+  created_at: Timestamp;
 };

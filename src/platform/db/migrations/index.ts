@@ -12,6 +12,7 @@ import { trust } from './0011-trust.ts';
 import { csc } from './0012-csc.ts';
 import { circuits } from './0013-circuits.ts';
 import { resolutions } from './0014-resolutions.ts';
+import { resolutionsBook } from './0015-resolutions-book.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -33,6 +34,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0012-csc': csc(ctx),
         '0013-circuits': circuits(ctx),
         '0014-resolutions': resolutions(ctx),
+        '0015-resolutions-book': resolutionsBook(ctx),
       };
     },
   };
