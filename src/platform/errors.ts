@@ -85,6 +85,15 @@ export type ErrorCode =
   | 'DRAFT_NOT_EDITABLE' // the document is not a draft, or its circuit has started: its content no longer changes
   | 'RESOLUTION_CIRCUIT_INVALID' // a resolution is a TD01 whose circuit has a deciding step (mayor/president, or a councillor by delegation, one position) followed, last, by the secretary's transcription step
   | 'RESOLUTION_NOT_STAMPED' // the decree's number and date are not yet stamped onto the PDF: the secretary signs once they are (seconds; a job completes it)
+  | 'RESOLUTION_BOOK_NO_SECRETARY' // the entity has no secretary (or secretary-intervenor) position to sign the book's diligences
+  | 'RESOLUTION_BOOK_ALREADY_OPEN' // the year's opening diligence is signed already
+  | 'RESOLUTION_BOOK_ALREADY_CLOSED' // the year's closing diligence is signed already
+  | 'RESOLUTION_DILIGENCE_PENDING' // that diligence waits for the secretary's signature (reject or cancel its circuit to ask again)
+  | 'RESOLUTION_BOOK_NOT_OPEN' // the book is closed only after its opening diligence is signed
+  | 'RESOLUTION_BOOK_YEAR_NOT_ENDED' // a year's book is closed once the year has ended (Europe/Madrid)
+  | 'RESOLUTION_BOOK_TRANSCRIPTION_PENDING' // numbered decrees of the year wait for the secretary's transcription (details.numbers)
+  | 'RESOLUTION_BOOK_TOO_LARGE' // the year's documents exceed what one compiled PDF is built from in memory
+  | 'PLE_SESSION_NONE' // no ordinary Ple session is recorded: record it, or give `since`
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'INTERNAL';
@@ -172,6 +181,15 @@ const STATUS: Record<ErrorCode, number> = {
   DRAFT_NOT_EDITABLE: 409,
   RESOLUTION_CIRCUIT_INVALID: 422,
   RESOLUTION_NOT_STAMPED: 409,
+  RESOLUTION_BOOK_NO_SECRETARY: 422,
+  RESOLUTION_BOOK_ALREADY_OPEN: 409,
+  RESOLUTION_BOOK_ALREADY_CLOSED: 409,
+  RESOLUTION_DILIGENCE_PENDING: 409,
+  RESOLUTION_BOOK_NOT_OPEN: 409,
+  RESOLUTION_BOOK_YEAR_NOT_ENDED: 409,
+  RESOLUTION_BOOK_TRANSCRIPTION_PENDING: 409,
+  RESOLUTION_BOOK_TOO_LARGE: 422,
+  PLE_SESSION_NONE: 422,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,
