@@ -392,6 +392,9 @@ describe('book of resolutions: the sealed yearly PDF', () => {
       assert.ok(text.includes(`Decret núm. ${num(Y, n)}`), `the stamped decree ${n} is in the book`);
     }
     assert.ok(text.includes("L'alcalde"), 'the deciding position');
+    // Each signature's visible stamp is kept as page content: 2 + 2 + 1 (the mayor's of the
+    // rejected one) on the decrees, 1 on each diligence.
+    assert.equal(text.split('Signatura de demostració (no qualificada)').length - 1, 7, text);
     assert.ok(text.includes('[no transcrit]'), 'the untranscribed decree is marked');
     assert.ok(text.includes("s'obre el llibre de resolucions"), 'the opening diligence');
     assert.ok(text.includes('es tanca el llibre de resolucions'), 'the closing diligence');
