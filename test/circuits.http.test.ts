@@ -385,7 +385,7 @@ describe('signature circuits (portasignatures)', () => {
     assert.ok(!(await pending(mayor)).some((p) => p.documentId === id));
   });
 
-  it('a review step adds no signature; a vistiplau needs the mayor; non-PDF drafts are refused', async () => {
+  it('a review step adds no signature; a vistiplau needs the mayor; a non-PDF draft gets a CAdES circuit', async () => {
     const id = await draft('Informe jurídic');
     const vb = await circuit(id, [{ kind: 'vistiplau', mode: 'all', signers: [secretary.id] }]);
     assert.equal(vb.statusCode, 422, vb.body);
@@ -409,9 +409,10 @@ describe('signature circuits (portasignatures)', () => {
     });
     assert.equal(pdfsig(content.rawPayload).out.split(/Signature #\d+:/).length - 1, 1);
 
+    // Other files are signed in CAdES detached (test/circuits-detached.http.test.ts checks them).
     const txt = await draft('Nota', Buffer.from('text'), 'text/plain');
-    const refused = await circuit(txt, [{ kind: 'sign', mode: 'all', signers: [secretary.id] }]);
-    assert.equal(refused.statusCode, 422, refused.body);
-    assert.equal(refused.json().code, 'CIRCUIT_FORMAT_UNSUPPORTED');
+    const cades = await circuit(txt, [{ kind: 'sign', mode: 'all', signers: [secretary.id] }]);
+    assert.equal(cades.statusCode, 201, cades.body);
+    assert.equal(cades.json().format, 'CAdES');
   });
 });

@@ -19,6 +19,7 @@ import {
   listTenants,
 } from '#modules/tenancy/tenancy.service.ts';
 import { createKeyFile } from '#modules/audit/audit.checkpoint.ts';
+import { setUserNif } from '#modules/identity/user-nif.ts';
 import type { Out } from './main.ts';
 import { runningApp } from './relay.ts';
 
@@ -179,6 +180,24 @@ export function registerAdminCommands(program: Command, out: Out): void {
           });
         });
         out.log('ok');
+      }),
+    );
+
+  user
+    .command('set-nif')
+    .description(
+      "Record a user's NIF/NIE (what the certificate of a signature they upload must carry); --clear removes it",
+    )
+    .requiredOption('--username <u>')
+    .option('--nif <nif>')
+    .option('--clear', 'remove the NIF')
+    .action((o) =>
+      withApp(async (deps) => {
+        if (!o.nif === !o.clear) throw new AppError('VALIDATION_FAILED', 'Give --nif or --clear');
+        const r = await deps.db.platform((tx) =>
+          setUserNif(tx, cli(deps), o.username, o.clear ? null : o.nif),
+        );
+        out.log(r.nif ?? '(none)');
       }),
     );
 

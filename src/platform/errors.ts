@@ -80,7 +80,11 @@ export type ErrorCode =
   | 'SIGNATURE_NOT_YOUR_TURN' // the caller is not a pending signer of the circuit's current step
   | 'CIRCUIT_NOT_ACTIVE' // the circuit was completed, rejected or cancelled: nobody acts on it any more
   | 'CIRCUIT_ALREADY_EXISTS' // the draft has (or had) a circuit; a stopped draft is uploaded again as a new draft
-  | 'CIRCUIT_FORMAT_UNSUPPORTED' // only PDF drafts (PAdES) go through circuits for now; CAdES/XAdES circuits come later
+  | 'CIRCUIT_FORMAT_UNSUPPORTED' // the draft cannot go through a circuit in its format (an unreadable or encrypted PDF; a resolution that is not a PDF)
+  | 'SIGNATURE_UPLOAD_INVALID' // the uploaded signature cannot be read, is not a signature of the expected kind (PAdES over the draft, detached CAdES/XAdES over its bytes), or its integrity fails
+  | 'SIGNATURE_UPLOAD_NOT_APPENDED' // the uploaded PDF is not the current draft with exactly one signature appended (earlier bytes changed, no or several new signatures, another field, or pages changed)
+  | 'SIGNATURE_SIGNER_MISMATCH' // the uploaded signature's certificate does not carry the caller's NIF (or the caller has none registered)
+  | 'SIGNATURE_UNTRUSTED' // the uploaded signature's certificate does not chain to a CA this installation trusts, or was not valid (expired, revoked)
   | 'CIRCUIT_VISTIPLAU_NOT_MAYOR' // a vistiplau step is signed by the mayor/president position (its acting holder) only (ROF art. 205)
   | 'DRAFT_NOT_EDITABLE' // the document is not a draft, or its circuit has started: its content no longer changes
   | 'RESOLUTION_CIRCUIT_INVALID' // a resolution is a TD01 whose circuit has a deciding step (mayor/president, or a councillor by delegation, one position) followed, last, by the secretary's transcription step
@@ -177,6 +181,10 @@ const STATUS: Record<ErrorCode, number> = {
   CIRCUIT_NOT_ACTIVE: 409,
   CIRCUIT_ALREADY_EXISTS: 409,
   CIRCUIT_FORMAT_UNSUPPORTED: 422,
+  SIGNATURE_UPLOAD_INVALID: 422,
+  SIGNATURE_UPLOAD_NOT_APPENDED: 422,
+  SIGNATURE_SIGNER_MISMATCH: 422,
+  SIGNATURE_UNTRUSTED: 422,
   CIRCUIT_VISTIPLAU_NOT_MAYOR: 422,
   DRAFT_NOT_EDITABLE: 409,
   RESOLUTION_CIRCUIT_INVALID: 422,

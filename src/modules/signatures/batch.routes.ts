@@ -7,7 +7,7 @@ import { AppError } from '#platform/errors.ts';
 import type { Signer } from '#platform/pdf/signer.ts';
 import { checkConfirmation, planSignature, recordAct, recordRefusal, type Turn } from './circuits.service.ts';
 import type { CircuitRouteHooks } from './circuits.routes.ts';
-import { ConfirmationRefused, signTurn } from './circuits.signing.ts';
+import { ConfirmationRefused, signTurnContent } from './circuits.signing.ts';
 import { LocalCscService, MULTISIGN } from './csc/csc.local.ts';
 import { OID } from './csc/csc.types.ts';
 
@@ -209,7 +209,7 @@ async function signBatch(
               return signer.signDigest(d);
             },
           };
-          return await signTurn(current, p.turn, counting, p.tenant, now);
+          return await signTurnContent(current, p.turn, counting, p.tenant, now);
         } catch (e) {
           if (!asked) batch.dropOne();
           throw e;
@@ -248,7 +248,7 @@ async function signBatch(
     const bytes = signedBytes.get(p.index);
     if (p.turn.kind !== 'review' && !bytes) continue;
     try {
-      const stored = bytes ? await deps.blobs.put(bytes) : null;
+      const stored = bytes ? { ...(await deps.blobs.put(bytes)), method: 'csc' as const } : null;
       const view = await inEntity(deps, req, it.entity, (tx, ctx) =>
         recordAct(tx, ctx, it.documentId, p.turn, stored, hooks),
       );

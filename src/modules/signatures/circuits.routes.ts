@@ -1,15 +1,19 @@
+import fs from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AppDeps } from '../../app.ts';
 import { inEntity, requestMeta, requireUser } from '../../http/scope.ts';
 import type { StagedBlob } from '#platform/blobs/blob-store.ts';
 import { AppError } from '#platform/errors.ts';
+import { loadTrustAnchors } from './trusted-cas.service.ts';
+import { MAX_DETACHED_UPLOAD_BYTES, nifOfCertificate, verifyUploadedSignature } from './circuits.upload.ts';
 import { contentDisposition, safeFileName, safeMimeType } from '#modules/documents/documents.service.ts';
 import {
   cancelCircuit,
   checkConfirmation,
   checkDraftReplaceable,
   circuitView,
+  listDetachedSignatures,
   pendingSignatures,
   planCircuit,
   planSignature,
@@ -23,7 +27,7 @@ import {
   type StepInput,
   startCircuit,
 } from './circuits.service.ts';
-import { ConfirmationRefused, cscSigner, preparePdf, signTurn } from './circuits.signing.ts';
+import { ConfirmationRefused, cscSigner, preparePdf, signTurnContent } from './circuits.signing.ts';
 
 const strict = { additionalProperties: false } as const;
 const IdParams = Type.Object(
@@ -81,6 +85,9 @@ const CircuitView = Type.Object({
   createdAt: Type.String(),
   finishedAt: Nullable(Type.String()),
   finishReason: Nullable(Type.String()),
+  format: Type.String({
+    description: 'PAdES (signatures in the PDF) | CAdES | XAdES (detached signature files)',
+  }),
   sha256: Type.String(),
   steps: Type.Array(
     Type.Object({
@@ -98,6 +105,9 @@ const CircuitView = Type.Object({
           bySubstitution: Type.Union([Type.Boolean(), Type.Null()]),
           reason: Nullable(Type.String()),
           version: Type.Union([Type.Integer(), Type.Null()]),
+          method: Type.Union([Type.Literal('csc'), Type.Literal('upload'), Type.Null()], {
+            description: 'how the signature was made: csc (signing service) or upload (signed elsewhere)',
+          }),
         }),
       ),
     }),
@@ -126,9 +136,9 @@ export function registerCircuitRoutes(
     {
       schema: {
         tags: ['signatures'],
-        summary: 'Start the signature circuit of a PDF draft',
+        summary: 'Start the signature circuit of a draft',
         description:
-          'Steps run in order; `mode` all = every signer acts, any = one of them. Signers are user ids or `{positionId}` (signed by the acting holder, "per substitució" when a substitute acts). `vistiplau` needs the mayor/president. The PDF is prepared once with a signature page and one stamp area per signature to come (review steps add none). Non-PDF drafts: 422 CIRCUIT_FORMAT_UNSUPPORTED (CAdES/XAdES circuits come later).',
+          'Steps run in order; `mode` all = every signer acts, any = one of them. Signers are user ids or `{positionId}` (signed by the acting holder, "per substitució" when a substitute acts). `vistiplau` needs the mayor/president. The format follows the draft: a PDF is prepared once with a signature page and one stamp area per signature to come (review steps add none) and signed in PAdES; an XML file is signed in XAdES detached and any other file in CAdES detached, each signature its own file (`GET …/signatures`). A resolution must be a PDF (422 CIRCUIT_FORMAT_UNSUPPORTED).',
         params: IdParams,
         body: CircuitBody,
         response: { 201: CircuitView },
@@ -142,15 +152,22 @@ export function registerCircuitRoutes(
       const plan = await inEntity(deps, req, entity, (tx, ctx) =>
         planCircuit(tx, ctx, id, steps, resolution, hooks),
       );
-      const draft = await deps.blobs.readVerified(plan.baseSha256);
-      const title = await inEntity(
-        deps,
-        req,
-        entity,
-        async (tx, ctx) => (await readDraftContent(tx, ctx, id)).title,
-      );
-      const prepared = await preparePdf(draft, plan.slots, title);
-      const stored = await deps.blobs.put(prepared); // the file before the rows
+      let stored: { sha256: string; size: number };
+      if (plan.format === 'PAdES') {
+        const draft = await deps.blobs.readVerified(plan.baseSha256);
+        const title = await inEntity(
+          deps,
+          req,
+          entity,
+          async (tx, ctx) => (await readDraftContent(tx, ctx, id)).title,
+        );
+        const prepared = await preparePdf(draft, plan.slots, title);
+        stored = await deps.blobs.put(prepared); // the file before the rows
+      } else {
+        // CAdES/XAdES: the draft's bytes are what every signer signs; nothing is prepared.
+        const draft = await inEntity(deps, req, entity, (tx, ctx) => readDraftContent(tx, ctx, id));
+        stored = { sha256: draft.sha256, size: Number(draft.size_bytes) };
+      }
       const view = await inEntity(deps, req, entity, (tx, ctx) =>
         startCircuit(tx, ctx, id, steps, { baseSha256: plan.baseSha256, ...stored }, resolution, hooks),
       );
@@ -178,7 +195,7 @@ export function registerCircuitRoutes(
         tags: ['signatures'],
         summary: 'Sign (or, on a review step, confirm) the document whose turn is yours',
         description:
-          'A fresh second factor every time: `totp`; in demo mode a user without TOTP sends `password`. 409 SIGNATURE_NOT_YOUR_TURN when it is not your turn. Signs through your CSC credential: a PAdES-B-B signature appended as an incremental update, "<act> — <position>" in /Reason. The last act makes the document final and incorporates it into the case file index.',
+          'A fresh second factor every time: `totp`; in demo mode a user without TOTP sends `password`. 409 SIGNATURE_NOT_YOUR_TURN when it is not your turn. Signs through your CSC credential: in a PAdES circuit a PAdES-B-B signature appended as an incremental update, "<act> — <position>" in /Reason; in a CAdES/XAdES circuit a detached `.p7s`/`.xsig` over the document\'s bytes. To sign elsewhere instead, see `POST …/sign/upload`. The last act makes the document final and incorporates it into the case file index.',
         params: IdParams,
         body: ConfirmBody,
         response: { 200: CircuitView },
@@ -215,20 +232,200 @@ export function registerCircuitRoutes(
       const tenant = await inEntity(deps, req, entity, async (_tx, ctx) => ctx.tenant);
       let signed: Buffer;
       try {
-        signed = await signTurn(current, turn, signer, tenant, now);
+        signed = await signTurnContent(current, turn, signer, tenant, now);
       } catch (e) {
         if (e instanceof ConfirmationRefused) return refuse(e.code);
         throw e;
       }
       const stored = await deps.blobs.put(signed); // each version is its own blob; none is overwritten
       const view = await inEntity(deps, req, entity, (tx, ctx) =>
-        recordAct(tx, ctx, id, turn, stored, hooks),
+        recordAct(tx, ctx, id, turn, { ...stored, method: 'csc' }, hooks),
       );
       if (hooks.afterSigned)
         await hooks.afterSigned(tenant.id, id).catch((e: unknown) => {
           req.log.error({ err: e, documentId: id }, 'after-signature work failed; its job completes it');
         });
       return view;
+    },
+  );
+
+  app.post(
+    `${base}/sign/upload`,
+    {
+      schema: {
+        tags: ['signatures'],
+        summary: 'Sign elsewhere and upload the result (the document whose turn is yours)',
+        description:
+          'Multipart: one `file` part and the fields `totp` (or, in demo mode for a user without TOTP, `password`). In a PAdES circuit the file is the current draft (`GET …/draft/content`) with exactly one signature appended as an incremental update in your field; in a CAdES/XAdES circuit it is a detached `.p7s` or `.xsig` over the document\u2019s exact bytes (at most 1 MiB). Verified on arrival: 422 SIGNATURE_UPLOAD_NOT_APPENDED (not the draft signed once in your field), SIGNATURE_UPLOAD_INVALID (unreadable, wrong kind, integrity invalid), SIGNATURE_UNTRUSTED (the certificate does not chain to a CA this installation trusts, or is expired/revoked), SIGNATURE_SIGNER_MISMATCH (the certificate does not carry your NIF, or you have none recorded). Then the second factor, as for any act.',
+        params: IdParams,
+        consumes: ['multipart/form-data'],
+        response: { 200: CircuitView },
+      },
+    },
+    async (req) => {
+      if (!req.isMultipart())
+        throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data with a `file` part');
+      const { entity, id } = p(req);
+      const user = requireUser(req);
+      const allowPassword = deps.config.env !== 'production';
+      const { turn, tenantId } = await inEntity(deps, req, entity, async (tx, ctx) => ({
+        turn: await planSignature(tx, ctx, id, hooks),
+        tenantId: ctx.tenant.id,
+      }));
+      if (turn.kind === 'review')
+        throw new AppError(
+          'VALIDATION_FAILED',
+          'A review step adds no signature: confirm it with POST …/sign',
+        );
+      const maxBytes = turn.format === 'PAdES' ? deps.config.maxUploadBytes : MAX_DETACHED_UPLOAD_BYTES;
+      const factor: { totp?: string; password?: string } = {};
+      let staged: StagedBlob | undefined;
+      let committed = false;
+      try {
+        for await (const part of req.parts()) {
+          if (part.type === 'field') {
+            if (
+              (part.fieldname === 'totp' || part.fieldname === 'password') &&
+              typeof part.value === 'string'
+            )
+              factor[part.fieldname] = part.value.slice(0, 256);
+            else throw new AppError('VALIDATION_FAILED', `Unexpected field "${part.fieldname}"`);
+            continue;
+          }
+          if (part.fieldname !== 'file' || staged) {
+            part.file.resume();
+            throw new AppError('VALIDATION_FAILED', 'Send exactly one file part, named "file"');
+          }
+          staged = await deps.blobs.stage(part.file, { maxBytes });
+        }
+        if (!staged || staged.size === 0)
+          throw new AppError('VALIDATION_FAILED', 'The file is missing or empty');
+        const uploaded = await fs.readFile(staged.tmpPath);
+        const current = await deps.blobs.readVerified(turn.baseSha256);
+        const nif = await deps.db.platform(
+          async (tx) =>
+            (await tx.selectFrom('users').select('nif').where('id', '=', user.id).executeTakeFirst())?.nif ??
+            null,
+        );
+        const now = deps.clock.now();
+        let report: Awaited<ReturnType<typeof verifyUploadedSignature>>['report'];
+        try {
+          ({ report } = await verifyUploadedSignature(current, uploaded, turn, nif, {
+            anchors: await loadTrustAnchors(deps.db),
+            now,
+          }));
+        } catch (e) {
+          if (e instanceof AppError)
+            await inEntity(deps, req, entity, (tx, ctx) =>
+              recordRefusal(tx, ctx, id, e.code, { upload: staged!.sha256, problem: e.message }),
+            );
+          throw e;
+        }
+        const check = await inEntity(deps, req, entity, (tx, ctx) =>
+          checkConfirmation(tx, ctx, factor, allowPassword),
+        );
+        if (!check.ok) {
+          await inEntity(deps, req, entity, (tx, ctx) => recordRefusal(tx, ctx, id, check.code));
+          throw new AppError(
+            check.code,
+            check.code === 'INVALID_CREDENTIALS'
+              ? 'The password is wrong'
+              : 'The TOTP code is wrong, missing or already used',
+          );
+        }
+        await deps.blobs.commit(staged); // the file before the rows
+        committed = true;
+        const s = staged;
+        const view = await inEntity(deps, req, entity, (tx, ctx) =>
+          recordAct(
+            tx,
+            ctx,
+            id,
+            turn,
+            {
+              sha256: s.sha256,
+              size: s.size,
+              method: 'upload',
+              certificate: {
+                subject: report.certificate?.subject ?? '',
+                issuer: report.certificate?.issuer ?? '',
+                fingerprintSha256: report.certificate?.fingerprintSha256 ?? '',
+                nif: nifOfCertificate(report.signerFacts)[0] ?? null,
+              },
+            },
+            hooks,
+          ),
+        );
+        if (hooks.afterSigned)
+          await hooks.afterSigned(tenantId, id).catch((e: unknown) => {
+            req.log.error({ err: e, documentId: id }, 'after-signature work failed; its job completes it');
+          });
+        return view;
+      } finally {
+        if (staged && !committed) await deps.blobs.discard(staged);
+      }
+    },
+  );
+
+  app.get(
+    `${base}/signatures`,
+    {
+      schema: {
+        tags: ['signatures'],
+        summary: "A document's detached signatures (CAdES/XAdES circuits), oldest first",
+        params: IdParams,
+        response: {
+          200: Type.Array(
+            Type.Object({
+              id: Type.String(),
+              format: Type.String({ description: 'CAdES (.p7s) | XAdES (.xsig)' }),
+              method: Type.String({ description: 'csc | upload' }),
+              fileName: Type.String(),
+              sha256: Type.String(),
+              size: Type.Integer(),
+              contentSha256: Type.String({ description: 'SHA-256 of the document bytes it signs' }),
+              step: Type.Integer(),
+              signedBy: Type.String(),
+              position: Nullable(Type.String()),
+              bySubstitution: Type.Boolean(),
+              createdAt: Type.String(),
+            }),
+          ),
+        },
+      },
+    },
+    async (req) =>
+      inEntity(deps, req, p(req).entity, (tx, ctx) => listDetachedSignatures(tx, ctx, p(req).id)),
+  );
+
+  app.get(
+    `${base}/signatures/:signatureId`,
+    {
+      schema: {
+        tags: ['signatures'],
+        summary: 'A detached signature file (`.p7s` DER, or `.xsig`)',
+        params: Type.Object(
+          {
+            entity: Type.String({ minLength: 2, maxLength: 100 }),
+            id: Type.String({ maxLength: 64 }),
+            signatureId: Type.String({ maxLength: 64 }),
+          },
+          strict,
+        ),
+      },
+    },
+    async (req, reply) => {
+      const { entity, id, signatureId } = req.params as { entity: string; id: string; signatureId: string };
+      const sig = (await inEntity(deps, req, entity, (tx, ctx) => listDetachedSignatures(tx, ctx, id))).find(
+        (x) => x.id === signatureId,
+      );
+      if (!sig) throw new AppError('NOT_FOUND', 'No such signature of this document');
+      return reply
+        .header('content-type', sig.format === 'XAdES' ? 'application/xml' : 'application/pkcs7-signature')
+        .header('content-disposition', contentDisposition(sig.fileName))
+        .header('cache-control', 'private, no-store')
+        .header('x-content-sha256', sig.sha256)
+        .send(await deps.blobs.readVerified(sig.sha256));
     },
   );
 

@@ -38,10 +38,28 @@ import { actingHolder, positionsOfUser } from '#modules/positions/positions.serv
  *   the moment of signing, "per substitució" when a substitute acts.
  * - A `vistiplau` step is the mayor's/president's signature (ROF art. 205): its signers must be
  *   the mayor position or its acting holder.
- * - Only PDF drafts for now (CIRCUIT_FORMAT_UNSUPPORTED otherwise): CAdES/XAdES circuits come later.
+ * - Formats (issue 4 item 4): a PDF draft is prepared once and each signature is a PAdES-B-B
+ *   incremental revision; any other file is signed in CAdES detached (`.p7s`) and an XML file in
+ *   XAdES detached (`.xsig`): the document's bytes never change and each signature is its own
+ *   file, a `document_signatures` row (migration 0016) linked to the document and to the act.
+ * - Each act records how its signature was made (`circuit_signers.method`): `csc` (the signer's
+ *   remote signing service) or `upload` (signed elsewhere, verified on arrival: circuits.upload.ts).
  */
 
 export type StepKind = 'sign' | 'vistiplau' | 'review';
+/** The signature format of a circuit, decided by the draft's type when it starts. */
+export type CircuitFormat = 'PAdES' | 'CAdES' | 'XAdES';
+/** How an act's signature was made. */
+export type SigningMethod = 'csc' | 'upload';
+
+const XML_TYPES = new Set(['application/xml', 'text/xml']);
+
+/** PDF → PAdES; XML (application/xml, text/xml, *+xml) → XAdES detached; anything else → CAdES detached. */
+export function formatOfMimeType(mimeType: string): CircuitFormat {
+  if (mimeType === 'application/pdf') return 'PAdES';
+  if (XML_TYPES.has(mimeType) || mimeType.endsWith('+xml')) return 'XAdES';
+  return 'CAdES';
+}
 export type SignerRef = string | { positionId: string };
 export type StepInput = { kind: StepKind; mode: 'all' | 'any'; signers: SignerRef[] };
 
@@ -421,6 +439,8 @@ function assertStepsShape(steps: StepInput[]): void {
 export type CircuitPlan = {
   expedientId: string;
   baseSha256: string;
+  /** PAdES: `slots` are prepared on the PDF; CAdES/XAdES: nothing is prepared (no slots). */
+  format: CircuitFormat;
   slots: PlannedSlot[];
   steps: (StepInput & { resolved: ResolvedSigner[] })[];
 };
@@ -444,10 +464,11 @@ export async function planCircuit(
     throw new AppError('CIRCUIT_ALREADY_EXISTS', 'This draft has had a circuit already; upload a new draft');
   const doc = await getDocumentRow(tx, ctx, documentId);
   if (!doc) throw new AppError('DOCUMENT_NOT_FOUND', 'Document not found');
-  if (doc.mime_type !== 'application/pdf')
+  const format = formatOfMimeType(doc.mime_type);
+  if (resolution && format !== 'PAdES')
     throw new AppError(
       'CIRCUIT_FORMAT_UNSUPPORTED',
-      'Only PDF drafts go through signature circuits for now (PAdES); CAdES and XAdES circuits come later',
+      "A resolution is a PDF: its number and date are stamped onto it before the secretary's signature",
     );
   assertStepsShape(steps);
   await hooks.checkStart?.(tx, ctx, {
@@ -463,7 +484,7 @@ export async function planCircuit(
     const resolved: ResolvedSigner[] = [];
     for (const ref of s.signers) resolved.push(await resolveSigner(tx, ctx, s.kind, ref));
     planned.push({ ...s, resolved });
-    if (s.kind === 'review') continue;
+    if (s.kind === 'review' || format !== 'PAdES') continue;
     if (s.mode === 'any')
       slots.push({
         fieldName: fieldNameOf(i + 1, 'any', 0),
@@ -473,10 +494,13 @@ export async function planCircuit(
       for (const [j, r] of resolved.entries())
         slots.push({ fieldName: fieldNameOf(i + 1, 'all', j + 1), label: [KIND_LABEL[s.kind], r.label] });
   }
-  return { expedientId: draft.expedient_id, baseSha256: doc.sha256, slots, steps: planned };
+  return { expedientId: draft.expedient_id, baseSha256: doc.sha256, format, slots, steps: planned };
 }
 
-/** Second part: the prepared PDF is in the blob store; the circuit starts at its first step. */
+/**
+ * Second part: the prepared PDF is in the blob store (for CAdES/XAdES circuits `prepared` is the
+ * draft itself: nothing is prepared); the circuit starts at its first step.
+ */
 export async function startCircuit(
   tx: Tx,
   ctx: Ctx,
@@ -500,7 +524,7 @@ export async function startCircuit(
       document_id: documentId,
       state: 'active',
       current_step: 1,
-      format: 'PAdES',
+      format: plan.format,
       created_by: me,
       created_at: now,
       finished_at: null,
@@ -523,7 +547,8 @@ export async function startCircuit(
           signer_no: j + 1,
           user_id: r.userId,
           position_id: r.positionId,
-          field_name: s.kind === 'review' ? null : fieldNameOf(i + 1, s.mode, j + 1),
+          field_name:
+            s.kind === 'review' || plan.format !== 'PAdES' ? null : fieldNameOf(i + 1, s.mode, j + 1),
           action: null,
           acted_by: null,
           acted_at: null,
@@ -534,7 +559,7 @@ export async function startCircuit(
         })
         .execute();
   }
-  const version = await addVersion(tx, ctx, documentId, prepared, 'prepare');
+  const version = plan.format === 'PAdES' ? await addVersion(tx, ctx, documentId, prepared, 'prepare') : null;
   const doc = await getDocumentRow(tx, ctx, documentId);
   await hooks.onStart?.(tx, ctx, {
     circuitId: id,
@@ -552,6 +577,7 @@ export async function startCircuit(
     .execute();
   await auditBoth(tx, ctx, plan.expedientId, documentId, 'signature.circuit_start', {
     circuitId: id,
+    format: plan.format,
     version,
     sha256: prepared.sha256,
     steps: plan.steps.map((s) => ({
@@ -569,13 +595,14 @@ type CircuitRow = {
   document_id: string;
   state: 'active' | 'completed' | 'rejected' | 'cancelled';
   current_step: number;
+  format: CircuitFormat;
   created_by: string;
 };
 
 async function loadCircuit(tx: Tx, ctx: Ctx, documentId: string, lock = false): Promise<CircuitRow> {
   let q = tx
     .selectFrom('signature_circuits')
-    .select(['id', 'document_id', 'state', 'current_step', 'created_by'])
+    .select(['id', 'document_id', 'state', 'current_step', 'format', 'created_by'])
     .where('tenant_id', '=', ctx.tenant.id)
     .where('document_id', '=', documentId);
   if (lock) q = q.forUpdate();
@@ -667,8 +694,13 @@ export type Turn = {
   stepNo: number;
   kind: StepKind;
   signerNo: number;
+  /** PAdES: the signature field to sign; null in CAdES/XAdES circuits. */
   fieldName: string | null;
+  format: CircuitFormat;
+  /** The draft's current content: what this act signs. */
   baseSha256: string;
+  fileName: string;
+  mimeType: string;
   signerName: string;
   /** The position printed with the signature, if the signer acts for one. */
   positionTitle: string | null;
@@ -709,7 +741,10 @@ async function findTurn(tx: Tx, ctx: Ctx, documentId: string, lock: boolean): Pr
       kind: step.kind,
       signerNo: s.signer_no,
       fieldName: s.field_name,
+      format: c.format,
       baseSha256: doc.sha256,
+      fileName: doc.file_name,
+      mimeType: doc.mime_type,
       signerName: (await userName(tx, me)) ?? ctx.actor.label,
       positionTitle,
       bySubstitution,
@@ -788,22 +823,47 @@ export function reasonOf(turn: Turn): string {
   return `${act} — ${turn.positionTitle}${turn.bySubstitution ? ' (per substitució)' : ''}`;
 }
 
-/** Audits a refused confirmation (wrong TOTP or password) on the document and the case file. */
-export async function recordRefusal(tx: Tx, ctx: Ctx, documentId: string, code: string): Promise<void> {
+/** Audits a refused confirmation (wrong TOTP or password) or a refused upload on the document and the case file. */
+export async function recordRefusal(
+  tx: Tx,
+  ctx: Ctx,
+  documentId: string,
+  code: string,
+  details: AuditDetails = {},
+): Promise<void> {
   const draft = await loadDraft(tx, ctx, documentId);
-  await auditBoth(tx, ctx, draft.expedient_id, documentId, 'signature.refused', { reason: code });
+  await auditBoth(tx, ctx, draft.expedient_id, documentId, 'signature.refused', { reason: code, ...details });
+}
+
+/**
+ * The signature an act adds (its file already in the blob store): in a PAdES circuit the new
+ * version of the PDF (the revision with the signature), in a CAdES/XAdES circuit the detached
+ * signature file. `method` defaults to `csc`.
+ */
+export type ActSignature = {
+  sha256: string;
+  size: number;
+  method?: SigningMethod;
+  /** For an uploaded signature: the certificate it was verified with, kept in the audit trail. */
+  certificate?: { subject: string; issuer: string; fingerprintSha256: string; nif: string | null };
+};
+
+/** The name a detached signature file gets: the document's name plus `.p7s` or `.xsig`. */
+export function detachedFileName(turn: Pick<Turn, 'fileName' | 'format'>): string {
+  return `${turn.fileName}.${turn.format === 'XAdES' ? 'xsig' : 'p7s'}`;
 }
 
 /**
  * Last part of `POST …/sign`: records the act of the signer whose turn it still is, the new
- * version (a PAdES revision) or, for a review step, the conformity; then advances the circuit.
+ * version (a PAdES revision) or detached signature, or, for a review step, the conformity; then
+ * advances the circuit.
  */
 export async function recordAct(
   tx: Tx,
   ctx: Ctx,
   documentId: string,
   planned: Turn,
-  content: { sha256: string; size: number } | null,
+  content: ActSignature | null,
   hooks: CircuitHooks = {},
 ): Promise<CircuitView> {
   const turn = await findTurn(tx, ctx, documentId, true);
@@ -815,8 +875,12 @@ export async function recordAct(
     turn.baseSha256 !== planned.baseSha256
   )
     throw new AppError('CONFLICT', 'The circuit moved while you were signing: try again');
+  if ((turn.kind === 'review') !== (content === null))
+    throw new AppError('INTERNAL', 'A signature act needs its signature; a review adds none');
   const now = ctx.clock.now();
-  const version = content ? await addVersion(tx, ctx, documentId, content, 'signature') : null;
+  const method = content ? (content.method ?? 'csc') : null;
+  const version =
+    content && turn.format === 'PAdES' ? await addVersion(tx, ctx, documentId, content, 'signature') : null;
   const action = turn.kind === 'review' ? 'reviewed' : 'signed';
   await tx
     .updateTable('circuit_signers')
@@ -827,6 +891,7 @@ export async function recordAct(
       by_substitution: turn.bySubstitution,
       position_title: turn.positionTitle,
       version,
+      method,
     })
     .where('tenant_id', '=', ctx.tenant.id)
     .where('circuit_id', '=', turn.circuitId)
@@ -834,6 +899,31 @@ export async function recordAct(
     .where('signer_no', '=', turn.signerNo)
     .where('action', 'is', null)
     .execute();
+  let signatureId: string | null = null;
+  if (content && turn.format !== 'PAdES') {
+    signatureId = newId();
+    await tx
+      .insertInto('document_signatures')
+      .values({
+        tenant_id: ctx.tenant.id,
+        id: signatureId,
+        document_id: documentId,
+        circuit_id: turn.circuitId,
+        step_no: turn.stepNo,
+        signer_no: turn.signerNo,
+        format: turn.format,
+        method: method ?? 'csc',
+        sha256: content.sha256,
+        size_bytes: content.size,
+        content_sha256: turn.baseSha256,
+        file_name: detachedFileName(turn),
+        position_title: turn.positionTitle,
+        by_substitution: turn.bySubstitution,
+        signed_by: actorId(ctx),
+        created_at: now,
+      })
+      .execute();
+  }
   await hooks.onSigned?.(tx, ctx, turn);
   await auditBoth(
     tx,
@@ -847,7 +937,15 @@ export async function recordAct(
       kind: turn.kind,
       position: turn.positionTitle,
       bySubstitution: turn.bySubstitution,
-      ...(content ? { version, sha256: content.sha256, field: turn.fieldName } : {}),
+      ...(content
+        ? {
+            format: turn.format,
+            method,
+            sha256: content.sha256,
+            ...(content.certificate ? { certificate: content.certificate } : {}),
+            ...(signatureId ? { signatureId } : { version, field: turn.fieldName }),
+          }
+        : {}),
     },
   );
   await advance(tx, ctx, turn);
@@ -1002,6 +1100,8 @@ export type CircuitView = {
   createdAt: string;
   finishedAt: string | null;
   finishReason: string | null;
+  /** PAdES (signatures inside the PDF) or CAdES/XAdES (detached signature files). */
+  format: CircuitFormat;
   sha256: string;
   steps: {
     step: number;
@@ -1017,6 +1117,7 @@ export type CircuitView = {
       bySubstitution: boolean | null;
       reason: string | null;
       version: number | null;
+      method: SigningMethod | null;
     }[];
   }[];
 };
@@ -1059,6 +1160,7 @@ export async function circuitView(tx: Tx, ctx: Ctx, documentId: string): Promise
     createdAt: new Date(c.created_at).toISOString(),
     finishedAt: iso(c.finished_at),
     finishReason: c.finish_reason,
+    format: c.format,
     sha256: doc?.sha256 ?? '',
     steps: steps.map((s) => ({
       step: s.step_no,
@@ -1076,6 +1178,7 @@ export async function circuitView(tx: Tx, ctx: Ctx, documentId: string): Promise
           bySubstitution: x.by_substitution,
           reason: x.reason,
           version: x.version,
+          method: x.method,
         })),
     })),
   };
@@ -1122,5 +1225,54 @@ export async function pendingSignatures(tx: Tx, userId: string): Promise<InboxIt
     kind: r.step_kind,
     title: r.title,
     since: new Date(r.since).toISOString(),
+  }));
+}
+
+export type DetachedSignatureView = {
+  id: string;
+  format: 'CAdES' | 'XAdES';
+  method: SigningMethod;
+  fileName: string;
+  sha256: string;
+  size: number;
+  /** SHA-256 of the document bytes the signature covers. */
+  contentSha256: string;
+  step: number;
+  signedBy: string;
+  position: string | null;
+  bySubstitution: boolean;
+  createdAt: string;
+};
+
+/** The detached signatures of a document (CAdES/XAdES circuits), oldest first, for a caller who may see it. */
+export async function listDetachedSignatures(
+  tx: Tx,
+  ctx: Ctx,
+  documentId: string,
+): Promise<DetachedSignatureView[]> {
+  const draft = await loadDraft(tx, ctx, documentId);
+  await assertCanSeeDraft(tx, ctx, draft);
+  const rows = await tx
+    .selectFrom('document_signatures')
+    .selectAll()
+    .where('tenant_id', '=', ctx.tenant.id)
+    .where('document_id', '=', documentId)
+    .orderBy('created_at')
+    .orderBy('step_no')
+    .orderBy('signer_no')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    format: r.format,
+    method: r.method,
+    fileName: r.file_name,
+    sha256: r.sha256,
+    size: Number(r.size_bytes),
+    contentSha256: r.content_sha256,
+    step: r.step_no,
+    signedBy: r.signed_by,
+    position: r.position_title,
+    bySubstitution: r.by_substitution,
+    createdAt: new Date(r.created_at).toISOString(),
   }));
 }

@@ -4,7 +4,8 @@ import { splitPemCertificates } from '#platform/crypto/certs.ts';
 import type { Database } from '#platform/db/database.ts';
 import { AppError } from '#platform/errors.ts';
 import { appendSignature, preparePdfForSignatures, type SignatureSlot } from '#platform/pdf/incremental.ts';
-import type { Signer } from '#platform/pdf/signer.ts';
+import { type Signer, signCadesDetachedWith } from '#platform/pdf/signer.ts';
+import { signXadesDetached } from '#platform/xml/xades.ts';
 import type { KeyConfig } from '#modules/seals/seals.service.ts';
 import { LocalCscService } from './csc/csc.local.ts';
 import { OID } from './csc/csc.types.ts';
@@ -107,6 +108,48 @@ export async function cscSigner(
   };
 }
 
+/** The position as a signature shows it: "<position>" or "<position> (per substitució)". */
+function positionText(turn: Turn): string {
+  return turn.positionTitle ? `${turn.positionTitle}${turn.bySubstitution ? ' (per substitució)' : ''}` : '';
+}
+
+/**
+ * The detached signature of `turn` over the draft's bytes (unchanged): CAdES-B-B (`.p7s`, DER,
+ * with signing-time) or XAdES-BES (`.xsig`, naming the file by its name, with the position as
+ * the claimed role). Verifiable with `openssl cms -verify -binary -inform DER -content <file>`
+ * and `xmlsec1 --verify` next to the file.
+ */
+export async function signDetachedTurn(
+  content: Buffer,
+  turn: Turn,
+  signer: Signer,
+  at: Date,
+): Promise<Buffer> {
+  if (turn.format === 'CAdES') return signCadesDetachedWith(content, signer, { signingTime: at });
+  if (turn.format !== 'XAdES')
+    throw new AppError('INTERNAL', `No detached signature in a ${turn.format} circuit`);
+  const position = positionText(turn);
+  const xml = await signXadesDetached(content, signer, {
+    uri: encodeURIComponent(turn.fileName),
+    mimeType: turn.mimeType,
+    signingTime: at,
+    ...(position ? { claimedRole: position } : {}),
+  });
+  return Buffer.from(xml, 'utf8');
+}
+
+/** The signature `turn` adds: a PAdES revision of the PDF, or a detached signature file. */
+export async function signTurnContent(
+  current: Buffer,
+  turn: Turn,
+  signer: Signer,
+  entity: { name: string; dir3: string },
+  at: Date,
+): Promise<Buffer> {
+  if (turn.format === 'PAdES') return signTurn(current, turn, signer, entity, at);
+  return signDetachedTurn(current, turn, signer, at);
+}
+
 /** Appends the signature of `turn` to the draft's current bytes. */
 export async function signTurn(
   pdf: Buffer,
@@ -115,9 +158,7 @@ export async function signTurn(
   entity: { name: string; dir3: string },
   at: Date,
 ) {
-  const position = turn.positionTitle
-    ? `${turn.positionTitle}${turn.bySubstitution ? ' (per substitució)' : ''}`
-    : '';
+  const position = positionText(turn);
   return appendSignature(pdf, {
     fieldName: turn.fieldName!,
     signer,

@@ -26,7 +26,9 @@ const Signature = Type.Object({
     Type.String({ description: 'From /LligallPosition, else the text after " — " in /Reason' }),
   ),
   signedAt: Nullable(Type.String({ format: 'date-time', description: 'The time the signer claims' })),
-  format: Type.String({ description: 'PAdES-B-B, PAdES (adbe.pkcs7.detached), XAdES-BES (enveloped)…' }),
+  format: Type.String({
+    description: 'PAdES-B-B, PAdES (adbe.pkcs7.detached), XAdES-BES (enveloped|detached), CAdES-B-B…',
+  }),
   integrity: Type.Union([Type.Literal('valid'), Type.Literal('invalid')]),
   integrityProblem: Nullable(Type.String()),
   trust: Type.Union([
@@ -59,6 +61,18 @@ const Signature = Type.Object({
   ]),
   certificate: Type.Union([Certificate, Type.Null()]),
   chain: Type.Array(Certificate, { description: 'Signer first; the trust anchor last when reached' }),
+  demo: Type.Boolean({
+    description:
+      'Made with a demo key of this installation (path ending at the installation CA): show it as "demo — not qualified"',
+  }),
+  qualified: Type.Boolean({
+    description:
+      'Trusted, not demo, and the certificate declares itself qualified (QCStatement QcCompliance)',
+  }),
+  detachedSignatureId: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'A detached .p7s/.xsig of the document (GET …/documents/{id}/signatures/{signatureId}); null when inside the file',
+  }),
 });
 
 export const VerificationReportSchema = Type.Object({

@@ -2,11 +2,17 @@ import type { BlobStore } from '#platform/blobs/blob-store.ts';
 import type { Clock, Ctx } from '#platform/context.ts';
 import type { Database, Tx } from '#platform/db/database.ts';
 import { AppError } from '#platform/errors.ts';
-import { SignatureFormatError, type SignatureReport } from '#platform/signatures/verify-cms.ts';
+import { X509Certificate } from 'node:crypto';
+import {
+  SignatureFormatError,
+  type SignatureReport,
+  verifyCmsDetached,
+} from '#platform/signatures/verify-cms.ts';
 import { verifyPdf } from '#platform/signatures/verify-pdf.ts';
 import { verifyXades } from '#platform/signatures/verify-xades.ts';
 import { recordEvent } from '#modules/audit/audit.service.ts';
 import { readDocument } from '#modules/expedients/expedient-documents.service.ts';
+import { getInstallationCaPem } from '#modules/seals/seals.service.ts';
 import { loadTrustAnchors } from './trusted-cas.service.ts';
 
 /**
@@ -19,8 +25,14 @@ import { loadTrustAnchors } from './trusted-cas.service.ts';
  * reads the file from the blob store and verifies it against the installation's trust anchors.
  *
  * PDFs are verified signature by signature (PAdES and adbe.pkcs7.detached); XML documents by
- * their enveloped XAdES/XML-DSig signatures; other files carry no embedded signature and report
- * none. The time the document was stored (incorporated) by Lligall, recorded in its own audited
+ * their enveloped XAdES/XML-DSig signatures; then, for any document, each detached signature
+ * recorded for it (`document_signatures`: the CAdES `.p7s` and XAdES `.xsig` of its circuit)
+ * over the document's bytes, with the position recorded for the act.
+ *
+ * Demo signatures: a signature whose certificate path ends at the installation CA (the local CSC
+ * service's keys and the demo seals) is `demo: true, qualified: false` — "demo — not qualified"
+ * wherever it shows. `qualified` is true only for a trusted, non-demo signature whose certificate
+ * declares itself qualified (QcCompliance); the trusted list itself is the operator's. The time the document was stored (incorporated) by Lligall, recorded in its own audited
  * database, is the proof of existence used for the certificates' validity (see
  * platform/signatures/trust.ts): a seal that expires later does not turn its receipts `expired`.
  */
@@ -30,6 +42,16 @@ export type DocumentToVerify = {
   sha256: string;
   mimeType: string;
   storedAt: Date;
+  /** Its detached signatures (CAdES/XAdES circuits), oldest first; none when absent. */
+  detached?: {
+    id: string;
+    format: 'CAdES' | 'XAdES';
+    method: 'csc' | 'upload';
+    sha256: string;
+    contentSha256: string;
+    positionTitle: string | null;
+    bySubstitution: boolean;
+  }[];
 };
 
 export type SignatureCertificate = {
@@ -54,6 +76,12 @@ export type VerifiedSignature = {
   signerFacts: SignatureReport['signerFacts'];
   certificate: SignatureCertificate | null;
   chain: SignatureCertificate[];
+  /** Made with a demo key of this installation (its path ends at the installation CA): "demo — not qualified". */
+  demo: boolean;
+  /** A trusted, non-demo signature whose certificate declares itself qualified (QcCompliance). */
+  qualified: boolean;
+  /** A detached signature file of the document (`GET …/signatures/{id}`), null for a signature inside the file. */
+  detachedSignatureId: string | null;
 };
 
 export type VerificationReport = {
@@ -76,11 +104,29 @@ export async function openForVerification(tx: Tx, ctx: Ctx, documentId: string):
     objectId: doc.id,
     details: { expedientIds: doc.expedientIds, sha256: doc.sha256 },
   });
+  const detached = await tx
+    .selectFrom('document_signatures')
+    .select(['id', 'format', 'method', 'sha256', 'content_sha256', 'position_title', 'by_substitution'])
+    .where('tenant_id', '=', ctx.tenant.id)
+    .where('document_id', '=', doc.id)
+    .orderBy('created_at')
+    .orderBy('step_no')
+    .orderBy('signer_no')
+    .execute();
   return {
     id: doc.id,
     sha256: doc.sha256,
     mimeType: doc.mime_type,
     storedAt: new Date(doc.incorporated_at ?? doc.created_at),
+    detached: detached.map((d) => ({
+      id: d.id,
+      format: d.format,
+      method: d.method,
+      sha256: d.sha256,
+      contentSha256: d.content_sha256,
+      positionTitle: d.position_title,
+      bySubstitution: d.by_substitution,
+    })),
   };
 }
 
@@ -94,8 +140,17 @@ function certificate(c: NonNullable<SignatureReport['certificate']>): SignatureC
   };
 }
 
-export function toVerifiedSignature(r: SignatureReport): VerifiedSignature {
+export function toVerifiedSignature(
+  r: SignatureReport,
+  opts: { demoCaFingerprint?: string | null; detachedSignatureId?: string | null } = {},
+): VerifiedSignature {
+  const anchor = r.chain[r.chain.length - 1];
+  const demo =
+    !!opts.demoCaFingerprint && r.chain.length > 0 && anchor?.fingerprintSha256 === opts.demoCaFingerprint;
   return {
+    demo,
+    qualified: !demo && r.integrity === 'valid' && r.trust === 'trusted' && !!r.certificate?.qcCompliance,
+    detachedSignatureId: opts.detachedSignatureId ?? null,
     signer: r.signer,
     position: r.position,
     signedAt: r.signedAt,
@@ -114,6 +169,12 @@ export function toVerifiedSignature(r: SignatureReport): VerifiedSignature {
 
 const XML_TYPES = new Set(['application/xml', 'text/xml']);
 
+/** The installation CA's SHA-256 fingerprint (lowercase hex, as CertificateView gives it), if it exists. */
+async function installationCaFingerprint(db: Database): Promise<string | null> {
+  const pem = await getInstallationCaPem(db);
+  return pem ? new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase() : null;
+}
+
 /** Verifies the stored file's signatures. Call it outside any transaction. */
 export async function verifyStoredDocument(
   deps: { db: Database; blobs: BlobStore; clock: Clock },
@@ -123,9 +184,12 @@ export async function verifyStoredDocument(
   const isPdf = doc.mimeType === 'application/pdf';
   const isXml = XML_TYPES.has(doc.mimeType) || doc.mimeType.endsWith('+xml');
   let reports: SignatureReport[] = [];
-  if (isPdf || isXml) {
-    const bytes = await deps.blobs.readVerified(doc.sha256);
-    const opts = { anchors: await loadTrustAnchors(deps.db), existedAt: doc.storedAt, now };
+  const detachedIds: (string | null)[] = [];
+  const detached = doc.detached ?? [];
+  const needsBytes = isPdf || isXml || detached.length > 0;
+  const bytes = needsBytes ? await deps.blobs.readVerified(doc.sha256) : Buffer.alloc(0);
+  const opts = needsBytes ? { anchors: await loadTrustAnchors(deps.db), existedAt: doc.storedAt, now } : null;
+  if (opts && (isPdf || isXml)) {
     try {
       if (isPdf) reports = await verifyPdf(bytes, opts);
       else if (bytes.includes('http://www.w3.org/2000/09/xmldsig#')) reports = await verifyXades(bytes, opts);
@@ -135,8 +199,34 @@ export async function verifyStoredDocument(
       }
       throw e;
     }
+    for (const _ of reports) detachedIds.push(null);
   }
-  const signatures = reports.map(toVerifiedSignature);
+  for (const d of opts ? detached : []) {
+    const sig = await deps.blobs.readVerified(d.sha256);
+    let found: SignatureReport[];
+    try {
+      found =
+        d.format === 'CAdES'
+          ? await verifyCmsDetached(sig, bytes, opts!)
+          : await verifyXades(sig, { ...opts!, detachedContent: bytes });
+    } catch (e) {
+      if (e instanceof SignatureFormatError) {
+        throw new AppError('SIGNATURE_UNREADABLE', `A detached signature cannot be verified: ${e.message}`);
+      }
+      throw e;
+    }
+    const recorded = d.positionTitle
+      ? `${d.positionTitle}${d.bySubstitution ? ' (per substitució)' : ''}`
+      : null;
+    for (const r of found) {
+      reports.push({ ...r, position: r.position ?? recorded });
+      detachedIds.push(d.id);
+    }
+  }
+  const demoCaFingerprint = reports.length ? await installationCaFingerprint(deps.db) : null;
+  const signatures = reports.map((r, i) =>
+    toVerifiedSignature(r, { demoCaFingerprint, detachedSignatureId: detachedIds[i] ?? null }),
+  );
   return {
     documentId: doc.id,
     verifiedAt: now.toISOString(),

@@ -50,6 +50,8 @@ export type UsersTable = {
   disabled: Generated<boolean>;
   demo: Generated<boolean>;
   created_at: Timestamp;
+  /** The person's NIF/NIE (migration 0016), set by the operator: an uploaded signature's certificate must carry it. */
+  nif: ColumnType<string | null, string | null | undefined, string | null>;
 };
 
 export type MembershipsTable = {
@@ -329,6 +331,7 @@ export type DB = {
   signature_circuits: SignatureCircuitsTable;
   circuit_steps: CircuitStepsTable;
   circuit_signers: CircuitSignersTable;
+  document_signatures: DocumentSignaturesTable;
   resolutions: ResolutionsTable;
   resolution_diligences: ResolutionDiligencesTable;
   resolution_book_exports: ResolutionBookExportsTable;
@@ -725,7 +728,7 @@ export type SignatureCircuitsTable = {
   document_id: string;
   state: 'active' | 'completed' | 'rejected' | 'cancelled';
   current_step: number;
-  format: 'PAdES';
+  format: 'PAdES' | 'CAdES' | 'XAdES';
   created_by: string;
   created_at: Timestamp;
   finished_at: Timestamp | null;
@@ -754,6 +757,27 @@ export type CircuitSignersTable = {
   position_title: string | null;
   reason: string | null;
   version: number | null;
+  /** How the signature was made (migration 0016); null for review steps and older acts. */
+  method: ColumnType<'csc' | 'upload' | null, 'csc' | 'upload' | null | undefined, 'csc' | 'upload' | null>;
+};
+/** A detached signature (CAdES `.p7s`, XAdES `.xsig`) of a document, by a circuit signer (migration 0016). */
+export type DocumentSignaturesTable = {
+  tenant_id: string;
+  id: string;
+  document_id: string;
+  circuit_id: string;
+  step_no: number;
+  signer_no: number;
+  format: 'CAdES' | 'XAdES';
+  method: 'csc' | 'upload';
+  sha256: string;
+  size_bytes: ColumnType<string, number | string, never>;
+  content_sha256: string;
+  file_name: string;
+  position_title: string | null;
+  by_substitution: boolean;
+  signed_by: string;
+  created_at: Timestamp;
 };
 /** Platform table: a user's pending signatures across entities (the inbox). */
 export type SignatureInboxTable = {

@@ -45,6 +45,7 @@ const OID = {
   signedData: '1.2.840.113549.1.7.2',
   contentType: '1.2.840.113549.1.9.3',
   messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
   signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
   sha256: '2.16.840.1.101.3.4.2.1',
   sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
@@ -111,8 +112,19 @@ export type PreparedCades = {
   assemble(signatureValue: Buffer, chainPem: string): Buffer;
 };
 
+/**
+ * Options of a CAdES signature. `signingTime`: the claimed time as a signing-time attribute —
+ * required by a standalone CAdES-B-B (ETSI EN 319 122-1 §5.2.1), forbidden inside PAdES (the
+ * PDF's /M carries it), so only detached `.p7s` signatures pass it.
+ */
+export type CadesOptions = { signingTime?: Date };
+
 /** Step 1: the signed attributes for content whose SHA-256 is `contentDigest`. */
-export function prepareCadesSignedAttributes(contentDigest: Buffer, certificatePem: string): PreparedCades {
+export function prepareCadesSignedAttributes(
+  contentDigest: Buffer,
+  certificatePem: string,
+  opts: CadesOptions = {},
+): PreparedCades {
   if (contentDigest.length !== 32) throw new Error('contentDigest must be a SHA-256 digest (32 bytes)');
   const { cert, der, publicKey } = certificateOf(certificatePem);
   const signedAttrs = new pkijs.SignedAndUnsignedAttributes({
@@ -126,6 +138,14 @@ export function prepareCadesSignedAttributes(contentDigest: Buffer, certificateP
         type: OID.messageDigest,
         values: [new asn1js.OctetString({ valueHex: toArrayBuffer(contentDigest) })],
       }),
+      ...(opts.signingTime
+        ? [
+            new pkijs.Attribute({
+              type: OID.signingTime,
+              values: [new asn1js.UTCTime({ valueDate: opts.signingTime })],
+            }),
+          ]
+        : []),
       new pkijs.Attribute({ type: OID.signingCertificateV2, values: [signingCertificateV2(cert, der)] }),
     ],
   });
@@ -171,14 +191,22 @@ export function prepareCadesSignedAttributes(contentDigest: Buffer, certificateP
 }
 
 /** A detached CAdES-B-B signature (CMS DER) over `content` by any `Signer`. */
-export async function signCadesDetachedWith(content: Uint8Array, signer: Signer): Promise<Buffer> {
+export async function signCadesDetachedWith(
+  content: Uint8Array,
+  signer: Signer,
+  opts: CadesOptions = {},
+): Promise<Buffer> {
   const digest = createHash('sha256').update(content).digest();
-  return signDigestWith(digest, signer);
+  return signDigestWith(digest, signer, opts);
 }
 
 /** The same, for content already hashed (SHA-256) — e.g. a PDF's /ByteRange hashed while it was written. */
-export async function signDigestWith(contentDigest: Buffer, signer: Signer): Promise<Buffer> {
-  const prepared = prepareCadesSignedAttributes(contentDigest, signer.certificatePem);
+export async function signDigestWith(
+  contentDigest: Buffer,
+  signer: Signer,
+  opts: CadesOptions = {},
+): Promise<Buffer> {
+  const prepared = prepareCadesSignedAttributes(contentDigest, signer.certificatePem, opts);
   const value = await signer.signDigest(prepared.toBeSignedDigest);
   return prepared.assemble(value, signer.chainPem);
 }

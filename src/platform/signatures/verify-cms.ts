@@ -33,6 +33,12 @@ export type CertificateView = {
   validFrom: string;
   validTo: string;
   fingerprintSha256: string;
+  /**
+   * The certificate declares itself an EU qualified certificate: it carries the QCStatement
+   * QcCompliance (ETSI EN 319 412-5, OID 0.4.0.1862.1.1) in a qcStatements extension. A claim
+   * of the certificate, meaningful only when its path is trusted.
+   */
+  qcCompliance: boolean;
 };
 
 /** The signer's identity as read from the subject of their certificate. */
@@ -134,8 +140,13 @@ const RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
 const RSA_PSS = '1.2.840.113549.1.1.10';
 const EC_PUBLIC_KEY = '1.2.840.10045.2.1';
 
+/** DER of the OIDs id-pe-qcStatements (1.3.6.1.5.5.7.1.3) and id-etsi-qcs-QcCompliance (0.4.0.1862.1.1). */
+const QC_STATEMENTS_OID = Buffer.from('06082b06010505070103', 'hex');
+const QC_COMPLIANCE_OID = Buffer.from('060604008e460101', 'hex');
+
 export function certificateView(c: X509Certificate): CertificateView {
   return {
+    qcCompliance: c.raw.includes(QC_STATEMENTS_OID) && c.raw.includes(QC_COMPLIANCE_OID),
     subject: c.subject.replace(/\n/g, ', '),
     issuer: c.issuer.replace(/\n/g, ', '),
     serialNumber: c.serialNumber.toLowerCase(),

@@ -106,6 +106,8 @@ export type XadesDetachedOptions = {
   mimeType?: string;
   /** The claimed signing time (SigningTime); default now. */
   signingTime?: Date;
+  /** The signer's claimed role (SignerRole/ClaimedRoles): the position (càrrec) they sign as. */
+  claimedRole?: string;
 };
 
 /** Signs `content` and returns the detached XAdES-BES signature document (UTF-8 XML text). */
@@ -132,6 +134,7 @@ export async function signXadesDetached(
     x509: [certificate, ...pemBodies(signer.chainPem)],
     signingCertificateV2: certificate,
     signingTime: { value: opts.signingTime ?? new Date() },
+    ...(opts.claimedRole ? { signerRole: { claimed: [opts.claimedRole] } } : {}),
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n${signed.toString()}`;
 }

@@ -13,6 +13,7 @@ import { csc } from './0012-csc.ts';
 import { circuits } from './0013-circuits.ts';
 import { resolutions } from './0014-resolutions.ts';
 import { resolutionsBook } from './0015-resolutions-book.ts';
+import { detachedSignatures } from './0016-detached-signatures.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -35,6 +36,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0013-circuits': circuits(ctx),
         '0014-resolutions': resolutions(ctx),
         '0015-resolutions-book': resolutionsBook(ctx),
+        '0016-detached-signatures': detachedSignatures(ctx),
       };
     },
   };
