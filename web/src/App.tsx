@@ -17,6 +17,7 @@ import { OfficialsPage } from './pages/registry/OfficialsPage.tsx';
 import { RegistryBookPage } from './pages/registry/RegistryBookPage.tsx';
 import { RegistryCreatePage } from './pages/registry/RegistryCreatePage.tsx';
 import { RegistryEntryPage } from './pages/registry/RegistryEntryPage.tsx';
+import { ResolutionsBookPage } from './pages/resolutions/ResolutionsBookPage.tsx';
 import { DocumentSignaturesPage } from './pages/signatures/DocumentSignaturesPage.tsx';
 import { SignatureInboxPage } from './pages/signatures/SignatureInboxPage.tsx';
 import { TotpEnrolPage } from './pages/TotpEnrolPage.tsx';
@@ -123,6 +124,7 @@ const router = createBrowserRouter(
             { path: 'calendar', element: <CalendarPage /> },
             { path: 'officials', element: <OfficialsPage /> },
             { path: 'positions', element: <PositionsPage /> },
+            { path: 'resolutions', element: <ResolutionsBookPage /> },
             { path: 'documents/:id', element: <DocumentSignaturesPage /> },
           ],
         },

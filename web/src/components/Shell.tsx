@@ -55,6 +55,9 @@ export function Shell({ entity, children }: { entity?: string; children: React.R
                 <NavLink to={`/e/${entity}/positions`}>{t('nav.positions')}</NavLink>
               </li>
               <li>
+                <NavLink to={`/e/${entity}/resolutions`}>{t('nav.resolutions')}</NavLink>
+              </li>
+              <li>
                 <NavLink to="/signatures">{t('nav.signatures')}</NavLink>
               </li>
             </ul>
