@@ -8,6 +8,8 @@ import { type Ctx, noRequest } from '#platform/context.ts';
 import { madridYear } from '#platform/db/counters.ts';
 import { madridStartOfDay } from '#modules/calendar/civil-date.ts';
 import { appointHolder, createPosition, recordAbsence } from '#modules/positions/positions.service.ts';
+import { renderDiligence } from '#modules/resolutions/book.pdf.ts';
+import { planDiligence, recordDiligence } from '#modules/resolutions/book.service.ts';
 import { EXTRACT_JOB, sweepExtracts } from '#modules/resolutions/extracts.service.ts';
 import { ensureEntitySeal, getInstallationCaPem } from '#modules/seals/seals.service.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
@@ -638,5 +640,66 @@ describe('book of resolutions: the Ple', () => {
     const sessions = await app.inject({ method: 'GET', url: `${base}/ple-sessions`, headers: h(creator) });
     assert.equal(sessions.json().length, 3);
     assert.ok((await auditActions()).includes('ple_session.create'));
+  });
+});
+
+describe('book of resolutions: a diligence refused, cancelled or interrupted', () => {
+  it('a rejected or cancelled opening may be asked again; one interrupted before its circuit is resumed, not duplicated', async () => {
+    const y = Y + 1;
+    const first = await diligence('opening', admin, y);
+    assert.equal(first.statusCode, 201, first.body);
+    const rej = await app.inject({
+      method: 'POST',
+      url: `${base}/documents/${first.json().documentId}/reject`,
+      headers: h(secretary),
+      payload: { reason: 'Cal indicar el nom complet de l’entitat' },
+    });
+    assert.equal(rej.statusCode, 200, rej.body);
+    assert.equal((await status(y)).opening.state, 'rejected');
+
+    const second = await diligence('opening', admin, y);
+    assert.equal(second.statusCode, 201, second.body);
+    assert.notEqual(second.json().documentId, first.json().documentId);
+    assert.equal((await status(y)).opening.documentId, second.json().documentId);
+    const cancel = await app.inject({
+      method: 'POST',
+      url: `${base}/documents/${second.json().documentId}/circuit/cancel`,
+      headers: h(admin),
+      payload: {},
+    });
+    assert.equal(cancel.statusCode, 200, cancel.body);
+    assert.equal((await status(y)).opening.state, 'cancelled');
+
+    // The process dies after the diligence is recorded and before its circuit starts.
+    const ctx = ctxOf(admin);
+    const plan = await env.db.tenant(tenant.id, (tx) => planDiligence(tx, ctx, y, 'opening', null));
+    assert.ok(!('resume' in plan));
+    const stored = await env.blobs.put(await renderDiligence(plan.facts));
+    const interrupted = await env.db.tenant(tenant.id, (tx) =>
+      recordDiligence(tx, ctx, y, 'opening', null, plan, stored),
+    );
+    assert.equal((await status(y)).opening.state, 'draft');
+    const resumed = await diligence('opening', admin, y);
+    assert.equal(resumed.statusCode, 201, resumed.body);
+    assert.equal(resumed.json().documentId, interrupted, 'the recorded diligence gets its circuit');
+    assert.equal(resumed.json().state, 'pending');
+    await signOk(interrupted, secretary);
+    assert.equal((await status(y)).opening.state, 'signed');
+    const stopped = await env.db.tenant(tenant.id, (tx) =>
+      tx
+        .selectFrom('resolution_diligences')
+        .select(['document_id', 'stopped_at'])
+        .where('tenant_id', '=', tenant.id)
+        .where('year', '=', y)
+        .execute(),
+    );
+    assert.equal(stopped.length, 3);
+    assert.equal(stopped.filter((r) => r.stopped_at === null).length, 1);
+  });
+
+  it('a book too far ahead cannot be opened', async () => {
+    const res = await diligence('opening', admin, Y + 3);
+    assert.equal(res.statusCode, 400, res.body);
+    assert.equal(res.json().code, 'VALIDATION_FAILED');
   });
 });
