@@ -5,9 +5,11 @@
  *
  * On PostgreSQL: two `lligall serve` processes sharing the database and the data directory (blobs,
  * master key). 1,000 concurrent filings give E/YYYY/000001…001000; then a second run kills one
- * process mid-run, restarts it (as `--role all`, so it also runs the jobs) and goes on; in the end
- * the numbers are exactly 1..count and every entry has its receipt (the job issues those the
- * killed process could not). On PGlite (one process owns the embedded database) 150 concurrent
+ * process mid-run, restarts it (as `--role all`, so it also runs the jobs) and goes on; then a
+ * third API process is killed at the very moment one of its entries is committed without its
+ * receipt. In the end the numbers are exactly 1..count and every entry has its receipt: the
+ * restarted process's worker issues, through the job enqueued with each entry, those the killed
+ * processes could not — no operator step. On PGlite (one process owns the embedded database) 150 concurrent
  * filings go to one server.
  */
 import assert from 'node:assert/strict';
@@ -120,6 +122,72 @@ async function entriesOf(ownerUrl: string, tenantId: string): Promise<Row[]> {
   }
 }
 
+/** The receipt jobs of the given entries, as pg-boss holds them (state, due time, retries, last error). */
+async function receiptJobsOf(ownerUrl: string, tenantId: string, numbers: string[]): Promise<unknown[]> {
+  const c = new pg.Client({ connectionString: ownerUrl });
+  await c.connect();
+  try {
+    const r = await c.query(
+      `select e.number, j.state::text as state, j.start_after, j.started_on, j.retry_count, j.output, now() as now
+         from registry_entries e
+         left join pgboss.job j on j.name = 'registry.receipt' and j.singleton_key = e.id::text
+        where e.tenant_id = $1 and e.number = any($2)`,
+      [tenantId, numbers],
+    );
+    return r.rows;
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Files entries one at a time through `server` while watching the database, and SIGKILLs the
+ * server as soon as an entry exists without its receipt (committed, receipt not yet issued).
+ * Returns the numbers of the entries left without a receipt at that moment.
+ */
+async function killWhileAReceiptIsOwed(
+  ownerUrl: string,
+  entity: { dir3: string; token: string; tenantId: string },
+  server: ServerProcess,
+): Promise<string[]> {
+  const c = new pg.Client({ connectionString: ownerUrl });
+  await c.connect();
+  let owed: string[] = [];
+  let filingsDone = false;
+  const watcher = (async () => {
+    while (owed.length === 0 && !filingsDone) {
+      const r = await c.query<{ number: string }>(
+        `select e.number from registry_entries e
+          where e.tenant_id = $1 and e.direction = 'E'
+            and not exists (select 1 from registry_receipts r where r.tenant_id = e.tenant_id and r.entry_id = e.id)`,
+        [entity.tenantId],
+      );
+      if (r.rows.length) {
+        await server.kill();
+        owed = r.rows.map((x) => x.number);
+      }
+    }
+  })();
+  try {
+    for (let i = 0; i < 200 && owed.length === 0; i++) {
+      const body = entryBody(10_000 + i);
+      await fetch(`${server.url}/api/v1/entities/${entity.dir3}/registry`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${entity.token}`, ...body.headers },
+        body: body.body,
+      }).then(
+        (res) => res.text(),
+        () => undefined, // the answer the killed process never gave
+      );
+    }
+    filingsDone = true;
+    await watcher;
+    return owed;
+  } finally {
+    await c.end();
+  }
+}
+
 function assertGapless(rows: Row[], year: number): void {
   assert.deepEqual(
     rows.map((r) => r.number),
@@ -195,31 +263,38 @@ describe(`registry entries filed concurrently (${backend()})`, () => {
       const ok = second.filter((x) => x.status === 201);
       assert.ok(ok.length >= 300, `most filings of the second run succeeded (${ok.length})`);
 
-      // Every number answered 201 exists; numbers are 1..count; the job completes every receipt.
+      // Kill an API process at the moment one of its entries is committed but its receipt not yet
+      // issued: filings go one at a time to a fresh API process, and a watcher on the database
+      // SIGKILLs it as soon as an entry has no receipt — so at least one receipt is certainly owed.
+      const c = await startServer(inst, { role: 'api' });
+      servers.push(c);
+      const owed = await killWhileAReceiptIsOwed(inst.urls!.owner, entity, c);
+      t.diagnostic(`killed a process while ${owed.join(', ')} had no receipt`);
+      assert.ok(owed.length > 0);
+
+      // Every number answered 201 exists; numbers are 1..count; the restarted worker issues every
+      // receipt the killed processes owed (the job enqueued with each entry), with no operator step.
       let all = await entriesOf(inst.urls!.owner, entity.tenantId);
-      for (let i = 0; i < 60 && all.some((r) => !r.receipt_sha); i++) {
+      for (let i = 0; i < 120 && all.some((r) => !r.receipt_sha); i++) {
         await new Promise((r) => setTimeout(r, 1000));
         all = await entriesOf(inst.urls!.owner, entity.tenantId);
       }
-      // What the polling worker has not done by now, the operator's `lligall jobs run` does (the
-      // job enqueued with the entry). Said in the diagnostics: the worker should have done it.
-      const leftToOperator = all.filter((r) => !r.receipt_sha).map((r) => r.number);
-      if (leftToOperator.length) {
-        await inst.cli(['jobs', 'run', '--name', 'registry.receipt']);
-        all = await entriesOf(inst.urls!.owner, entity.tenantId);
+      const unissued = all.filter((r) => !r.receipt_sha).map((r) => r.number);
+      if (unissued.length) {
+        t.diagnostic(
+          `their jobs: ${JSON.stringify(await receiptJobsOf(inst.urls!.owner, entity.tenantId, unissued))}`,
+        );
       }
-      t.diagnostic(
-        `receipts the polling worker had not issued after 60 s: ${JSON.stringify(leftToOperator)}`,
+      assert.deepEqual(
+        unissued,
+        [],
+        `the restarted worker issued every receipt owed; the restarted process said:\n${unissued.length ? (restarted as ServerProcess | null)?.output() : ''}`,
       );
+      for (const n of owed)
+        assert.ok(all.find((r) => r.number === n)?.late, `${n}'s receipt was issued by the job`);
       assertGapless(all, year);
       const stored = new Set(all.map((r) => r.number));
       for (const x of ok) assert.ok(stored.has(x.number!), `${x.number} was answered 201 and is in the book`);
-      const missing = all.filter((r) => !r.receipt_sha).map((r) => r.number);
-      assert.deepEqual(
-        missing,
-        [],
-        `every entry has its receipt; the restarted process said:\n${missing.length ? (restarted as ServerProcess | null)?.output() : ''}`,
-      );
       // The receipts are real signed PDFs; those issued late (by the job) are checked by pdfsig.
       const blobs = new BlobStore(path.join(inst.dataDir, 'blobs'));
       for (const r of all) {

@@ -264,6 +264,70 @@ describe('jobs (pg-boss)', { timeout: 30_000 }, () => {
     }
   });
 
+  it('a worker started after a backlog built up runs it all promptly, not one job per polling interval', async () => {
+    // What a restarted server meets: hundreds of safety-net jobs queued while no worker ran (the
+    // registry's receipt jobs), one of them the receipt a killed process still owes.
+    const r = recorder();
+    await env.jobs.work('test.backlog', r.handler);
+    const total = 60;
+    await env.db.tenant(tenant.id, async (tx) => {
+      for (let n = 0; n < total; n++)
+        await env.jobs.send(tx, 'test.backlog', { n }, { singletonKey: `k${n}` });
+    });
+    await env.jobs.start({ worker: true, log });
+    try {
+      // At one job per 2-second poll this would take two minutes; the bound is ten times what a
+      // batching worker needs even on a loaded machine.
+      await within(
+        30_000,
+        (async () => {
+          while (r.seen.length < total) await new Promise((res) => setTimeout(res, 100));
+        })(),
+        `worker drained ${r.seen.length}/${total}`,
+      );
+      assert.deepEqual(
+        r.seen.map((s) => s.data.n).sort((a, b) => a - b),
+        Array.from({ length: total }, (_, i) => i),
+      );
+      assert.ok((await jobRows('test.backlog')).every((j) => j.state === 'completed'));
+    } finally {
+      await env.jobs.start({ worker: false, log });
+    }
+  });
+
+  it('a failing job in a worker batch is retried on its own; the others complete', async () => {
+    let attempts = 0;
+    const seen: number[] = [];
+    await env.jobs.work<{ n: number }>('test.batchfail', async ({ n }) => {
+      if (n === 3 && attempts++ === 0) throw new Error('first attempt of 3 fails');
+      seen.push(n);
+    });
+    await env.db.tenant(tenant.id, async (tx) => {
+      for (let n = 0; n < 6; n++) await env.jobs.send(tx, 'test.batchfail', { n }, { retryDelaySeconds: 0 });
+    });
+    await env.jobs.start({ worker: true, log });
+    try {
+      await within(
+        30_000,
+        (async () => {
+          while (seen.length < 6) await new Promise((res) => setTimeout(res, 100));
+        })(),
+        'batch with one failure',
+      );
+      assert.deepEqual(
+        [...seen].sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5],
+        'each job ran to success exactly once',
+      );
+      assert.equal(attempts, 2);
+      assert.ok(
+        logged.some((l) => l.obj.job === 'test.batchfail' && /first attempt/.test(String(l.obj.err))),
+      );
+    } finally {
+      await env.jobs.start({ worker: false, log });
+    }
+  });
+
   it('the worker role runs committed jobs without a drain, and stops cleanly', async () => {
     const r = recorder();
     await env.jobs.work('test.worker', r.handler);

@@ -1,4 +1,12 @@
-import { type ConstructorOptions, type Db, fromKysely, fromPglite, PgBoss, type SendOptions } from 'pg-boss';
+import {
+  type ConstructorOptions,
+  type Db,
+  fromKysely,
+  fromPglite,
+  type JobResult,
+  PgBoss,
+  type SendOptions,
+} from 'pg-boss';
 import type { Database, Tx } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import { JOB_SCHEMA } from './schema.ts';
@@ -49,6 +57,8 @@ export interface Jobs {
 const QUEUE_DEFAULTS = { retryLimit: 5, retryDelay: 30, retryBackoff: true, retryDelayMax: 3600 } as const;
 /** How often a worker looks for due jobs. */
 const POLLING_SECONDS = 2;
+/** How many due jobs a worker takes per fetch (run one after the other, settled one by one). */
+const POLL_BATCH = 10;
 /** A drain stops after this many jobs (a handler that re-enqueues itself would never end). */
 const DRAIN_LIMIT = 10_000;
 const TIME_ZONE = 'Europe/Madrid';
@@ -193,10 +203,36 @@ export class PgBossJobs implements Jobs {
     return this.#boss;
   }
 
+  /**
+   * The worker of one queue: fetches up to POLL_BATCH due jobs, runs them one after the other and
+   * settles each on its own (one failure retries that job only). While fetches come back full it
+   * fetches again at once; only an empty or short fetch waits the polling interval. (With pg-boss's
+   * defaults — one job per fetch, a pause after every fetch — a backlog ran at one job per polling
+   * interval: after a restart, the receipt a killed process owed waited behind hundreds of
+   * no-op safety-net jobs for many minutes.)
+   */
   async #poll(boss: PgBoss, name: string): Promise<void> {
-    await boss.work<object>(name, { pollingIntervalSeconds: POLLING_SECONDS, batchSize: 1 }, async (jobs) => {
-      for (const job of jobs) await this.#run(name, job.id, job.data);
-    });
+    await boss.work<object>(
+      name,
+      {
+        pollingIntervalSeconds: POLLING_SECONDS,
+        batchSize: POLL_BATCH,
+        burstWhenBatchFull: true,
+        perJobResults: true,
+      },
+      async (jobs) => {
+        const results: JobResult[] = [];
+        for (const job of jobs) {
+          try {
+            await this.#run(name, job.id, job.data);
+            results.push({ id: job.id, status: 'completed' });
+          } catch (e) {
+            results.push({ id: job.id, status: 'failed', output: { message: (e as Error).message } });
+          }
+        }
+        return results;
+      },
+    );
   }
 
   async #applySchedule(boss: PgBoss, name: string): Promise<void> {
