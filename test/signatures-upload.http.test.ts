@@ -218,7 +218,7 @@ function opensslSign(content: Buffer, who: Identity): Buffer {
  * `xmlsec1 --sign` of a detached XAdES-BES: a template naming the file by its name, with XAdES
  * SignedProperties (signing time, the signer's certificate by its SHA-256) filled in here.
  */
-function xmlsecSign(fileName: string, content: Buffer, who: Identity): string {
+function xmlsecSign(fileName: string, content: Buffer, who: Identity, plain = false): string {
   const dir = tmpDir('xmlsec-sign');
   fs.writeFileSync(path.join(dir, fileName), content);
   fs.writeFileSync(path.join(dir, 'key.pem'), who.keyPem);
@@ -243,7 +243,12 @@ function xmlsecSign(fileName: string, content: Buffer, who: Identity): string {
 <ds:Object><xades:QualifyingProperties xmlns:xades="http://uri.etsi.org/01903/v1.3.2#" Target="#sig"><xades:SignedProperties Id="sp"><xades:SignedSignatureProperties><xades:SigningTime>${env.clock.now().toISOString()}</xades:SigningTime><xades:SigningCertificate><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="${sha256}"/><ds:DigestValue>${certDigest}</ds:DigestValue></xades:CertDigest><xades:IssuerSerial><ds:X509IssuerName>${issuer}</ds:X509IssuerName><ds:X509SerialNumber>${serial}</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert></xades:SigningCertificate></xades:SignedSignatureProperties></xades:SignedProperties></xades:QualifyingProperties></ds:Object>
 </ds:Signature>
 `;
-  fs.writeFileSync(path.join(dir, 'tmpl.xml'), template);
+  const text = plain
+    ? template
+        .replace(/<ds:Reference URI="#sp"[\s\S]*?<\/ds:Reference>\n/, '')
+        .replace(/<ds:Object>[\s\S]*<\/ds:Object>\n/, '')
+    : template;
+  fs.writeFileSync(path.join(dir, 'tmpl.xml'), text);
   return execFileSync(
     'xmlsec1',
     [
@@ -550,6 +555,20 @@ describe('signing by upload', () => {
       422,
       'SIGNATURE_UPLOAD_INVALID',
     );
+    // a plain XML-DSig (no XAdES properties) over the right bytes, by the right person
+    const plain = xmlsecSign('certificat.xml', xml, someoneElse, true);
+    assert.doesNotMatch(plain, /SignedProperties/);
+    assert.equal(xmlsecVerify(plain, trustedCa.pem, { 'certificat.xml': xml }).status, 0);
+    await refusedAs(
+      await upload(id, mayor, Buffer.from(plain), { name: 'certificat.xsig' }),
+      422,
+      'SIGNATURE_UPLOAD_INVALID',
+      /not XAdES/,
+    );
+    // more than a detached signature may weigh
+    const big = await upload(id, mayor, Buffer.alloc(1024 * 1024 + 1, 0x20), { name: 'certificat.xsig' });
+    assert.equal(big.statusCode, 413, big.body);
+    assert.equal(big.json().code, 'PAYLOAD_TOO_LARGE');
     const ok = await upload(id, mayor, Buffer.from(theirs), { name: 'certificat.xsig' });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.equal(ok.json().state, 'completed');

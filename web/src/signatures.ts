@@ -26,6 +26,8 @@ export type CircuitSigner = {
   bySubstitution: boolean | null;
   reason: string | null;
   version: number | null;
+  /** How the signature was made: csc (signing service) or upload (signed elsewhere). */
+  method: 'csc' | 'upload' | null;
 };
 
 export type Circuit = {
@@ -39,6 +41,7 @@ export type Circuit = {
   createdAt: string;
   finishedAt: string | null;
   finishReason: string | null;
+  format: 'PAdES' | 'CAdES' | 'XAdES';
   sha256: string;
   steps: { step: number; kind: StepKind; mode: StepMode; signers: CircuitSigner[] }[];
 };
@@ -52,6 +55,11 @@ export type VerifiedSignature = {
   integrity: 'valid' | 'invalid';
   trust: Trust;
   coverage: { label: string; scope: 'whole' | 'revision'; revision: number; revisions: number };
+  /** Made with a demo key of this installation: shown as "demo — not qualified". */
+  demo: boolean;
+  qualified: boolean;
+  /** A detached .p7s/.xsig of the document (CAdES/XAdES circuits); null when inside the file. */
+  detachedSignatureId: string | null;
 };
 export type VerificationReport = {
   documentId: string;

@@ -36,8 +36,9 @@ import type { Turn } from './circuits.service.ts';
  *   the document information — so no page, content stream, font or annotation changes
  *   (SIGNATURE_UPLOAD_NOT_APPENDED). The revision must use a classic xref table, like Lligall's
  *   own, so the next signer's revision can be appended after it. In a CAdES/XAdES circuit the
- *   upload is one detached signature (`.p7s` DER or PEM; `.xsig` with one detached reference)
- *   over the document's exact bytes (SIGNATURE_UPLOAD_INVALID otherwise).
+ *   upload is one detached signature (`.p7s` DER or PEM; `.xsig`: XAdES — signed properties
+ *   binding the signing certificate, not a plain XML-DSig — with a detached reference) over the
+ *   document's exact bytes (SIGNATURE_UPLOAD_INVALID otherwise).
  * - **Integrity** valid, by the same verifiers as the verification report (SIGNATURE_UPLOAD_INVALID).
  * - **Trust.** What a secretary expects: a certificate from a CA this installation trusts
  *   (`lligall trust add`; in demo installations also the installation CA), valid now — `trusted`
@@ -243,6 +244,11 @@ async function verifyDetachedUpload(
   if (reports.length !== 1)
     throw new AppError('SIGNATURE_UPLOAD_INVALID', `Upload one signature (the file holds ${reports.length})`);
   const report = reports[0]!;
+  if (turn.format === 'XAdES' && !report.format.startsWith('XAdES'))
+    throw new AppError(
+      'SIGNATURE_UPLOAD_INVALID',
+      'A plain XML signature is not XAdES: it must bind the signing certificate (XAdES SignedProperties)',
+    );
   if (turn.format === 'XAdES' && !report.format.includes('detached'))
     throw new AppError(
       'SIGNATURE_UPLOAD_INVALID',

@@ -463,6 +463,11 @@ export function VerificationPanel({ slug, id }: { slug: string; id: string }) {
             {t('signatures.verification.at', { when: formatDateTime(report.data.verifiedAt, i18n.language) })}
             )
           </p>
+          {report.data.signatures.some((s) => s.demo) ? (
+            <div className="alert alert-info" role="note">
+              <p>{t('signatures.verification.demoNote')}</p>
+            </div>
+          ) : null}
           {report.data.signatures.length > 0 ? (
             <table className="table">
               <caption className="visually-hidden">{t('signatures.verification.caption')}</caption>
@@ -475,12 +480,26 @@ export function VerificationPanel({ slug, id }: { slug: string; id: string }) {
                   <th scope="col">{t('signatures.verification.integrity')}</th>
                   <th scope="col">{t('signatures.verification.trust')}</th>
                   <th scope="col">{t('signatures.verification.coverage')}</th>
+                  <th scope="col">{t('signatures.verification.file')}</th>
                 </tr>
               </thead>
               <tbody>
-                {report.data.signatures.map((s) => (
-                  <tr key={`${s.coverage.revision}-${s.signedAt ?? ''}`}>
-                    <td>{s.signer ?? '—'}</td>
+                {report.data.signatures.map((s, i) => (
+                  <tr key={s.detachedSignatureId ?? `${s.coverage.revision}-${s.signedAt ?? ''}-${i}`}>
+                    <td>
+                      {s.signer ?? '—'}
+                      {s.demo ? (
+                        <>
+                          {' '}
+                          <span className="badge badge-demo">{t('signatures.verification.demo')}</span>
+                        </>
+                      ) : s.qualified ? (
+                        <>
+                          {' '}
+                          <span className="badge">{t('signatures.verification.qualified')}</span>
+                        </>
+                      ) : null}
+                    </td>
                     <td>{s.position ?? '—'}</td>
                     <td>{s.signedAt ? formatDateTime(s.signedAt, i18n.language) : '—'}</td>
                     <td>{s.format}</td>
@@ -493,6 +512,19 @@ export function VerificationPanel({ slug, id }: { slug: string; id: string }) {
                             n: s.coverage.revision,
                             of: s.coverage.revisions,
                           })}
+                    </td>
+                    <td>
+                      {s.detachedSignatureId ? (
+                        <a
+                          href={apiUrl(
+                            `${docPath(slug, id)}/signatures/${encodeURIComponent(s.detachedSignatureId)}`,
+                          )}
+                        >
+                          {t('signatures.verification.download', { format: s.format })}
+                        </a>
+                      ) : (
+                        t('signatures.verification.inside')
+                      )}
                     </td>
                   </tr>
                 ))}
