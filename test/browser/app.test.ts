@@ -2,10 +2,8 @@
  * The web app in a real browser: a server on a random port, Debian's Chromium driven by
  * playwright-core. Logs in (once with the keyboard alone), registers a party, opens a case file,
  * uploads a document and finds it in the index with the SHA-256 Node computes; axe-core checks
- * the pages for serious or critical WCAG 2.1 A/AA violations.
- *
- * Without Chromium (/usr/bin/chromium, or LLIGALL_CHROMIUM) the suite is skipped with a message,
- * except under CI=true, where that is a failure.
+ * the pages for serious or critical WCAG 2.1 A/AA violations. The shared set-up (and what happens
+ * without Chromium) is in test/helpers/browser.ts.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -13,78 +11,41 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
-import type { FastifyInstance } from 'fastify';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
-import { buildServer } from '#src/server.ts';
-import { makeTenant, makeUser, openTestEnv, type TestEnv, type TestUser } from '#test/helpers/harness.ts';
-import { ensureWebBuilt } from '../../scripts/ensure-web.ts';
+import {
+  assertAccessible,
+  browserSuite,
+  launchChromium,
+  logIn,
+  newPage,
+  startWebServer,
+  stopAll,
+  type WebServer,
+} from '#test/helpers/browser.ts';
+import { makeTenant, makeUser, type TestUser } from '#test/helpers/harness.ts';
 
-const CHROMIUM = process.env.LLIGALL_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const haveChromium = fs.existsSync(CHROMIUM);
-const missing = `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set LLIGALL_CHROMIUM`;
-
-/** Runs axe on the page as it is and fails on any serious or critical WCAG 2.1 A/AA violation. */
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  const result = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
-    .analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const report = bad
-    .map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`)
-    .join('\n');
-  assert.equal(bad.length, 0, `axe found serious or critical violations on ${what}:\n${report}`);
-}
-
-if (!haveChromium && process.env.CI === 'true') {
-  it('browser test needs Chromium under CI', () => {
-    assert.fail(missing);
-  });
-}
-
-describe('web app in Chromium', { skip: haveChromium ? false : missing }, () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
+describe('web app in Chromium', browserSuite(), () => {
+  let server: WebServer;
   let browser: Browser;
   let base: string;
   let tenant: Tenant;
   let user: TestUser;
   let tmp: string;
-  let ctx: BrowserContext;
   let page: Page;
 
   before(async () => {
-    // The server serves web/dist only if it exists when it starts.
-    await ensureWebBuilt({ quiet: true });
-    env = await openTestEnv();
-    app = await buildServer(env, { logger: false });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    assert.ok(address && typeof address === 'object');
-    base = `http://127.0.0.1:${address.port}`;
-    tenant = await makeTenant(env);
-    user = await makeUser(env, { tenant, roles: ['handler'] });
+    server = await startWebServer();
+    base = server.base;
+    tenant = await makeTenant(server.env);
+    user = await makeUser(server.env, { tenant, roles: ['handler'] });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-browser-'));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ca-ES' });
-    page = await ctx.newPage();
-    page.setDefaultTimeout(15_000);
+    browser = await launchChromium();
+    page = await newPage(browser);
   });
 
   after(async () => {
-    await browser?.close();
-    await app?.close();
-    await env?.close();
+    await stopAll(browser, server);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -133,11 +94,7 @@ describe('web app in Chromium', { skip: haveChromium ? false : missing }, () => 
   });
 
   it('logs in and lists the case files', async () => {
-    await page.goto(`${base}/app/`);
-    await page.getByLabel("Nom d'usuari").fill(user.username);
-    await page.getByLabel('Contrasenya').fill(user.password);
-    await page.getByRole('button', { name: 'Entra' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Expedients' }).waitFor();
+    await logIn(page, server, user, { from: '/app/' });
     await page.getByText('0 expedients').waitFor();
     assert.equal(await page.title(), 'Expedients · Lligall');
     await assertAccessible(page, 'the case-file list');

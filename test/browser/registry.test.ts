@@ -1,5 +1,5 @@
 /**
- * The registry, calendar and verification pages in a real browser (same setup as app.test.ts: a
+ * The registry, calendar and verification pages in a real browser (test/helpers/browser.ts: a
  * server on a random port, Debian's Chromium through playwright-core, axe-core on every page).
  * A registry clerk of Abella de la Conca (the demo entity's municipality) files an input entry with
  * an attachment through the form, finds it in the book as E/YYYY/000001, opens it, annotates it and
@@ -13,75 +13,43 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
-import type { FastifyInstance } from 'fastify';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { noRequest, systemActor } from '#platform/context.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import { createTenant } from '#modules/tenancy/tenancy.service.ts';
-import { buildServer } from '#src/server.ts';
-import { makeUser, openTestEnv, type TestEnv, type TestUser } from '#test/helpers/harness.ts';
-import { ensureWebBuilt } from '../../scripts/ensure-web.ts';
-
-const CHROMIUM = process.env.LLIGALL_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const haveChromium = fs.existsSync(CHROMIUM);
-const missing = `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set LLIGALL_CHROMIUM`;
-
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  const result = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
-    .analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const report = bad
-    .map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`)
-    .join('\n');
-  assert.equal(bad.length, 0, `axe found serious or critical violations on ${what}:\n${report}`);
-}
+import {
+  assertAccessible,
+  browserSuite,
+  launchChromium,
+  logIn,
+  newPage,
+  startWebServer,
+  stopAll,
+  type WebServer,
+} from '#test/helpers/browser.ts';
+import { makeUser, type TestEnv, type TestUser } from '#test/helpers/harness.ts';
 
 /** The Europe/Madrid year now: registry numbers are per Madrid year. */
 function madridYear(): string {
   return new Intl.DateTimeFormat('en', { timeZone: 'Europe/Madrid', year: 'numeric' }).format(new Date());
 }
 
-if (!haveChromium && process.env.CI === 'true') {
-  it('browser test needs Chromium under CI', () => {
-    assert.fail(missing);
-  });
-}
-
-describe('registry, calendar and verification pages in Chromium', {
-  skip: haveChromium ? false : missing,
-}, () => {
+describe('registry, calendar and verification pages in Chromium', browserSuite(), () => {
+  let server: WebServer;
   let env: TestEnv;
-  let app: FastifyInstance;
   let browser: Browser;
   let base: string;
   let tenant: Tenant;
   let clerk: TestUser;
   let tmp: string;
-  let ctx: BrowserContext;
   let page: Page;
   let entryUrl = '';
   let receiptCsv = '';
   const number = `E/${madridYear()}/000001`;
 
   before(async () => {
-    await ensureWebBuilt({ quiet: true });
-    env = await openTestEnv();
-    app = await buildServer(env, { logger: false });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    assert.ok(address && typeof address === 'object');
-    base = `http://127.0.0.1:${address.port}`;
+    server = await startWebServer();
+    ({ env, base } = server);
     // The demo entity's municipality: its 2026 local holidays are in the shipped data.
     tenant = await env.db.platform((tx) =>
       createTenant(
@@ -99,25 +67,17 @@ describe('registry, calendar and verification pages in Chromium', {
     );
     clerk = await makeUser(env, { tenant, roles: ['registrar', 'handler'] });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-browser-registry-'));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ca-ES' });
-    page = await ctx.newPage();
-    page.setDefaultTimeout(15_000);
+    browser = await launchChromium();
+    page = await newPage(browser);
   });
 
   after(async () => {
-    await browser?.close();
-    await app?.close();
-    await env?.close();
+    await stopAll(browser, server);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   it('logs in and opens an empty registry book from the navigation', async () => {
-    await page.goto(`${base}/app/login`);
-    await page.getByLabel("Nom d'usuari").fill(clerk.username);
-    await page.getByLabel('Contrasenya').fill(clerk.password);
-    await page.getByRole('button', { name: 'Entra' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Expedients' }).waitFor();
+    await logIn(page, server, clerk);
     await page
       .getByRole('navigation', { name: 'Navegació principal' })
       .getByRole('link', { name: 'Registre' })

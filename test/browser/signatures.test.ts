@@ -7,57 +7,32 @@
  * completed circuit and a verification report with a valid, trusted signature. axe on each page.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { FastifyInstance } from 'fastify';
 import { PDFDocument } from 'pdf-lib';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { appointHolder, createPosition } from '#modules/positions/positions.service.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import { type Ctx, noRequest } from '#platform/context.ts';
-import { buildServer } from '#src/server.ts';
+import {
+  assertAccessible,
+  browserSuite,
+  launchChromium,
+  logIn,
+  newPage,
+  startWebServer,
+  stopAll,
+  type WebServer,
+} from '#test/helpers/browser.ts';
 import {
   currentTotp,
   makeTenant,
   makeUser,
-  openTestEnv,
   type TestEnv,
   type TestUser,
   tokenHeaders,
 } from '#test/helpers/harness.ts';
 import { multipart } from '#test/helpers/multipart.ts';
-import { ensureWebBuilt } from '../../scripts/ensure-web.ts';
-
-const CHROMIUM = process.env.LLIGALL_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const haveChromium = fs.existsSync(CHROMIUM);
-const missing = `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set LLIGALL_CHROMIUM`;
-
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  const result = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
-    .analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const report = bad
-    .map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`)
-    .join('\n');
-  assert.equal(bad.length, 0, `axe found serious or critical violations on ${what}:\n${report}`);
-}
-
-if (!haveChromium && process.env.CI === 'true') {
-  it('browser test needs Chromium under CI', () => {
-    assert.fail(missing);
-  });
-}
 
 const COUNT = 20;
 
@@ -67,7 +42,8 @@ async function pdf(text: string): Promise<Buffer> {
   return Buffer.from(await doc.save());
 }
 
-describe('signature inbox in Chromium', { skip: haveChromium ? false : missing }, () => {
+describe('signature inbox in Chromium', browserSuite(), () => {
+  let server: WebServer;
   let env: TestEnv;
   let app: FastifyInstance;
   let browser: Browser;
@@ -78,13 +54,8 @@ describe('signature inbox in Chromium', { skip: haveChromium ? false : missing }
   let expedientId: string;
 
   before(async () => {
-    await ensureWebBuilt({ quiet: true });
-    env = await openTestEnv();
-    app = await buildServer(env, { logger: false });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    assert.ok(address && typeof address === 'object');
-    base = `http://127.0.0.1:${address.port}`;
+    server = await startWebServer();
+    ({ env, app, base } = server);
     tenant = await makeTenant(env);
     signer = await makeUser(env, { tenant, roles: ['handler'], totp: true });
     const headers = await tokenHeaders(env, signer);
@@ -137,7 +108,7 @@ describe('signature inbox in Chromium', { skip: haveChromium ? false : missing }
       assert.equal(circuit.statusCode, 201, circuit.body);
       documents.push(draft.json().id);
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   async function draftInCircuit(title: string): Promise<string> {
@@ -163,24 +134,11 @@ describe('signature inbox in Chromium', { skip: haveChromium ? false : missing }
     return d.json().id;
   }
 
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    await env?.close();
-  });
+  after(() => stopAll(browser, server));
 
   async function login(user: TestUser): Promise<Page> {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ca-ES' });
-    const page = await ctx.newPage();
-    page.setDefaultTimeout(30_000);
-    await page.goto(`${base}/app/login`);
-    await page.getByLabel("Nom d'usuari").fill(user.username);
-    await page.getByLabel('Contrasenya').fill(user.password);
-    await page.getByRole('button', { name: 'Entra' }).click();
-    env.clock.advance(31_000); // a TOTP code is accepted once: the previous test used the current one
-    await page.getByLabel(/^Codi de verificació/).fill(currentTotp(env, user));
-    await page.getByRole('button', { name: 'Verifica' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Expedients' }).waitFor();
+    const page = await newPage(browser, { timeout: 30_000 });
+    await logIn(page, server, user);
     return page;
   }
 
