@@ -423,6 +423,21 @@ describe('book of resolutions: the sealed yearly PDF', () => {
     assert.equal(s.latestExport.decrees, 3);
   });
 
+  it('an entity without a seal of its own gets the demo seal outside production; its empty book is still a book', async () => {
+    const r = await app.inject({
+      method: 'GET',
+      url: `/api/v1/entities/${other.slug}/resolutions/book/${Y}.pdf`,
+      headers: h(otherAdmin),
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(pdfSignatures(r.rawPayload).length, 1);
+    assert.match(pdfsig(r.rawPayload).out, /Signature is Valid/);
+    const text = pdftotext(r.rawPayload).replace(/\s+/g, ' ');
+    assert.ok(text.includes('Cap decret.'), text);
+    assert.ok(text.includes('Segell de demostració — no qualificat.'), text);
+    assert.ok(text.includes(other.name), text);
+  });
+
   it('another entity gets 404 for the book, its status and its diligences', async () => {
     for (const url of [
       `${base}/resolutions/book/${Y}.pdf`,
