@@ -286,6 +286,13 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
   const [reason, setReason] = useState('');
   const [announce, setAnnounce] = useState({ text: '', n: 0 });
   const reasonId = useId();
+  // Signing elsewhere: the signed file (PDF, .p7s or .xsig), then the second factor.
+  const [uploading, setUploading] = useState(false);
+  const [file, setFile] = useState<File | null>(null);
+  const [fileMissing, setFileMissing] = useState(false);
+  const [uploadDialog, setUploadDialog] = useState(false);
+  const fileId = useId();
+  const fileErrorId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   // After an act the buttons that led to it may be gone: focus the circuit, whose status says what
   // happened (after a signature, once its dialog has closed).
@@ -304,6 +311,22 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
     onSuccess: (c) => {
       focusAfterDialog.current = true;
       setDialog(false);
+      refresh(c, t('signatures.circuit.signedNow'));
+    },
+  });
+  const upload = useMutation({
+    mutationFn: (f: SecondFactor) => {
+      const form = new FormData();
+      if (f.totp) form.append('totp', f.totp);
+      if (f.password) form.append('password', f.password);
+      if (file) form.append('file', file);
+      return api<Circuit>(`${docPath(slug, id)}/sign/upload`, { form });
+    },
+    onSuccess: (c) => {
+      focusAfterDialog.current = true;
+      setUploadDialog(false);
+      setUploading(false);
+      setFile(null);
       refresh(c, t('signatures.circuit.signedNow'));
     },
   });
@@ -376,6 +399,16 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
                 ? t('signatures.circuit.confirmReview')
                 : t('signatures.circuit.sign')}
             </button>
+            {current?.kind === 'review' ? null : (
+              <button
+                type="button"
+                className="button secondary"
+                onClick={() => setUploading((u) => !u)}
+                aria-expanded={uploading}
+              >
+                {t('signatures.circuit.upload')}
+              </button>
+            )}
             <button
               type="button"
               className="button danger"
@@ -398,6 +431,42 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
         ) : null}
       </div>
       <ErrorAlert error={cancel.error} />
+      {uploading && myTurn && current?.kind !== 'review' ? (
+        <form
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!file) {
+              setFileMissing(true);
+              return;
+            }
+            setFileMissing(false);
+            upload.reset();
+            setUploadDialog(true);
+          }}
+        >
+          <p>{t('signatures.circuit.uploadHint')}</p>
+          <div className="field">
+            <label htmlFor={fileId}>{t('signatures.circuit.uploadFile')}</label>
+            <input
+              id={fileId}
+              type="file"
+              accept=".pdf,.p7s,.xsig,application/pdf,application/pkcs7-signature,application/xml"
+              aria-invalid={fileMissing || undefined}
+              aria-describedby={fileMissing ? fileErrorId : undefined}
+              onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+            />
+            {fileMissing ? (
+              <p className="field-error" role="alert" id={fileErrorId}>
+                {t('signatures.circuit.uploadMissing')}
+              </p>
+            ) : null}
+          </div>
+          <button type="submit" className="button primary">
+            {t('signatures.circuit.uploadContinue')}
+          </button>
+        </form>
+      ) : null}
       {rejecting ? (
         <form
           onSubmit={(e) => {
@@ -427,6 +496,20 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
         onConfirm={(f) => sign.mutate(f)}
         onClose={() => {
           setDialog(false);
+          if (focusAfterDialog.current) heading.current?.focus();
+          focusAfterDialog.current = false;
+        }}
+      />
+      <SecondFactorDialog
+        open={uploadDialog}
+        title={t('signatures.circuit.uploadTitle')}
+        description={t('signatures.circuit.uploadText')}
+        confirmLabel={t('signatures.circuit.sign')}
+        busy={upload.isPending}
+        error={upload.error}
+        onConfirm={(f) => upload.mutate(f)}
+        onClose={() => {
+          setUploadDialog(false);
           if (focusAfterDialog.current) heading.current?.focus();
           focusAfterDialog.current = false;
         }}
@@ -462,6 +545,16 @@ export function VerificationPanel({ slug, id }: { slug: string; id: string }) {
             (
             {t('signatures.verification.at', { when: formatDateTime(report.data.verifiedAt, i18n.language) })}
             )
+          </p>
+          <p>
+            <a
+              className="button secondary"
+              href={apiUrl(`${docPath(slug, id)}/verification.pdf?lang=${encodeURIComponent(i18n.language)}`)}
+              download
+            >
+              {t('signatures.verification.downloadPdf')}
+            </a>{' '}
+            {t('signatures.verification.pdfNote')}
           </p>
           {report.data.signatures.some((s) => s.demo) ? (
             <div className="alert alert-info" role="note">
