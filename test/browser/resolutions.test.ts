@@ -1,66 +1,32 @@
 /**
- * The book of resolutions page in a real browser (same setup as positions.test.ts: a server on a
- * random port, Debian's Chromium through playwright-core, axe-core on the page). An administrator opens
+ * The book of resolutions page in a real browser (test/helpers/browser.ts: a server on a random
+ * port, Debian's Chromium through playwright-core, axe-core on the page). An administrator opens
  * "Llibre de resolucions" from the navigation, sees that the book is not opened (and that numbering
  * does not wait for it), asks for the opening diligence, which then waits for the secretary, and
  * records an ordinary Ple session, after which the list for the Ple runs from the next day; a
  * handler of the entity sees the book but no buttons and no form.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
-import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { noRequest } from '#platform/context.ts';
 import { appointHolder, createPosition } from '#modules/positions/positions.service.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
-import { buildServer } from '#src/server.ts';
 import {
-  currentTotp,
-  makeTenant,
-  makeUser,
-  openTestEnv,
-  type TestEnv,
-  type TestUser,
-} from '#test/helpers/harness.ts';
-import { ensureWebBuilt } from '../../scripts/ensure-web.ts';
+  assertAccessible,
+  browserSuite,
+  launchChromium,
+  logIn,
+  newPage,
+  startWebServer,
+  stopAll,
+  type WebServer,
+} from '#test/helpers/browser.ts';
+import { makeTenant, makeUser, type TestUser } from '#test/helpers/harness.ts';
 
-const CHROMIUM = process.env.LLIGALL_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const haveChromium = fs.existsSync(CHROMIUM);
-const missing = `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set LLIGALL_CHROMIUM`;
-
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  const result = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
-    .analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const report = bad
-    .map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`)
-    .join('\n');
-  assert.equal(bad.length, 0, `axe found serious or critical violations on ${what}:\n${report}`);
-}
-
-if (!haveChromium && process.env.CI === 'true') {
-  it('browser test needs Chromium under CI', () => {
-    assert.fail(missing);
-  });
-}
-
-describe('book of resolutions page in Chromium', { skip: haveChromium ? false : missing }, () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
+describe('book of resolutions page in Chromium', browserSuite(), () => {
+  let server: WebServer;
   let browser: Browser;
-  let base: string;
   let tenant: Tenant;
   let admin: TestUser;
   let handler: TestUser;
@@ -69,18 +35,12 @@ describe('book of resolutions page in Chromium', { skip: haveChromium ? false : 
   );
 
   before(async () => {
-    await ensureWebBuilt({ quiet: true });
-    env = await openTestEnv();
-    app = await buildServer(env, { logger: false });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    assert.ok(address && typeof address === 'object');
-    base = `http://127.0.0.1:${address.port}`;
-    tenant = await makeTenant(env);
-    admin = await makeUser(env, { tenant, roles: ['admin'], totp: true });
-    handler = await makeUser(env, { tenant, roles: ['handler'] });
-    const secretary = await makeUser(env, { tenant, roles: ['handler'] });
-    await env.db.tenant(tenant.id, async (tx) => {
+    server = await startWebServer();
+    tenant = await makeTenant(server.env);
+    admin = await makeUser(server.env, { tenant, roles: ['admin'], totp: true });
+    handler = await makeUser(server.env, { tenant, roles: ['handler'] });
+    const secretary = await makeUser(server.env, { tenant, roles: ['handler'] });
+    await server.env.db.tenant(tenant.id, async (tx) => {
       const ctx = {
         tenant: {
           id: tenant.id,
@@ -92,33 +52,19 @@ describe('book of resolutions page in Chromium', { skip: haveChromium ? false : 
         actor: { kind: 'user' as const, id: admin.id, label: admin.username, platformRoles: [] },
         roles: ['admin' as const],
         request: noRequest,
-        clock: env.clock,
+        clock: server.env.clock,
       };
       const s = await createPosition(tx, ctx, { kind: 'secretary', title: 'La secretària' });
       await appointHolder(tx, ctx, s.id, { userId: secretary.id, validFrom: '2020-01-01' });
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    await env?.close();
-  });
+  after(() => stopAll(browser, server));
 
   async function open(user: TestUser): Promise<Page> {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ca-ES' });
-    const page = await ctx.newPage();
-    page.setDefaultTimeout(15_000);
-    await page.goto(`${base}/app/login`);
-    await page.getByLabel("Nom d'usuari").fill(user.username);
-    await page.getByLabel('Contrasenya').fill(user.password);
-    await page.getByRole('button', { name: 'Entra' }).click();
-    if (user.totpSecret) {
-      await page.getByLabel(/^Codi de verificació/).fill(currentTotp(env, user));
-      await page.getByRole('button', { name: 'Verifica' }).click();
-    }
-    await page.getByRole('heading', { level: 1, name: 'Expedients' }).waitFor();
+    const page = await newPage(browser);
+    await logIn(page, server, user);
     await page
       .getByRole('navigation', { name: 'Navegació principal' })
       .getByRole('link', { name: 'Llibre de resolucions' })
