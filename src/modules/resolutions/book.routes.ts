@@ -286,7 +286,7 @@ export function registerResolutionBookRoutes(app: FastifyInstance, deps: AppDeps
       if (!plan.existing && plan.noSeal) {
         if (deps.config.env === 'production')
           throw new AppError(
-            'NOT_FOUND',
+            'SEAL_UNAVAILABLE',
             'The entity has no active seal: import it with "lligall seal import"',
           );
         const tenantId = await inEntity(deps, req, entity, async (_tx, ctx) => ctx.tenant.id);
@@ -295,7 +295,7 @@ export function registerResolutionBookRoutes(app: FastifyInstance, deps: AppDeps
       }
       let out: { documentId: string; sha256: string; csv: string };
       if (plan.existing) out = plan.existing;
-      else if (plan.noSeal) throw new AppError('NOT_FOUND', 'The entity has no active seal');
+      else if (plan.noSeal) throw new AppError('SEAL_UNAVAILABLE', 'The entity has no active seal');
       else {
         const tenant = await inEntity(deps, req, entity, async (_tx, ctx) => ctx.tenant);
         const csv = newCsv();
