@@ -7,6 +7,7 @@
  * completed circuit and a verification report with a valid, trusted signature. axe on each page.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { PDFDocument } from 'pdf-lib';
@@ -198,6 +199,13 @@ describe('signature inbox in Chromium', browserSuite(), () => {
     await row.getByRole('cell', { name: 'Íntegra' }).waitFor();
     await row.getByRole('cell', { name: 'De confiança', exact: true }).waitFor();
     await row.getByRole('cell', { name: 'PAdES-B-B' }).waitFor();
+    // The sealed report: a link that downloads a PDF in the interface's language.
+    const pdfLink = report.getByRole('link', { name: "Baixa l'informe segellat (PDF)" });
+    const href = (await pdfLink.getAttribute('href')) ?? '';
+    assert.match(href, new RegExp(`/documents/${documents[6]}/verification\\.pdf\\?lang=ca$`));
+    const [download] = await Promise.all([page.waitForEvent('download'), pdfLink.click()]);
+    const saved = await download.path();
+    assert.equal(fs.readFileSync(saved).subarray(0, 5).toString('latin1'), '%PDF-');
     await assertAccessible(page, 'the document signatures page');
     await page.context().close();
   });
