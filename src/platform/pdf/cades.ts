@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { type CryptoKey, splitPemCertificates } from '#platform/crypto/certs.ts';
+import { withCertificates } from './cms-der.ts';
 
 /**
  * CAdES-B-B detached signatures (ETSI EN 319 122-1) as PAdES-B-B embeds them (ETSI EN 319 142-1):
@@ -71,7 +72,7 @@ function signingCertificateV2(cert: pkijs.Certificate, der: Buffer): asn1js.Sequ
  */
 export async function signCadesDetached(content: Uint8Array, signer: SigningIdentity): Promise<Buffer> {
   const { cert, der } = parseCertificate(signer.certificatePem);
-  const chain = splitPemCertificates(signer.chainPem).map((p) => parseCertificate(p).cert);
+  const chain = splitPemCertificates(signer.chainPem).map((p) => parseCertificate(p).der);
   const digest = createHash('sha256').update(content).digest();
   const signedData = new pkijs.SignedData({
     version: 1,
@@ -99,12 +100,12 @@ export async function signCadesDetached(content: Uint8Array, signer: SigningIden
         }),
       }),
     ],
-    certificates: [cert, ...chain],
   });
   await signedData.sign(signer.privateKey, 0, 'SHA-256');
   const contentInfo = new pkijs.ContentInfo({
     contentType: OID.signedData,
     content: signedData.toSchema(true),
   });
-  return Buffer.from(contentInfo.toSchema().toBER(false));
+  // The certificates go in as their own bytes (see cms-der.ts).
+  return withCertificates(new Uint8Array(contentInfo.toSchema().toBER(false)), [der, ...chain]);
 }

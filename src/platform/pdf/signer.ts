@@ -10,6 +10,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { type CryptoKey, splitPemCertificates } from '#platform/crypto/certs.ts';
 import { pemToDer } from './cades.ts';
+import { withCertificates } from './cms-der.ts';
 
 /**
  * Signing without the private key in the process. A signature is made in three steps:
@@ -160,7 +161,7 @@ export function prepareCadesSignedAttributes(
     assemble(signatureValue: Buffer, chainPem: string): Buffer {
       const ok = rawVerify('sha256', toBeSigned, publicKey, signatureValue);
       if (!ok) throw new Error('The signature value does not verify with the signing certificate');
-      const chain = splitPemCertificates(chainPem).map((p) => certificateOf(p).cert);
+      const chain = splitPemCertificates(chainPem).map((p) => certificateOf(p).der);
       const sha256 = new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256 });
       const signedData = new pkijs.SignedData({
         version: 1,
@@ -179,13 +180,13 @@ export function prepareCadesSignedAttributes(
             signature: new asn1js.OctetString({ valueHex: toArrayBuffer(signatureValue) }),
           }),
         ],
-        certificates: [cert, ...chain],
       });
       const contentInfo = new pkijs.ContentInfo({
         contentType: OID.signedData,
         content: signedData.toSchema(true),
       });
-      return Buffer.from(contentInfo.toSchema().toBER(false));
+      // The certificates go in as their own bytes (see cms-der.ts).
+      return withCertificates(new Uint8Array(contentInfo.toSchema().toBER(false)), [der, ...chain]);
     },
   };
 }
