@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { PDFDocument } from 'pdf-lib';
+import { PDFDocument, type PDFRef } from 'pdf-lib';
 import { cliActor, noRequest } from '#platform/context.ts';
 import {
   createSelfSignedCa,
@@ -263,6 +263,26 @@ function xmlsecSign(fileName: string, content: Buffer, who: Identity, plain = fa
   );
 }
 
+/** An incremental revision, written by hand, that redefines the catalog with a document action (/AA, before saving). */
+async function withDocumentAction(pdfBytes: Buffer): Promise<Buffer> {
+  const doc = await PDFDocument.load(pdfBytes, { updateMetadata: false });
+  const root = doc.context.trailerInfo.Root as PDFRef;
+  const catalog = doc.catalog
+    .toString()
+    .replace(/>>\s*$/, '/AA << /WS << /S /JavaScript /JS (app.alert\\(1\\)) >> >>\n>>');
+  const prev = /startxref\s+(\d+)\s+%%EOF\s*$/.exec(pdfBytes.toString('latin1'))![1];
+  const base =
+    pdfBytes[pdfBytes.length - 1] === 0x0a ? pdfBytes : Buffer.concat([pdfBytes, Buffer.from('\n')]);
+  const object = `${root.objectNumber} 0 obj\n${catalog}\nendobj\n`;
+  const xrefAt = base.length + object.length;
+  const id = doc.context.trailerInfo.ID ? ` /ID ${doc.context.trailerInfo.ID.toString()}` : '';
+  const tail =
+    `xref\n${root.objectNumber} 1\n${String(base.length).padStart(10, '0')} 00000 n\r\n` +
+    `trailer\n<< /Size ${doc.context.largestObjectNumber + 1} /Root ${root.toString()}${id} /Prev ${prev} >>\n` +
+    `startxref\n${xrefAt}\n%%EOF\n`;
+  return Buffer.concat([base, Buffer.from(object + tail, 'latin1')]);
+}
+
 async function refusedAs(
   res: Awaited<ReturnType<typeof upload>>,
   status: number,
@@ -359,6 +379,13 @@ describe('signing by upload', () => {
       422,
       'SIGNATURE_UPLOAD_NOT_APPENDED',
       /changes object/,
+    );
+    // an appended revision that gives the document an action, then the signature
+    await refusedAs(
+      await upload(id, secretary, await signPdf(await withDocumentAction(prepared), 'Lligall_sig_1_1', mine)),
+      422,
+      'SIGNATURE_UPLOAD_NOT_APPENDED',
+      /catalog/,
     );
     const good = await signPdf(prepared, 'Lligall_sig_1_1', mine);
     // a CA the installation does not trust

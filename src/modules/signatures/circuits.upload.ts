@@ -32,8 +32,9 @@ import type { Turn } from './circuits.service.ts';
  *   earlier signatures) with exactly one signature appended as an incremental update: the draft's
  *   bytes are a byte-for-byte prefix, there is one new /ByteRange, it covers the whole uploaded
  *   file, it is the value of the signer's own field, and the appended revision redefines no
- *   earlier object but that field's widget, the AcroForm, the catalog (its /Pages unchanged) and
- *   the document information — so no page, content stream, font or annotation changes
+ *   earlier object but that field's widget, the AcroForm (keeping every field), the catalog (only
+ *   its /AcroForm may change) and the document information — so no page, content stream, font,
+ *   annotation or document action changes
  *   (SIGNATURE_UPLOAD_NOT_APPENDED). The revision must use a classic xref table, like Lligall's
  *   own, so the next signer's revision can be appended after it. In a CAdES/XAdES circuit the
  *   upload is one detached signature (`.p7s` DER or PEM; `.xsig`: XAdES — signed properties
@@ -151,6 +152,26 @@ function byteRangeOf(dict: PDFDict | undefined): number[] | null {
   return out;
 }
 
+/** The catalog's entries but /AcroForm (which a signature updates), serialised in key order. */
+function catalogBesidesAcroForm(doc: PDFDocument): string {
+  return doc.catalog
+    .entries()
+    .filter(([k]) => k !== PDFName.of('AcroForm'))
+    .map(([k, v]) => `${k.toString()} ${v.toString()}`)
+    .sort()
+    .join('\n');
+}
+
+/** The refs of the AcroForm's top-level fields. */
+function fieldRefs(doc: PDFDocument): string[] {
+  const fields = doc.catalog
+    .lookupMaybe(PDFName.of('AcroForm'), PDFDict)
+    ?.lookupMaybe(PDFName.of('Fields'), PDFArray);
+  const out: string[] = [];
+  for (let i = 0; i < (fields?.size() ?? 0); i++) out.push(String(fields!.get(i)));
+  return out;
+}
+
 const notAppended = (why: string) =>
   new AppError('SIGNATURE_UPLOAD_NOT_APPENDED', `The uploaded PDF is not the draft signed once: ${why}`);
 
@@ -198,13 +219,11 @@ async function verifyPdfUpload(
   if (infoRef instanceof PDFRef) allowed.add(refKey(infoRef));
   const rootRef = before.context.trailerInfo.Root;
   if (rootRef instanceof PDFRef) allowed.add(refKey(rootRef));
-  if (
-    String(before.catalog.get(PDFName.of('Pages'))) !== String(after.catalog.get(PDFName.of('Pages'))) ||
-    String(before.catalog.get(PDFName.of('Names'))) !== String(after.catalog.get(PDFName.of('Names'))) ||
-    String(before.catalog.get(PDFName.of('OpenAction'))) !==
-      String(after.catalog.get(PDFName.of('OpenAction')))
-  )
+  if (catalogBesidesAcroForm(before) !== catalogBesidesAcroForm(after))
     throw notAppended('the appended revision changes the document catalog');
+  const fieldsAfter = new Set(fieldRefs(after));
+  if (fieldRefs(before).some((r) => !fieldsAfter.has(r)))
+    throw notAppended('the appended revision removes form fields');
   for (const [ref, obj] of before.context.enumerateIndirectObjects()) {
     if (allowed.has(refKey(ref))) continue;
     const now = after.context.lookup(ref);
