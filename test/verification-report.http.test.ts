@@ -52,6 +52,7 @@ let restricted: { id: string; number: string };
 let circuitDoc: string;
 /** A PDF signed by a certificate of a CA nobody trusts here. */
 let foreignDoc: string;
+let secretaryPos = '';
 
 const DAY = 86400_000;
 const h = (u: TestUser) => H.get(u.id)!;
@@ -195,7 +196,6 @@ before(async () => {
     env,
     await makeUser(env, { tenant: other, roles: ['handler'], totp: true }),
   );
-  let secretaryPos = '';
   let mayorPos = '';
   await env.db.tenant(tenant.id, async (tx) => {
     const ctx = adminCtx(admin);
@@ -421,6 +421,39 @@ describe('the report’s language, an untrusted signature, isolation and restric
         .executeTakeFirstOrThrow(),
     );
     assert.equal(Number(afterwards.n), Number(before.n));
+  });
+
+  it('a text file signed through a circuit (detached CAdES): its signature is in the report with its position and the demo label', async () => {
+    const id = await upload(expedient.id, 'Nota interior', Buffer.from('Nota interior de la secretaria\n'), {
+      draft: true,
+      type: 'text/plain',
+    });
+    const started = await app.inject({
+      method: 'POST',
+      url: `${base}/documents/${id}/circuit`,
+      headers: h(creator),
+      payload: { steps: [{ kind: 'sign', mode: 'all', signers: [{ positionId: secretaryPos }] }] },
+    });
+    assert.equal(started.statusCode, 201, started.body);
+    env.clock.advance(31_000);
+    const signed = await app.inject({
+      method: 'POST',
+      url: `${base}/documents/${id}/sign`,
+      headers: h(secretary),
+      payload: { totp: currentTotp(env, secretary) },
+    });
+    assert.equal(signed.statusCode, 200, signed.body);
+    const res = await report(id);
+    assert.equal(res.statusCode, 200, res.body);
+    const t = pdftotext(res.rawPayload);
+    const [b] = signatureBlocks(t, /Signatura 1 de 1/);
+    assert.ok(b, t);
+    assert.match(b, /^Signatura 1 de 1 \(demo — no qualificada\)/);
+    assert.ok(b.includes(`${secretary.username} (demo — no qualificat)`), b);
+    assert.match(b, /Càrrec\s+La secretària/);
+    assert.match(b, /Format\s+CAdES/);
+    assert.match(b, /Integritat\s+vàlida/);
+    assert.match(b, /Confiança\s+de confiança/);
   });
 
   it('a restricted case file: a colleague not named on it gets 404; its handler gets the report and the read is audited (document.read)', async () => {

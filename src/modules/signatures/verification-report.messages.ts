@@ -50,6 +50,8 @@ export type ReportMessages = {
   noCertificate: string;
   /** The label of a signature made with a demo key of the installation CA. */
   demo: string;
+  /** The label of a trusted signature whose certificate declares itself qualified. */
+  qualified: string;
   demoNote: string;
   verdict: string;
   verdictSigned: (n: number) => string;
@@ -122,6 +124,7 @@ const ca: ReportMessages = {
   validityRange: (f, t) => `del ${f} al ${t}`,
   noCertificate: 'El certificat del signant no consta a la signatura.',
   demo: 'demo — no qualificada',
+  qualified: 'qualificada',
   demoNote:
     "Signatura feta amb una clau de demostració emesa per l'autoritat de certificació de la instal·lació: no té validesa legal.",
   verdict: 'Resultat',
@@ -194,6 +197,7 @@ const es: ReportMessages = {
   validityRange: (f, t) => `del ${f} al ${t}`,
   noCertificate: 'El certificado del firmante no consta en la firma.',
   demo: 'demo — no cualificada',
+  qualified: 'cualificada',
   demoNote:
     'Firma realizada con una clave de demostración emitida por la autoridad de certificación de la instalación: no tiene validez legal.',
   verdict: 'Resultado',
@@ -267,6 +271,7 @@ const oc: ReportMessages = {
   validityRange: (f, t) => `deth ${f} ath ${t}`,
   noCertificate: 'Eth certificat deth signant non consta ena signatura.',
   demo: 'demo — non qualificada',
+  qualified: 'qualificada',
   demoNote:
     'Signatura hèta damb ua clau de demostracion emetuda pera autoritat de certificacion dera installacion: non a validesa legau.',
   verdict: 'Resultat',

@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { PDFDocument } from 'pdf-lib';
 import type { BlobStore } from '#platform/blobs/blob-store.ts';
 import type { Clock, Ctx } from '#platform/context.ts';
@@ -17,14 +16,13 @@ import {
   type ActiveSeal,
   ensureEntitySeal,
   getActiveSeal,
-  getInstallationCaPem,
   type KeyConfig,
 } from '#modules/seals/seals.service.ts';
 import { REPORT_MESSAGES, type ReportLanguage, type ReportMessages } from './verification-report.messages.ts';
 import {
   type DocumentToVerify,
-  type VerificationReport,
   openForVerification,
+  type VerificationReport,
   type VerifiedSignature,
   verifyStoredDocument,
 } from './verification.service.ts';
@@ -128,28 +126,6 @@ export async function openVerificationReport(
   };
 }
 
-/** The issuer the installation CA's demo keys and demo seals carry (subject and serial as the report prints them). */
-async function installationCa(db: Database): Promise<{ subject: string; serialNumber: string } | null> {
-  const pem = await getInstallationCaPem(db);
-  if (!pem) return null;
-  const c = new X509Certificate(pem);
-  return { subject: c.subject.replace(/\n/g, ', '), serialNumber: c.serialNumber.toLowerCase() };
-}
-
-/**
- * A signature whose certificate the installation CA issued: a demo key of the local CSC service
- * or a demo seal. Such a key is held by Lligall, not under the signer's sole control, so the
- * signature is never qualified and the report says so.
- */
-export function isDemoSignature(
-  s: Pick<VerifiedSignature, 'certificate' | 'chain'>,
-  ca: { subject: string; serialNumber: string } | null,
-): boolean {
-  if (!ca || !s.certificate) return false;
-  if (s.chain.some((c) => c.subject === ca.subject && c.serialNumber === ca.serialNumber)) return true;
-  return s.certificate.issuer === ca.subject;
-}
-
 const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
 
 function madrid(t: string, lang: ReportLanguage, withTime = true): string {
@@ -194,8 +170,6 @@ export type ReportFacts = {
   entity: { name: string; dir3: string };
   document: OpenedReport['document'];
   report: VerificationReport;
-  /** Per signature, in the report's order: made with a demo key of the installation CA. */
-  demo: boolean[];
   csv: string;
   verifyUrl: string;
   /** Whether the seal that seals the report is qualified (else the report says it is a demo seal). */
@@ -213,9 +187,11 @@ function signatureSection(
   i: number,
 ) {
   const lang = f.language;
-  const demo = f.demo[i] === true;
+  // `demo`: the certificate path ends at the installation CA (a demo key of the local CSC service
+  // or a demo seal), held by Lligall, never under the signer's sole control — never qualified.
+  const label = s.demo ? ` (${m.demo})` : s.qualified ? ` (${m.qualified})` : '';
   const heading = m.signatureHeading(i + 1, f.report.signatures.length);
-  flow.text(demo ? `${heading} (${m.demo})` : heading, { font: 'bold', size: 11, gapAfter: 3 });
+  flow.text(`${heading}${label}`, { font: 'bold', size: 11, gapAfter: 3 });
   flow.field(m.signer, s.signer ?? '—', LABEL_WIDTH);
   flow.field(m.position, s.position ?? '—', LABEL_WIDTH);
   flow.field(
@@ -248,7 +224,7 @@ function signatureSection(
   } else {
     flow.text(m.noCertificate, { size: 9 });
   }
-  if (demo) flow.text(m.demoNote, { size: 9, gapAfter: 2 });
+  if (s.demo) flow.text(m.demoNote, { size: 9, gapAfter: 2 });
   flow.gap(6);
 }
 
@@ -289,7 +265,11 @@ export async function renderVerificationReport(f: ReportFacts): Promise<PDFDocum
   for (const [i, s] of f.report.signatures.entries()) signatureSection(flow, m, f, s, i);
   flow.rule();
   flow.text(m.verdict, { font: 'bold', size: 12, gapAfter: 3 });
-  for (const line of verdict(m, f.report, f.demo.some(Boolean)))
+  for (const line of verdict(
+    m,
+    f.report,
+    f.report.signatures.some((s) => s.demo),
+  ))
     flow.text(line, { font: 'bold', size: 10, gapAfter: 2 });
   flow.rule();
   flow.field(m.csv, formatCsv(f.csv), LABEL_WIDTH);
@@ -338,8 +318,6 @@ export async function issueVerificationReport(
   const { ctx, document } = opened;
   const report = await verifyStoredDocument(deps, document);
   const seal = await sealFor(deps, opened);
-  const ca = await installationCa(deps.db);
-  const demo = report.signatures.map((s) => isDemoSignature(s, ca));
   const m = REPORT_MESSAGES[language];
   const csv = newCsv();
   const issuedAt = new Date(deps.clock.now().getTime());
@@ -348,7 +326,6 @@ export async function issueVerificationReport(
     entity: { name: ctx.tenant.name, dir3: ctx.tenant.dir3 },
     document,
     report,
-    demo,
     csv,
     verifyUrl: verificationUrl(deps.config),
     qualified: seal.qualified,
