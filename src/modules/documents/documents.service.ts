@@ -130,7 +130,7 @@ export async function insertDocument(tx: Tx, ctx: Ctx, d: NewDocument): Promise<
   const id = newId();
   const now = ctx.clock.now();
   const format = extensionOf(d.fileName);
-  await tx
+  const row = (await tx
     .insertInto('documents')
     .values({
       tenant_id: ctx.tenant.id,
@@ -153,7 +153,8 @@ export async function insertDocument(tx: Tx, ctx: Ctx, d: NewDocument): Promise<
       created_by: ctx.actor.id,
       created_at: now,
     })
-    .execute();
+    .returning(DOCUMENT_COLUMNS)
+    .executeTakeFirstOrThrow()) as DocumentRow;
   await recordEvent(tx, {
     tenantId: ctx.tenant.id,
     actor: ctx.actor,
@@ -170,7 +171,7 @@ export async function insertDocument(tx: Tx, ctx: Ctx, d: NewDocument): Promise<
       supersedesId: d.supersedesId ?? null,
     },
   });
-  return (await getDocumentView(tx, ctx, id))!;
+  return toDocumentView(row);
 }
 
 /** ENI metadata rules that do not depend on the database. */
@@ -190,29 +191,32 @@ export function assertDocumentMetadata(d: {
   }
 }
 
+/** The columns of a DocumentRow. */
+const DOCUMENT_COLUMNS = [
+  'id',
+  'eni_id',
+  'title',
+  'file_name',
+  'mime_type',
+  'size_bytes',
+  'sha256',
+  'document_type',
+  'elaboration_state',
+  'original_eni_id',
+  'origin',
+  'captured_at',
+  'organ',
+  'format',
+  'supersedes_id',
+  'incorporated_at',
+  'created_at',
+] as const;
+
 export async function getDocumentRow(tx: Tx, ctx: Ctx, id: string): Promise<DocumentRow | undefined> {
   if (!isUuid(id)) return undefined;
   return (await tx
     .selectFrom('documents')
-    .select([
-      'id',
-      'eni_id',
-      'title',
-      'file_name',
-      'mime_type',
-      'size_bytes',
-      'sha256',
-      'document_type',
-      'elaboration_state',
-      'original_eni_id',
-      'origin',
-      'captured_at',
-      'organ',
-      'format',
-      'supersedes_id',
-      'incorporated_at',
-      'created_at',
-    ])
+    .select(DOCUMENT_COLUMNS)
     .where('tenant_id', '=', ctx.tenant.id)
     .where('id', '=', id)
     .executeTakeFirst()) as DocumentRow | undefined;
