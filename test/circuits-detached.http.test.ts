@@ -17,7 +17,7 @@ import {
   tokenHeaders,
 } from '#test/helpers/harness.ts';
 import { multipart } from '#test/helpers/multipart.ts';
-import { opensslCmsVerify, xmlsecVerify } from '#test/helpers/pdf-tools.ts';
+import { opensslCmsVerify, pdftotext, xmlsecVerify } from '#test/helpers/pdf-tools.ts';
 
 /**
  * CAdES and XAdES circuits over HTTP (issue 4 item 4), on the backend the suite runs on: a file
@@ -244,6 +244,17 @@ describe('CAdES and XAdES circuits (detached signatures)', () => {
       assert.equal(s.detachedSignatureId, list[i]!.id);
       assert.ok(s.signedAt, 'a CAdES-B-B signature claims its time');
     }
+
+    // the sealed PDF report lists the detached signatures too
+    const sealed = await app.inject({
+      method: 'GET',
+      url: `${base}/documents/${id}/verification.pdf?lang=ca`,
+      headers: h(creator),
+    });
+    assert.equal(sealed.statusCode, 200, sealed.body);
+    const text = pdftotext(sealed.rawPayload);
+    assert.equal(text.match(/CAdES-B-B/g)?.length, 2, text);
+    assert.match(text, /demo — no qualificada/);
 
     // in the case file's index, and every act in its audit trail
     const index = await app.inject({
