@@ -165,6 +165,19 @@ describe('registry entries (LPACAP art. 16)', () => {
     assert.equal(missing.statusCode, 400, missing.body);
   });
 
+  it('a presentation time slightly ahead of our clock (another system’s clock) is recorded as the registration time; far ahead is refused', async () => {
+    const ahead = new Date(Date.now() + 30_000).toISOString();
+    const res = await post(registrar, entry({ channel: 'postal', presentedAt: ahead }));
+    assert.equal(res.statusCode, 201, res.body);
+    assert.equal(res.json().presentedAt, res.json().registeredAt);
+    const far = await post(
+      registrar,
+      entry({ channel: 'postal', presentedAt: new Date(Date.now() + 10 * 60_000).toISOString() }),
+    );
+    assert.equal(far.statusCode, 400, far.body);
+    assert.match(far.json().detail, /presentedAt is in the future/);
+  });
+
   it('a filing is accepted when the seat’s calendar is unknown: effectiveAt null, and the answer says why', async () => {
     const res = await post(registrar, entry());
     assert.equal(res.statusCode, 201, res.body);

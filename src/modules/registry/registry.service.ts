@@ -146,6 +146,14 @@ async function assertUnit(tx: Tx, ctx: Ctx, id: string, kind: 'office' | null): 
     throw new AppError('UNIT_NOT_FOUND', kind ? `Office ${id} not found` : `Unit ${id} not found`);
 }
 
+/**
+ * How far ahead of our clock a presentation time given by another system (MUX's dataPresentacio,
+ * SIR, the post office) may be: their clocks and ours differ by a little, and refusing a filing
+ * for that would lose it. Such a time is recorded as the registration time (a filing cannot be
+ * presented after it is registered); MUX keeps the original in its transaction record.
+ */
+export const PRESENTED_AT_SKEW_MS = 2 * 60_000;
+
 /** Everything that could refuse an entry, checked before its attachments enter the store. */
 export async function checkEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<void> {
   assertEntryInput(input);
@@ -154,8 +162,11 @@ export async function checkEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<v
   if (input.officeId) await assertUnit(tx, ctx, input.officeId, 'office');
   if (input.recipientUnitId) await assertUnit(tx, ctx, input.recipientUnitId, null);
   if (input.partyId) await getParty(tx, ctx, input.partyId);
-  if (input.presentedAt && Date.parse(input.presentedAt) > ctx.clock.now().getTime())
-    throw new AppError('VALIDATION_FAILED', 'presentedAt is in the future');
+  if (input.presentedAt && Date.parse(input.presentedAt) > ctx.clock.now().getTime() + PRESENTED_AT_SKEW_MS)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `presentedAt is in the future (more than ${PRESENTED_AT_SKEW_MS / 60_000} minutes ahead of this registry's clock)`,
+    );
 }
 
 type EntryParty = { id: string; identifier: string; name: string; language: PartyLanguage };
@@ -232,7 +243,8 @@ export async function makeEntry(
   const skew = ctx.clock.now().getTime() - Date.now();
   const r = await sql<{ t: Date | string }>`SELECT clock_timestamp() AS t`.execute(tx);
   const registeredAt = new Date(new Date(r.rows[0]!.t).getTime() + skew);
-  const presentedAt = input.presentedAt ? new Date(input.presentedAt) : registeredAt;
+  const given = input.presentedAt ? new Date(input.presentedAt) : null;
+  const presentedAt = given && given.getTime() < registeredAt.getTime() ? given : registeredAt;
   let effectiveAt: Date | null = null;
   if (calendar) {
     try {
