@@ -12,7 +12,6 @@ import {
 import { signPdfDocument } from '#platform/pdf/pades.ts';
 import { appointHolder, createPosition } from '#modules/positions/positions.service.ts';
 import { getInstallationCaPem } from '#modules/seals/seals.service.ts';
-import { REPORT_MESSAGES } from '#modules/signatures/verification-report.messages.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import {
   currentTotp,
@@ -473,9 +472,48 @@ describe('the report’s language, an untrusted signature, isolation and restric
     assert.equal((await auditOf(id, 'document.verification_report')).length, 1);
   });
 
-  it('every language has every message', () => {
-    const keys = (o: object) => Object.keys(o).sort();
-    assert.deepEqual(keys(REPORT_MESSAGES.es), keys(REPORT_MESSAGES.ca));
-    assert.deepEqual(keys(REPORT_MESSAGES['oc-aranes']), keys(REPORT_MESSAGES.ca));
+  it('in production an entity without a seal gets 409 SEAL_UNAVAILABLE and no report is stored (no demo seal is made)', async () => {
+    const unsealed = await makeTenant(env);
+    const clerk = await tokenHeaders(env, await makeUser(env, { tenant: unsealed, roles: ['handler'] }));
+    const at = `/api/v1/entities/${unsealed.slug}`;
+    const exp = await app.inject({
+      method: 'POST',
+      url: `${at}/expedients`,
+      headers: clerk,
+      payload: { title: 'Sense segell' },
+    });
+    assert.equal(exp.statusCode, 201, exp.body);
+    const form = multipart(
+      { title: 'Nota', documentType: 'TD99' },
+      { name: 'nota.txt', type: 'text/plain', data: Buffer.from('nota') },
+    );
+    const up = await app.inject({
+      method: 'POST',
+      url: `${at}/expedients/${exp.json().id}/documents`,
+      headers: { ...clerk, ...form.headers },
+      payload: form.body,
+    });
+    assert.equal(up.statusCode, 201, up.body);
+    const count = (table: 'csv_index' | 'seals') =>
+      env.db.owner((tx) =>
+        tx
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('tenant_id', '=', unsealed.id)
+          .executeTakeFirstOrThrow()
+          .then((r) => Number(r.n)),
+      );
+    const previous = env.config.env;
+    env.config.env = 'production';
+    let res: Awaited<ReturnType<typeof report>>;
+    try {
+      res = await report(up.json().id, { headers: clerk, at });
+    } finally {
+      env.config.env = previous;
+    }
+    assert.equal(res.statusCode, 409, res.body);
+    assert.equal(res.json().code, 'SEAL_UNAVAILABLE');
+    assert.equal(await count('csv_index'), 0);
+    assert.equal(await count('seals'), 0);
   });
 });
