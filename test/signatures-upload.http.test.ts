@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { PDFDocument, type PDFRef } from 'pdf-lib';
-import { cliActor, noRequest } from '#platform/context.ts';
+import { type Ctx, cliActor, noRequest } from '#platform/context.ts';
 import {
   createSelfSignedCa,
   exportPkcs8,
@@ -16,6 +16,7 @@ import {
 import { appendSignature, appendStamp } from '#platform/pdf/incremental.ts';
 import { localSigner, type Signer } from '#platform/pdf/signer.ts';
 import { setUserNif } from '#modules/identity/user-nif.ts';
+import { appointHolder, createPosition } from '#modules/positions/positions.service.ts';
 import { addTrustedCa } from '#modules/signatures/trusted-cas.service.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import {
@@ -484,6 +485,97 @@ describe('signing by upload', () => {
     const cert = signed.details.certificate as { subject: string; nif: string };
     assert.equal(cert.nif, SECRETARY_NIF);
     assert.match(cert.subject, /SECRETARI DE PROVA/);
+  });
+
+  it('a decree whose deciding signature is uploaded gets its number and stamp, and the secretary signs after it', async () => {
+    const admin = await makeUser(env, { tenant, roles: ['admin'], totp: true });
+    const op = { actor: cliActor, request: noRequest, clock: env.clock };
+    await env.db.platform((tx) => setUserNif(tx, op, mayor.username, OTHER_NIF));
+    const positions = await env.db.tenant(tenant.id, async (tx) => {
+      const ctx: Ctx = {
+        tenant: {
+          id: tenant.id,
+          dir3: tenant.dir3,
+          slug: tenant.slug,
+          name: tenant.name,
+          status: tenant.status,
+        },
+        actor: { kind: 'user', id: admin.id, label: admin.username, platformRoles: [] },
+        roles: ['admin'],
+        request: noRequest,
+        clock: env.clock,
+      };
+      const m = await createPosition(tx, ctx, { kind: 'mayor', title: "L'alcalde" });
+      await appointHolder(tx, ctx, m.id, { userId: mayor.id, validFrom: '2020-01-01' });
+      const sec = await createPosition(tx, ctx, { kind: 'secretary', title: 'El secretari' });
+      await appointHolder(tx, ctx, sec.id, { userId: secretary.id, validFrom: '2020-01-01' });
+      return { mayor: m.id, secretary: sec.id };
+    });
+    const form = multipart(
+      { title: 'Decret de llicència', documentType: 'TD01', draft: 'true' },
+      { name: 'decret.pdf', type: 'application/pdf', data: await pdf('Resolc concedir la llicència') },
+    );
+    const d = await app.inject({
+      method: 'POST',
+      url: `${base}/expedients/${expedientId}/documents`,
+      headers: { ...h(creator), ...form.headers },
+      payload: form.body,
+    });
+    assert.equal(d.statusCode, 201, d.body);
+    const id = d.json().id as string;
+    const started = await app.inject({
+      method: 'POST',
+      url: `${base}/documents/${id}/circuit`,
+      headers: h(creator),
+      payload: {
+        steps: [
+          { kind: 'sign', mode: 'all', signers: [{ positionId: positions.mayor }] },
+          { kind: 'sign', mode: 'all', signers: [{ positionId: positions.secretary }] },
+        ],
+        resolution: { summary: 'Concedir una llicència d’obres' },
+      },
+    });
+    assert.equal(started.statusCode, 201, started.body);
+
+    const decided = await upload(
+      id,
+      mayor,
+      await signPdf(await draftContent(id, mayor), 'Lligall_sig_1_1', someoneElse),
+    );
+    assert.equal(decided.statusCode, 200, decided.body);
+    assert.equal(decided.json().steps[0].signers[0].method, 'upload');
+    const year = new Intl.DateTimeFormat('en', { timeZone: 'Europe/Madrid', year: 'numeric' }).format(
+      env.clock.now(),
+    );
+    const bookRes = await app.inject({
+      method: 'GET',
+      url: `${base}/resolutions?year=${year}`,
+      headers: h(creator),
+    });
+    assert.equal(bookRes.statusCode, 200, bookRes.body);
+    const entry = (bookRes.json() as { number: string; documentId: string; stamped: boolean }[]).find(
+      (e) => e.documentId === id,
+    );
+    assert.equal(entry?.number, `${year}/000001`);
+    assert.equal(entry?.stamped, true, 'the number was stamped after the uploaded signature');
+
+    env.clock.advance(31_000);
+    const transcribed = await app.inject({
+      method: 'POST',
+      url: `${base}/documents/${id}/sign`,
+      headers: h(secretary),
+      payload: { totp: currentTotp(env, secretary) },
+    });
+    assert.equal(transcribed.statusCode, 200, transcribed.body);
+    assert.equal(transcribed.json().state, 'completed');
+    const final = (
+      await app.inject({ method: 'GET', url: `${base}/documents/${id}/content`, headers: h(creator) })
+    ).rawPayload;
+    const parts = pdfsig(final)
+      .out.split(/Signature #\d+:/)
+      .slice(1);
+    assert.equal(parts.length, 2);
+    for (const p of parts) assert.match(p, /Signature is Valid/);
   });
 
   it('a .p7s made by openssl cms over the exact file is accepted in a CAdES circuit; over other bytes it is refused', async () => {
