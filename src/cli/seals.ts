@@ -66,6 +66,7 @@ export function registerSealCommands(program: Command, out: Out): void {
         const r = await rotateMasterKey(deps, o.newKeyFile, { actor: cliActor, request: noRequest });
         out.log(
           `private keys: ${r.keysRewrapped} re-wrapped, ${r.keysAlreadyRotated} already under the new key; ` +
+            `integration secrets (MUX): ${r.secretsRewrapped} re-wrapped, ${r.secretsAlreadyRotated} already under the new key; ` +
             `checkpoints: ${r.checkpointsResealed} re-sealed, ${r.checkpointsAlreadyRotated} already under the new key`,
         );
         out.log(

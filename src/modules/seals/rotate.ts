@@ -17,7 +17,7 @@ import type { Actor, RequestMeta } from '#platform/context.ts';
 import { deriveKek, KeyUnwrapError, unwrapKey, wrapKey } from '#platform/crypto/keywrap.ts';
 import { PLATFORM_TENANT } from '#platform/db/schema.ts';
 import { AppError } from '#platform/errors.ts';
-import { INTEGRATION_SECRET_PURPOSE, muxSecretBinding } from '#modules/registry/mux/mux.service.ts';
+import { INTEGRATION_SECRET_PURPOSE, muxSecretBinding } from '#platform/crypto/key-purposes.ts';
 import { caKeyBinding, PRIVATE_KEY_PURPOSE, sealKeyBinding } from './seals.service.ts';
 
 export type RotationResult = {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { INTEGRATION_SECRET_PURPOSE, muxSecretBinding } from '#platform/crypto/key-purposes.ts';
 import fs from 'node:fs';
 import { sql } from 'kysely';
 import type { BlobStore, StagedBlob } from '#platform/blobs/blob-store.ts';
@@ -23,8 +24,6 @@ export const MUX_FETCH_JOB = 'mux.fetch-attachments';
 export type MuxFetchJobData = { tenantId: string; entryId: string };
 
 /** HKDF purpose of the key that wraps integration secrets (MUX's HS256 key) under the master key. */
-export const INTEGRATION_SECRET_PURPOSE = 'integration-secrets';
-export const muxSecretBinding = (tenantId: string) => `mux-secret:${tenantId}`;
 /** HS256 keys shorter than the hash (RFC 7518 3.2) are refused. */
 export const MUX_SECRET_MIN_BYTES = 32;
 
