@@ -516,4 +516,33 @@ describe('the report’s language, an untrusted signature, isolation and restric
     assert.equal(await count('csv_index'), 0);
     assert.equal(await count('seals'), 0);
   });
+
+  // Last: it spends this client's allowance for the minute.
+  it('a client gets at most 30 reports a minute (429 RATE_LIMITED), and a refused request stores nothing', async () => {
+    const stored = () =>
+      env.db.owner((tx) =>
+        tx
+          .selectFrom('csv_index')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('tenant_id', '=', tenant.id)
+          .executeTakeFirstOrThrow()
+          .then((r) => Number(r.n)),
+      );
+    const before = await stored();
+    let issued = 0;
+    let limited: Awaited<ReturnType<typeof report>> | null = null;
+    // At most two windows' worth: the limit is per minute of real time.
+    for (let i = 0; i < 61 && !limited; i++) {
+      const res = await report(foreignDoc);
+      if (res.statusCode === 429) limited = res;
+      else {
+        assert.equal(res.statusCode, 200, res.body);
+        issued++;
+      }
+    }
+    assert.ok(limited, 'no 429 after 61 reports');
+    assert.equal(limited.json().code, 'RATE_LIMITED');
+    assert.ok(issued <= 30 * 2);
+    assert.equal(await stored(), before + issued);
+  });
 });

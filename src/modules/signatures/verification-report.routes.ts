@@ -27,11 +27,13 @@ export function registerVerificationReportRoute(app: FastifyInstance, deps: AppD
   app.get(
     '/api/v1/entities/:entity/documents/:id/verification.pdf',
     {
+      // Each report is stored for good (its CSV must keep resolving): a client in a loop must not fill the store.
+      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
       schema: {
         tags: ['signatures'],
         summary: 'The verification report as a PDF sealed PAdES-B-B with the entity’s seal, with its own CSV',
         description:
-          'Verifies the document now (as GET …/verification does, with the same access rule and audit) and issues a new report: each signature’s signer, position, time, format, integrity, trust, coverage and certificate, and the verdict; a signature made with a demo key of the installation CA is labelled “demo — not qualified”. The report is stored as a document of the entity (not in the case file’s index) with a CSV that GET /api/v1/verify/{csv} resolves; the issue is audited (`document.verification_report`). 409 SEAL_UNAVAILABLE in production when the entity has no seal.',
+          'Verifies the document now (as GET …/verification does, with the same access rule and audit) and issues a new report: each signature’s signer, position, time, format, integrity, trust, coverage and certificate, and the verdict; a signature made with a demo key of the installation CA is labelled “demo — not qualified”. The report is stored as a document of the entity (not in the case file’s index) with a CSV that GET /api/v1/verify/{csv} resolves; the issue is audited (`document.verification_report`). 409 SEAL_UNAVAILABLE in production when the entity has no seal; 429 above 30 reports a minute per client.',
         params: Params,
         querystring: Query,
         produces: ['application/pdf'],
