@@ -1,40 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as pkijs from 'pkijs';
-import {
-  createSelfSignedCa,
-  generateSigningKeyPair,
-  issueSigningCertificate,
-} from '#platform/crypto/certs.ts';
 import { pemToDer, signCadesDetached } from '#platform/pdf/cades.ts';
 import { withCertificates } from '#platform/pdf/cms-der.ts';
 import { opensslCmsVerify } from '#test/helpers/pdf-tools.ts';
+import { testSigningIdentity } from '#test/helpers/pki.ts';
 
 async function identity() {
-  const now = new Date();
-  const caKeys = await generateSigningKeyPair();
-  const caPem = await createSelfSignedCa({
-    subject: [
-      ['C', 'ES'],
-      ['CN', 'Lligall test CA'],
-    ],
-    keys: caKeys,
-    notBefore: new Date(now.getTime() - 3600_000),
-    notAfter: new Date(now.getTime() + 86400_000),
-  });
-  const keys = await generateSigningKeyPair();
-  const certificatePem = await issueSigningCertificate({
-    subject: [
-      ['C', 'ES'],
-      ['CN', 'Signant de prova'],
-    ],
-    publicKey: keys.publicKey,
-    issuerCertificatePem: caPem,
-    issuerPrivateKey: caKeys.privateKey,
-    notBefore: new Date(now.getTime() - 3600_000),
-    notAfter: new Date(now.getTime() + 86400_000),
-  });
-  return { caPem, certificatePem, privateKey: keys.privateKey };
+  const { caPem, signer } = await testSigningIdentity('Signant de prova');
+  return { caPem, certificatePem: signer.certificatePem, privateKey: signer.privateKey };
 }
 
 const certificatesOf = (der: Buffer) => {

@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PDFDocument } from 'pdf-lib';
-import {
-  createSelfSignedCa,
-  generateSigningKeyPair,
-  issueSigningCertificate,
-} from '#platform/crypto/certs.ts';
 import { embedFonts, TextFlow } from '#platform/pdf/layout.ts';
 import { signPdfDocument } from '#platform/pdf/pades.ts';
 import {
@@ -16,35 +11,9 @@ import {
   pdfsig,
   pdftotext,
 } from '#test/helpers/pdf-tools.ts';
+import { testSigningIdentity } from '#test/helpers/pki.ts';
 
-async function identity() {
-  const now = new Date();
-  const caKeys = await generateSigningKeyPair();
-  const caPem = await createSelfSignedCa({
-    subject: [
-      ['C', 'ES'],
-      ['O', 'Lligall test'],
-      ['CN', 'Lligall test CA'],
-    ],
-    keys: caKeys,
-    notBefore: new Date(now.getTime() - 3600_000),
-    notAfter: new Date(now.getTime() + 86400_000),
-  });
-  const keys = await generateSigningKeyPair();
-  const certificatePem = await issueSigningCertificate({
-    subject: [
-      ['C', 'ES'],
-      ['O', 'Ajuntament de Prova'],
-      ['CN', "Segell d'òrgan de prova"],
-    ],
-    publicKey: keys.publicKey,
-    issuerCertificatePem: caPem,
-    issuerPrivateKey: caKeys.privateKey,
-    notBefore: new Date(now.getTime() - 3600_000),
-    notAfter: new Date(now.getTime() + 86400_000),
-  });
-  return { caPem, signer: { certificatePem, chainPem: caPem, privateKey: keys.privateKey } };
-}
+const identity = () => testSigningIdentity();
 
 async function signedSample(signer: Awaited<ReturnType<typeof identity>>['signer']) {
   const doc = await PDFDocument.create();
