@@ -238,6 +238,7 @@ describe('signing by upload in Chromium', { skip: haveChromium ? false : missing
     await dialog.getByRole('button', { name: 'Signa' }).click();
     await circuit.getByText('Completat').waitFor();
     await circuit.getByText("S'ha registrat la vostra actuació.").waitFor();
+    await circuit.getByText(/· signatura pujada/).waitFor();
 
     const report = page.getByRole('region', { name: 'Informe de verificació' });
     await report.getByText('Signat: totes les signatures són vàlides i de confiança.').waitFor();

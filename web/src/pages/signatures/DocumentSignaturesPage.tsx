@@ -376,7 +376,7 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
                     .join(' · ')}
                   {': '}
                   {x.action
-                    ? `${t(`signatures.action.${x.action}`, { defaultValue: x.action })} ${formatDateTime(x.actedAt, i18n.language)}${x.bySubstitution ? ` (${t('signatures.bySubstitution')})` : ''}${x.reason ? ` — ${x.reason}` : ''}`
+                    ? `${t(`signatures.action.${x.action}`, { defaultValue: x.action })} ${formatDateTime(x.actedAt, i18n.language)}${x.bySubstitution ? ` (${t('signatures.bySubstitution')})` : ''}${x.method === 'upload' ? ` · ${t('signatures.circuit.byUpload')}` : ''}${x.reason ? ` — ${x.reason}` : ''}`
                     : t('signatures.action.pending')}
                 </li>
               ))}
