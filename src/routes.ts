@@ -3,6 +3,7 @@ import type { AppDeps } from './app.ts';
 import { registerCsvRoutes } from '#modules/csv/csv.routes.ts';
 import { registerCalendarRoutes } from '#modules/calendar/calendar.routes.ts';
 import { registerExpedientRoutes } from '#modules/expedients/expedients.routes.ts';
+import { registerMemberRoutes } from '#modules/identity/members.routes.ts';
 import { registerPartyRoutes } from '#modules/parties/parties.routes.ts';
 import { registerPositionRoutes } from '#modules/positions/positions.routes.ts';
 import { registerResolutionBookRoutes } from '#modules/resolutions/book.routes.ts';
@@ -21,6 +22,7 @@ import { registerTenancyRoutes } from '#modules/tenancy/tenancy.routes.ts';
 /** Each domain module's routes. A new module adds its register function here. */
 export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void {
   registerTenancyRoutes(app, deps);
+  registerMemberRoutes(app, deps);
   registerPartyRoutes(app, deps);
   registerExpedientRoutes(app, deps);
   registerCalendarRoutes(app, deps);
