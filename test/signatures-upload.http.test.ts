@@ -1,3 +1,5 @@
+// @peculiar/x509 (imported here directly) needs the reflection polyfill loaded first.
+import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -5,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import * as x509 from '@peculiar/x509';
 import { PDFDocument, type PDFRef } from 'pdf-lib';
 import { type Ctx, cliActor, noRequest } from '#platform/context.ts';
 import {
@@ -60,7 +63,7 @@ const H = new Map<string, Record<string, string>>();
 let otherHeaders: Record<string, string>;
 
 type Identity = { certificatePem: string; keyPem: string; caPem: string; signer: Signer };
-let trustedCa: { pem: string; issue: (nif: string, cn: string) => Promise<Identity> };
+let trustedCa: { pem: string; issue: (nif: string, cn: string, qualified?: boolean) => Promise<Identity> };
 let untrustedCa: { pem: string; issue: (nif: string, cn: string) => Promise<Identity> };
 let mine: Identity;
 let someoneElse: Identity;
@@ -83,20 +86,53 @@ async function outsideCa(name: string) {
   });
   return {
     pem,
-    async issue(nif: string, cn: string): Promise<Identity> {
+    /** A person's certificate; `qualified`: with the QCStatement QcCompliance (ETSI EN 319 412-5). */
+    async issue(nif: string, cn: string, qualified = false): Promise<Identity> {
       const personKeys = await generateSigningKeyPair();
-      const certificatePem = await issueSigningCertificate({
-        subject: [
-          ['C', 'ES'],
-          ['serialNumber', `IDCES-${nif}`],
-          ['CN', `${cn} - NIF ${nif}`],
-        ],
-        publicKey: personKeys.publicKey,
-        issuerCertificatePem: pem,
-        issuerPrivateKey: keys.privateKey,
+      const validity = {
         notBefore: new Date(now.getTime() - DAY),
         notAfter: new Date(now.getTime() + 365 * DAY),
-      });
+      };
+      const certificatePem = qualified
+        ? (
+            await x509.X509CertificateGenerator.create({
+              serialNumber: '01',
+              subject: new x509.Name([
+                { '2.5.4.6': ['ES'] },
+                { '2.5.4.5': [`IDCES-${nif}`] },
+                { '2.5.4.3': [`${cn} - NIF ${nif}`] },
+              ]),
+              issuer: new x509.X509Certificate(pem).subjectName,
+              ...validity,
+              signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+              publicKey: personKeys.publicKey,
+              signingKey: keys.privateKey,
+              extensions: [
+                new x509.BasicConstraintsExtension(false, undefined, true),
+                new x509.KeyUsagesExtension(
+                  x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+                  true,
+                ),
+                // qcStatements: SEQUENCE { SEQUENCE { id-etsi-qcs-QcCompliance } }
+                new x509.Extension(
+                  '1.3.6.1.5.5.7.1.3',
+                  false,
+                  Buffer.from('300a3008060604008e460101', 'hex'),
+                ),
+              ],
+            })
+          ).toString('pem')
+        : await issueSigningCertificate({
+            subject: [
+              ['C', 'ES'],
+              ['serialNumber', `IDCES-${nif}`],
+              ['CN', `${cn} - NIF ${nif}`],
+            ],
+            publicKey: personKeys.publicKey,
+            issuerCertificatePem: pem,
+            issuerPrivateKey: keys.privateKey,
+            ...validity,
+          });
       const der = await exportPkcs8(personKeys.privateKey);
       const keyPem = `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`;
       return {
@@ -463,6 +499,7 @@ describe('signing by upload', () => {
     assert.equal(external.trust, 'trusted');
     assert.match(external.signer, /SECRETARI DE PROVA/);
     assert.equal(external.demo, false, 'a signature by an outside CA is not a demo one');
+    assert.equal(external.qualified, false, 'its certificate does not declare itself qualified');
     assert.equal(demo.demo, true);
     assert.equal(demo.qualified, false);
 
@@ -608,7 +645,8 @@ describe('signing by upload', () => {
     );
     assert.equal((await circuitOf(id)).state, 'active');
 
-    const p7s = opensslSign(data, mine);
+    const qualified = await trustedCa.issue(SECRETARY_NIF, 'SECRETARI DE PROVA', true);
+    const p7s = opensslSign(data, qualified);
     const ok = await upload(id, secretary, p7s, { name: 'acta.p7s' });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.equal(ok.json().state, 'completed');
@@ -637,6 +675,11 @@ describe('signing by upload', () => {
     assert.equal(report.signed, true);
     assert.equal(report.signatures[0].trust, 'trusted');
     assert.equal(report.signatures[0].demo, false);
+    assert.equal(
+      report.signatures[0].qualified,
+      true,
+      'trusted, not demo, and the certificate declares QcCompliance',
+    );
   });
 
   it('an .xsig made by xmlsec1 over the XML file is accepted in a XAdES circuit; a signature of someone without a NIF is refused', async () => {
