@@ -33,8 +33,8 @@ import type { Turn } from './circuits.service.ts';
  *   bytes are a byte-for-byte prefix, there is one new /ByteRange, it covers the whole uploaded
  *   file, it is the value of the signer's own field, and the appended revision redefines no
  *   earlier object but that field's widget, the AcroForm (keeping every field), the catalog (only
- *   its /AcroForm may change) and the document information — so no page, content stream, font,
- *   annotation or document action changes
+ *   its /AcroForm, /DSS, /Extensions and /Metadata may change), the XMP metadata and the document
+ *   information — so no page, content stream, font, annotation or document action changes
  *   (SIGNATURE_UPLOAD_NOT_APPENDED). The revision must use a classic xref table, like Lligall's
  *   own, so the next signer's revision can be appended after it. In a CAdES/XAdES circuit the
  *   upload is one detached signature (`.p7s` DER or PEM; `.xsig`: XAdES — signed properties
@@ -152,11 +152,17 @@ function byteRangeOf(dict: PDFDict | undefined): number[] | null {
   return out;
 }
 
-/** The catalog's entries but /AcroForm (which a signature updates), serialised in key order. */
+/**
+ * Catalog entries a signing tool may add or change without changing what the document shows or
+ * does: the form (/AcroForm), PAdES validation data (/DSS, B-LT), extension levels and XMP metadata.
+ */
+const CATALOG_FREE = new Set(['AcroForm', 'DSS', 'Extensions', 'Metadata'].map((k) => PDFName.of(k)));
+
+/** The catalog's other entries, serialised in key order. */
 function catalogBesidesAcroForm(doc: PDFDocument): string {
   return doc.catalog
     .entries()
-    .filter(([k]) => k !== PDFName.of('AcroForm'))
+    .filter(([k]) => !CATALOG_FREE.has(k))
     .map(([k, v]) => `${k.toString()} ${v.toString()}`)
     .sort()
     .join('\n');
@@ -215,6 +221,8 @@ async function verifyPdfUpload(
   const allowed = new Set<string>([refKey(widget.ref)]);
   const acroRef = before.catalog.get(PDFName.of('AcroForm'));
   if (acroRef instanceof PDFRef) allowed.add(refKey(acroRef));
+  const metadataRef = before.catalog.get(PDFName.of('Metadata'));
+  if (metadataRef instanceof PDFRef) allowed.add(refKey(metadataRef));
   const infoRef = before.context.trailerInfo.Info;
   if (infoRef instanceof PDFRef) allowed.add(refKey(infoRef));
   const rootRef = before.context.trailerInfo.Root;
