@@ -2,8 +2,9 @@
  * The positions page in a real browser (test/helpers/browser.ts: a server on a random port,
  * Debian's Chromium through playwright-core, axe-core on the page). An administrator (with
  * TOTP) opens "Càrrecs" from the navigation, creates the mayor's position, appoints themself as
- * its holder from today and sees it acting today; a handler of the entity sees the position but
- * no forms.
+ * its holder from today and sees it acting today; then creates the secretary's position with a
+ * colleague as substitute and appoints another colleague, both chosen by name from the entity's
+ * members (never another entity's); a handler of the entity sees the positions but no forms.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -27,12 +28,18 @@ describe('positions page in Chromium', browserSuite(), () => {
   let tenant: Tenant;
   let admin: TestUser;
   let handler: TestUser;
+  let clerk: TestUser;
+  let outsider: TestUser;
 
   before(async () => {
     server = await startWebServer();
     tenant = await makeTenant(server.env);
     admin = await makeUser(server.env, { tenant, roles: ['admin'], totp: true });
-    handler = await makeUser(server.env, { tenant, roles: ['handler'] });
+    handler = await makeUser(server.env, { tenant, roles: ['handler'], name: 'Montserrat Vila' });
+    clerk = await makeUser(server.env, { tenant, roles: ['registrar'], name: 'Jordi Pla' });
+    // A user of another entity: never offered here.
+    const elsewhere = await makeTenant(server.env);
+    outsider = await makeUser(server.env, { tenant: elsewhere, roles: ['admin'], name: 'Pere Forà' });
     browser = await launchChromium();
   });
 
@@ -76,6 +83,43 @@ describe('positions page in Chromium', browserSuite(), () => {
     const acting = await card.locator('p', { hasText: 'Avui actua' }).textContent();
     assert.match(acting ?? '', new RegExp(admin.username));
     await assertAccessible(page, 'the positions page with the mayor');
+    await page.context().close();
+  });
+
+  it('an admin chooses colleagues by name from the entity’s members: a substitute and a holder', async () => {
+    const page = await login(admin);
+    const montserrat = `Montserrat Vila (${handler.username})`;
+    const jordi = `Jordi Pla (${clerk.username})`;
+
+    const newPosition = page.getByRole('region', { name: 'Nou càrrec' });
+    await newPosition.getByLabel(/^Tipus de càrrec/).selectOption('secretary');
+    await newPosition.getByLabel(/^Denominació/).fill('Secretària');
+    await newPosition.getByLabel(/^Usuari substitut/).selectOption({ label: jordi });
+    await newPosition.getByRole('button', { name: 'Crea el càrrec' }).click();
+    await newPosition.getByText("S'ha creat el càrrec Secretària.").waitFor();
+    const card = page.getByRole('article', { name: /Secretària/ });
+    await card.getByText(`Substitut: ${jordi}`).waitFor();
+
+    const appoint = page.getByRole('region', { name: 'Nomenament' });
+    await appoint.getByLabel(/^Càrrec/).selectOption({ label: 'Secretària' });
+    await appoint.getByLabel("Un altre usuari de l'entitat").check();
+    // Nobody chosen yet: refused in words next to the list.
+    await appoint.getByRole('button', { name: 'Nomena' }).click();
+    await appoint.getByText('Trieu un usuari de la llista.').waitFor();
+    const who = appoint.getByLabel(/^Usuari/);
+    await who.locator('option', { hasText: montserrat }).waitFor({ state: 'attached' });
+    assert.equal(await who.getAttribute('aria-invalid'), 'true');
+    // The entity's members by name and username, sorted by name; not the admin (that is "Jo
+    // mateix"), not another entity's user.
+    assert.deepEqual(await who.locator('option').allTextContents(), ['Trieu un usuari…', jordi, montserrat]);
+    assert.ok(!(await who.textContent())?.includes(outsider.username));
+    await who.selectOption({ label: montserrat });
+    await appoint.getByLabel(/^Acte de nomenament/).fill('Decret 2026/000007');
+    await appoint.getByRole('button', { name: 'Nomena' }).click();
+    await appoint.getByText("S'ha nomenat el titular de Secretària.").waitFor();
+    await card.getByText(/Decret 2026\/000007/).waitFor();
+    assert.match((await card.locator('p', { hasText: 'Avui actua' }).textContent()) ?? '', /Montserrat Vila/);
+    await assertAccessible(page, 'the positions page with members to choose from');
     await page.context().close();
   });
 

@@ -4,7 +4,8 @@
  * A registry clerk of Abella de la Conca (the demo entity's municipality) files an input entry with
  * an attachment through the form, finds it in the book as E/YYYY/000001, opens it, annotates it and
  * downloads its receipt; the calendar shows the municipality's 2026 local holiday and computes a
- * deadline over it; the public verification page answers for a well-formed unknown CSV, a
+ * deadline over it; an administrator authorises the clerk as an official, choosing them by name
+ * from the entity's members (never another entity's); the public verification page answers for a well-formed unknown CSV, a
  * malformed one and the receipt's own CSV, without a session.
  */
 import assert from 'node:assert/strict';
@@ -27,7 +28,7 @@ import {
   stopAll,
   type WebServer,
 } from '#test/helpers/browser.ts';
-import { makeUser, type TestEnv, type TestUser } from '#test/helpers/harness.ts';
+import { makeTenant, makeUser, type TestEnv, type TestUser } from '#test/helpers/harness.ts';
 
 /** The Europe/Madrid year now: registry numbers are per Madrid year. */
 function madridYear(): string {
@@ -41,6 +42,8 @@ describe('registry, calendar and verification pages in Chromium', browserSuite()
   let base: string;
   let tenant: Tenant;
   let clerk: TestUser;
+  let admin: TestUser;
+  let outsider: TestUser;
   let tmp: string;
   let page: Page;
   let entryUrl = '';
@@ -65,7 +68,14 @@ describe('registry, calendar and verification pages in Chromium', browserSuite()
         },
       ),
     );
-    clerk = await makeUser(env, { tenant, roles: ['registrar', 'handler'] });
+    clerk = await makeUser(env, { tenant, roles: ['registrar', 'handler'], name: 'Jordi Pla' });
+    admin = await makeUser(env, { tenant, roles: ['admin'], totp: true, name: 'Núria Soler' });
+    // A user of another entity: never offered as a member here.
+    outsider = await makeUser(env, {
+      tenant: await makeTenant(env),
+      roles: ['registrar'],
+      name: 'Pere Forà',
+    });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-browser-registry-'));
     browser = await launchChromium();
     page = await newPage(browser);
@@ -252,6 +262,35 @@ describe('registry, calendar and verification pages in Chromium', browserSuite()
       'only administrators register',
     );
     await assertAccessible(page, 'the register of authorised officials');
+  });
+
+  it('an administrator authorises the clerk, chosen by name from the entity’s members', async () => {
+    const p = await newPage(browser);
+    await logIn(p, server, admin);
+    await p
+      .getByRole('navigation', { name: 'Navegació principal' })
+      .getByRole('link', { name: 'Funcionaris habilitats' })
+      .click();
+    await p.getByRole('heading', { level: 1, name: 'Funcionaris habilitats' }).waitFor();
+    const form = p.getByRole('region', { name: 'Nova habilitació' });
+    await form.getByLabel("Un altre usuari de l'entitat").check();
+    // Nobody chosen yet: refused in words next to the list.
+    await form.getByRole('button', { name: 'Habilita' }).click();
+    await form.getByText('Trieu un usuari de la llista.').waitFor();
+    const who = form.getByLabel(/^Usuari/);
+    assert.equal(await who.getAttribute('aria-invalid'), 'true');
+    // The entity's members by name and username: the clerk; not the administrator (that is "Jo
+    // mateix"), not another entity's user.
+    const jordi = `Jordi Pla (${clerk.username})`;
+    await who.locator('option', { hasText: jordi }).waitFor({ state: 'attached' });
+    assert.deepEqual(await who.locator('option').allTextContents(), ['Trieu un usuari…', jordi]);
+    assert.ok(!(await who.textContent())?.includes(outsider.username));
+    await who.selectOption({ label: jordi });
+    await form.getByRole('button', { name: 'Habilita' }).click();
+    await form.getByText("S'ha habilitat Jordi Pla.").waitFor();
+    await p.getByRole('rowheader', { name: /Jordi Pla/ }).waitFor();
+    await assertAccessible(p, 'the register of authorised officials with its form');
+    await p.context().close();
   });
 
   it('verifies documents by CSV on a public page reached from the login page', async () => {

@@ -176,6 +176,8 @@ export async function makeUser(
     platformRoles?: PlatformRole[];
     totp?: boolean;
     username?: string;
+    /** The person's name (default: the username). */
+    name?: string;
   } = {},
 ): Promise<TestUser> {
   userCounter++;
@@ -185,6 +187,7 @@ export async function makeUser(
   const { id } = await env.db.platform(async (tx) => {
     const u = await createUser(tx, sys(env), {
       username,
+      ...(opts.name ? { name: opts.name } : {}),
       password,
       platformRoles: opts.platformRoles ?? [],
       totpSecret,

@@ -5,6 +5,7 @@ import { useParams } from 'react-router';
 import { api, entityPath } from '../api.ts';
 import { ErrorAlert, Loading } from '../components/ErrorAlert.tsx';
 import { Field } from '../components/Field.tsx';
+import { MemberSelect, memberLabel, useMembers } from '../components/MemberSelect.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
 import { formatCivilDate, madridToday } from '../format.ts';
 import { rolesIn, useMe } from '../session.ts';
@@ -55,7 +56,6 @@ type Position = {
   actingToday: { userId: string; name: string; bySubstitution: boolean; substituteFor?: string } | null;
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
@@ -74,6 +74,12 @@ export function PositionsPage() {
     queryFn: () => api<{ items: Position[] }>(`${entityPath(slug)}/positions`),
   });
   const items = list.data?.items ?? [];
+  const members = useMembers(slug);
+  const nameOf = (userId: string) => {
+    const m = members.data?.find((x) => x.id === userId);
+    if (m) return memberLabel(t, m);
+    return members.data ? t('members.former') : '…';
+  };
   const titleOf = (id: string | null) => items.find((p) => p.id === id)?.title ?? '';
   const range = (from: string, to: string | null) =>
     to
@@ -114,7 +120,9 @@ export function PositionsPage() {
                 <strong>{t('positions.substitute')}: </strong>
                 {p.substitutePositionId
                   ? titleOf(p.substitutePositionId)
-                  : (p.holders.find((h) => h.userId === p.substituteUserId)?.name ?? p.substituteUserId)}
+                  : p.substituteUserId
+                    ? nameOf(p.substituteUserId)
+                    : null}
               </p>
             ) : null}
             <h4>{t('positions.holders')}</h4>
@@ -230,7 +238,9 @@ function NewPosition({ slug, positions }: { slug: string; positions: Position[] 
   const [area, setArea] = useState('');
   const [deputyOrder, setDeputyOrder] = useState('1');
   const [substitute, setSubstitute] = useState('');
+  const [substituteUser, setSubstituteUser] = useState('');
   const [missing, setMissing] = useState(false);
+  const [bothSubstitutes, setBothSubstitutes] = useState(false);
   const titleRef = useRef<HTMLInputElement>(null);
   return (
     <section aria-labelledby="position-new-heading" className="card">
@@ -244,7 +254,9 @@ function NewPosition({ slug, positions }: { slug: string; positions: Position[] 
         onSubmit={(e) => {
           e.preventDefault();
           setMissing(!title.trim());
+          setBothSubstitutes(!!substitute && !!substituteUser);
           if (!title.trim()) return titleRef.current?.focus();
+          if (substitute && substituteUser) return;
           m.mutate({
             path: '',
             json: {
@@ -253,6 +265,7 @@ function NewPosition({ slug, positions }: { slug: string; positions: Position[] 
               ...(area.trim() ? { area: area.trim() } : {}),
               ...(kind === 'deputy_mayor' ? { deputyOrder: Number(deputyOrder) } : {}),
               ...(substitute ? { substitutePositionId: substitute } : {}),
+              ...(substituteUser ? { substituteUserId: substituteUser } : {}),
             },
             done: t('positions.created', { title: title.trim() }),
           });
@@ -318,6 +331,15 @@ function NewPosition({ slug, positions }: { slug: string; positions: Position[] 
               )}
             </Field>
           ) : null}
+          <MemberSelect
+            slug={slug}
+            label={t('positions.substituteUser')}
+            hint={t('positions.substituteUserHint')}
+            error={bothSubstitutes ? t('positions.substituteBoth') : null}
+            value={substituteUser}
+            onChange={setSubstituteUser}
+            emptyLabel={t('positions.noSubstitute')}
+          />
         </div>
         <button type="submit" className="button primary" disabled={m.isPending}>
           {m.isPending ? t('common.saving') : t('positions.create')}
@@ -360,14 +382,14 @@ function NewHolder({
         onSubmit={(e) => {
           e.preventDefault();
           const next: typeof errors = {};
-          if (who === 'other' && !UUID.test(userId.trim())) next.userId = t('positions.userIdInvalid');
+          if (who === 'other' && !userId) next.userId = t('members.required');
           if (!DATE.test(validFrom)) next.validFrom = t('positions.dateRequired');
           setErrors(next);
           if (next.userId || next.validFrom || !chosen) return;
           m.mutate({
             path: `/${encodeURIComponent(chosen.id)}/holders`,
             json: {
-              userId: who === 'me' ? myId : userId.trim(),
+              userId: who === 'me' ? myId : userId,
               validFrom,
               ...(reference.trim() ? { appointmentReference: reference.trim() } : {}),
             },
@@ -401,16 +423,15 @@ function NewHolder({
           </div>
         </fieldset>
         {who === 'other' ? (
-          <Field
-            label={t('positions.userId')}
-            hint={t('positions.userIdHint')}
+          <MemberSelect
+            slug={slug}
+            label={t('positions.member')}
             required
             error={errors.userId ?? null}
-          >
-            {(p) => (
-              <input {...p} spellCheck={false} value={userId} onChange={(e) => setUserId(e.target.value)} />
-            )}
-          </Field>
+            value={userId}
+            onChange={setUserId}
+            filter={(x) => x.id !== myId}
+          />
         ) : null}
         <div className="grid-2">
           <Field label={t('positions.validFrom')} required error={errors.validFrom ?? null}>

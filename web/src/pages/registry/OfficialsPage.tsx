@@ -5,12 +5,12 @@ import { useParams } from 'react-router';
 import { type AuthorisedOfficial, api, entityPath, type OfficialScope } from '../../api.ts';
 import { ErrorAlert, Loading } from '../../components/ErrorAlert.tsx';
 import { Field } from '../../components/Field.tsx';
+import { MemberSelect } from '../../components/MemberSelect.tsx';
 import { PageTitle } from '../../components/PageTitle.tsx';
 import { formatCivilDate, madridToday } from '../../format.ts';
 import { rolesIn, useMe } from '../../session.ts';
 
 const SCOPES: OfficialScope[] = ['copies', 'assistance'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The register of authorised officials (funcionaris habilitats, LPACAP art. 12.3 and 27.1): who
@@ -187,14 +187,14 @@ function RegisterOfficial({ slug, myId, myName }: { slug: string; myId: string; 
   const [validTo, setValidTo] = useState('');
   const [errors, setErrors] = useState<Partial<Record<'userId' | 'scopes' | 'validFrom', string>>>({});
   const [done, setDone] = useState<AuthorisedOfficial | null>(null);
-  const userRef = useRef<HTMLInputElement>(null);
+  const userRef = useRef<HTMLSelectElement>(null);
   const fromRef = useRef<HTMLInputElement>(null);
   const errorId = 'official-error';
   const register = useMutation({
     mutationFn: () =>
       api<AuthorisedOfficial>(`${entityPath(slug)}/authorised-officials`, {
         json: {
-          userId: who === 'me' ? myId : userId.trim(),
+          userId: who === 'me' ? myId : userId,
           scopes,
           validFrom,
           ...(validTo ? { validTo } : {}),
@@ -215,7 +215,7 @@ function RegisterOfficial({ slug, myId, myName }: { slug: string; myId: string; 
   function submit(e: React.FormEvent) {
     e.preventDefault();
     const next: typeof errors = {};
-    if (who === 'other' && !UUID.test(userId.trim())) next.userId = 'officials.userIdInvalid';
+    if (who === 'other' && !userId) next.userId = 'members.required';
     if (scopes.length === 0) next.scopes = 'officials.scopesRequired';
     if (!/^\d{4}-\d{2}-\d{2}$/.test(validFrom)) next.validFrom = 'officials.validFromRequired';
     setErrors(next);
@@ -262,22 +262,16 @@ function RegisterOfficial({ slug, myId, myName }: { slug: string; myId: string; 
           </div>
         </fieldset>
         {who === 'other' ? (
-          <Field
-            label={t('officials.userId')}
-            hint={t('officials.userIdHint')}
+          <MemberSelect
+            slug={slug}
+            label={t('officials.member')}
             required
             error={errors.userId ? t(errors.userId) : null}
-          >
-            {(p) => (
-              <input
-                {...p}
-                ref={userRef}
-                spellCheck={false}
-                value={userId}
-                onChange={(e) => setUserId(e.target.value)}
-              />
-            )}
-          </Field>
+            value={userId}
+            onChange={setUserId}
+            filter={(m) => m.id !== myId}
+            selectRef={userRef}
+          />
         ) : null}
         <div className="grid-2">
           <Field label={t('officials.publishedName')} hint={t('officials.publishedNameHint')}>
