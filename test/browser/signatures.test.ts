@@ -51,6 +51,8 @@ describe('signature inbox in Chromium', browserSuite(), () => {
   let base: string;
   let tenant: Tenant;
   let signer: TestUser;
+  let admin: TestUser;
+  let outsider: TestUser;
   const documents: string[] = [];
   let expedientId: string;
 
@@ -58,7 +60,9 @@ describe('signature inbox in Chromium', browserSuite(), () => {
     server = await startWebServer();
     ({ env, app, base } = server);
     tenant = await makeTenant(env);
-    signer = await makeUser(env, { tenant, roles: ['handler'], totp: true });
+    signer = await makeUser(env, { tenant, roles: ['handler'], totp: true, name: 'Laia Serra' });
+    // A user of another entity: never offered as a signer here.
+    outsider = await makeUser(env, { tenant: await makeTenant(env), roles: ['handler'], name: 'Pere Forà' });
     const headers = await tokenHeaders(env, signer);
     const api = `/api/v1/entities/${tenant.slug}`;
     const exp = await app.inject({
@@ -69,7 +73,7 @@ describe('signature inbox in Chromium', browserSuite(), () => {
     });
     assert.equal(exp.statusCode, 201, exp.body);
     expedientId = exp.json().id;
-    const admin = await makeUser(env, { tenant, roles: ['admin'], totp: true });
+    admin = await makeUser(env, { tenant, roles: ['admin'], totp: true, name: 'Núria Soler' });
     await env.db.tenant(tenant.id, async (tx) => {
       const ctx: Ctx = {
         tenant: {
@@ -235,13 +239,30 @@ describe('signature inbox in Chromium', browserSuite(), () => {
     await editor.getByRole('button', { name: 'Afegeix un pas' }).click();
     const step2 = editor.getByRole('group', { name: 'Pas 2' });
     await step2.getByLabel('Tipus de pas').selectOption('review');
-    await step2.getByLabel("Identificador d'usuari").fill(signer.id);
+    // Adding a user with nobody chosen: said in words next to the list.
     await step2.getByRole('button', { name: "Afegeix l'usuari" }).click();
+    await step2.getByText('Trieu un usuari de la llista.').waitFor();
+    // The entity's members by name and username, never another entity's user.
+    const laia = `Laia Serra (${signer.username})`;
+    const who = step2.getByLabel(/^Usuari/);
+    await who.locator('option', { hasText: laia }).waitFor({ state: 'attached' });
+    assert.deepEqual(await who.locator('option').allTextContents(), [
+      'Trieu un usuari…',
+      laia,
+      `Núria Soler (${admin.username})`,
+    ]);
+    assert.ok(!(await who.textContent())?.includes(outsider.username));
+    await who.selectOption({ label: laia });
+    await step2.getByRole('button', { name: "Afegeix l'usuari" }).click();
+    await step2.getByRole('list', { name: 'Signants del pas 2' }).getByText(laia).waitFor();
     await assertAccessible(page, 'the circuit editor');
     await editor.getByRole('button', { name: 'Inicia el circuit' }).click();
 
     const circuit = page.getByRole('region', { name: 'Circuit de signatures' });
     await circuit.getByText('En curs').waitFor();
+    // The reviewer is shown by name, not by account identifier.
+    await circuit.getByText(new RegExp(`^${laia.replace(/[()]/g, '\\$&')}: pendent`)).waitFor();
+    assert.ok(!(await circuit.textContent())?.includes(signer.id));
     await assertAccessible(page, 'an active circuit');
     await circuit.getByRole('button', { name: 'Signa', exact: true }).click();
     let dialog = page.getByRole('dialog', { name: 'Confirmeu la signatura' });

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { useParams, useSearchParams } from 'react-router';
 import { ApiError, api, apiUrl, entityPath } from '../../api.ts';
 import { ErrorAlert, Loading } from '../../components/ErrorAlert.tsx';
+import { MemberSelect, memberLabel, useMembers } from '../../components/MemberSelect.tsx';
 import { PageTitle } from '../../components/PageTitle.tsx';
 import { SecondFactorDialog } from '../../components/SecondFactorDialog.tsx';
 import { formatDateTime } from '../../format.ts';
@@ -28,6 +29,17 @@ type Position = {
 
 const circuitKey = (slug: string, id: string) => ['circuit', slug, id] as const;
 const verificationKey = (slug: string, id: string) => ['verification', slug, id] as const;
+
+/** A user's "Name (username)" from the entity's members; a former member is said so, never shown by id. */
+function useMemberName(slug: string) {
+  const { t } = useTranslation();
+  const members = useMembers(slug);
+  return (userId: string) => {
+    const m = members.data?.find((x) => x.id === userId);
+    if (m) return memberLabel(t, m);
+    return members.data ? t('members.former') : '…';
+  };
+}
 
 function usePositions(slug: string) {
   return useQuery({
@@ -131,6 +143,7 @@ function CircuitEditor({ slug, id }: { slug: string; id: string }) {
               <StepEditor
                 index={i}
                 step={s}
+                slug={slug}
                 positions={positions.data ?? []}
                 onChange={(patch) => update(i, patch)}
                 onRemove={steps.length > 1 ? () => setSteps((x) => x.filter((_, j) => j !== i)) : undefined}
@@ -164,12 +177,14 @@ function CircuitEditor({ slug, id }: { slug: string; id: string }) {
 function StepEditor({
   index,
   step,
+  slug,
   positions,
   onChange,
   onRemove,
 }: {
   index: number;
   step: DraftStep;
+  slug: string;
   positions: Position[];
   onChange: (patch: Partial<DraftStep>) => void;
   onRemove: (() => void) | undefined;
@@ -178,11 +193,13 @@ function StepEditor({
   const uid = useId();
   const [position, setPosition] = useState('');
   const [userId, setUserId] = useState('');
+  const [userMissing, setUserMissing] = useState(false);
+  const nameOf = useMemberName(slug);
   const add = (ref: string) => {
     if (ref && !step.signers.includes(ref)) onChange({ signers: [...step.signers, ref] });
   };
   const label = (ref: string) => {
-    if (!ref.startsWith('position:')) return t('signatures.editor.userRef', { id: ref.slice(5) });
+    if (!ref.startsWith('position:')) return nameOf(ref.slice('user:'.length));
     const p = positions.find((x) => x.id === ref.slice(9));
     return p ? positionLabel(t, p) : ref;
   };
@@ -229,13 +246,22 @@ function StepEditor({
         </button>
       </div>
       <div className="field">
-        <label htmlFor={`${uid}-user`}>{t('signatures.editor.userId')}</label>
-        <input id={`${uid}-user`} value={userId} onChange={(e) => setUserId(e.target.value)} />
+        <MemberSelect
+          slug={slug}
+          label={t('signatures.editor.member')}
+          error={userMissing ? t('members.required') : null}
+          value={userId}
+          onChange={(v) => {
+            setUserId(v);
+            if (v) setUserMissing(false);
+          }}
+        />
         <button
           type="button"
           className="button small"
           onClick={() => {
-            if (userId.trim()) add(`user:${userId.trim()}`);
+            setUserMissing(!userId);
+            if (userId) add(`user:${userId}`);
             setUserId('');
           }}
         >
@@ -281,6 +307,7 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
   const qc = useQueryClient();
   const { data: me } = useMe();
   const positions = usePositions(slug);
+  const nameOf = useMemberName(slug);
   const [dialog, setDialog] = useState(false);
   const [rejecting, setRejecting] = useState(false);
   const [reason, setReason] = useState('');
@@ -371,9 +398,7 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
             <ul>
               {s.signers.map((x) => (
                 <li key={`${x.userId ?? ''}/${x.positionId ?? ''}`}>
-                  {[positionTitle(x), x.userId ? t('signatures.editor.userRef', { id: x.userId }) : null]
-                    .filter(Boolean)
-                    .join(' · ')}
+                  {[positionTitle(x), x.userId ? nameOf(x.userId) : null].filter(Boolean).join(' · ')}
                   {': '}
                   {x.action
                     ? `${t(`signatures.action.${x.action}`, { defaultValue: x.action })} ${formatDateTime(x.actedAt, i18n.language)}${x.bySubstitution ? ` (${t('signatures.bySubstitution')})` : ''}${x.method === 'upload' ? ` · ${t('signatures.circuit.byUpload')}` : ''}${x.reason ? ` — ${x.reason}` : ''}`
