@@ -4,7 +4,8 @@
  * TOTP) opens "Càrrecs" from the navigation, creates the mayor's position, appoints themself as
  * its holder from today and sees it acting today; then creates the secretary's position with a
  * colleague as substitute and appoints another colleague, both chosen by name from the entity's
- * members (never another entity's); a handler of the entity sees the positions but no forms.
+ * members (never another entity's); a handler of the entity sees the positions but no forms; a
+ * members list that cannot be loaded says so and loads again on request.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -45,8 +46,9 @@ describe('positions page in Chromium', browserSuite(), () => {
 
   after(() => stopAll(browser, server));
 
-  async function login(user: TestUser): Promise<Page> {
+  async function login(user: TestUser, prepare?: (page: Page) => Promise<unknown>): Promise<Page> {
     const page = await newPage(browser);
+    await prepare?.(page);
     await logIn(page, server, user);
     await page
       .getByRole('navigation', { name: 'Navegació principal' })
@@ -128,6 +130,34 @@ describe('positions page in Chromium', browserSuite(), () => {
     await page.getByRole('article', { name: /Alcaldessa/ }).waitFor();
     assert.equal(await page.getByRole('region', { name: 'Nou càrrec' }).count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Nomena' }).count(), 0);
+    await page.context().close();
+  });
+
+  it('a members list that cannot be loaded says so in words and loads again on request', async () => {
+    let reachable = false;
+    const page = await login(admin, (p) =>
+      p.route('**/api/v1/entities/*/members', (route) => (reachable ? route.continue() : route.abort())),
+    );
+    const newPosition = page.getByRole('region', { name: 'Nou càrrec' });
+    const substitute = newPosition.getByLabel(/^Usuari substitut/);
+    await newPosition.getByText('No es pot connectar amb el servidor.', { exact: false }).waitFor();
+    assert.equal(await substitute.isDisabled(), true);
+    assert.equal(await substitute.getAttribute('aria-invalid'), 'true');
+    assert.deepEqual(await substitute.locator('option').allTextContents(), [
+      "La llista d'usuaris no està disponible",
+    ]);
+    await assertAccessible(page, 'a members list that could not be loaded');
+    reachable = true;
+    // Again from the keyboard.
+    const retry = newPosition.getByRole('button', { name: "Torna a carregar la llista d'usuaris" });
+    await retry.focus();
+    await page.keyboard.press('Enter');
+    await substitute
+      .locator('option', { hasText: `Montserrat Vila (${handler.username})` })
+      .waitFor({ state: 'attached' });
+    assert.equal(await substitute.isEnabled(), true);
+    assert.equal(await substitute.getAttribute('aria-invalid'), null);
+    assert.equal(await retry.count(), 0);
     await page.context().close();
   });
 });
