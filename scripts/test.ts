@@ -98,6 +98,9 @@ for (const b of backends) {
         LLIGALL_TEST_BACKEND: b,
         LLIGALL_TEST_PGLITE_TEMPLATE: template,
         LLIGALL_TEST_EXIT_GUARD_LOG: guardLog,
+        // The tests start hundreds of `lligall` and server processes: V8's code cache (TypeScript
+        // stripping included) spares each one recompiling the same modules.
+        NODE_COMPILE_CACHE: path.join(tmp, 'compile-cache'),
         LOG_LEVEL: 'warn',
       },
     },

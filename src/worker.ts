@@ -8,6 +8,7 @@ import {
 } from '#modules/registry/mux/mux.service.ts';
 import { issueReceipt, RECEIPT_JOB, type ReceiptJobData } from '#modules/registry/receipt.service.ts';
 import { COPY_SEAL_JOB, type CopySealJobData, sealPaperCopy } from '#modules/registry/copy-seal.service.ts';
+import { REMINDER_JOB, sweepReminders } from '#modules/signatures/reminders.service.ts';
 import { STAMP_JOB, type StampJobData, stampDecree } from '#modules/resolutions/resolutions.service.ts';
 import {
   EXTRACT_JOB,
@@ -58,6 +59,12 @@ export async function registerJobs(deps: AppDeps): Promise<void> {
     const outcome = await fetchEntryAttachments(deps, desal, data);
     if (outcome.pending === 0) await issueReceipt(deps, data.tenantId, data.entryId);
   });
+
+  // Signers whose act has waited too long are reminded (issue 4, circuits), every morning.
+  await deps.jobs.work(REMINDER_JOB, async () => {
+    await sweepReminders(deps);
+  });
+  await deps.jobs.schedule(REMINDER_JOB, '0 8 * * *');
 
   await deps.jobs.work('platform.blob-tmp-sweep', async () => {
     await deps.blobs.sweepTmp();

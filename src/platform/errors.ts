@@ -79,6 +79,8 @@ export type ErrorCode =
   | 'TRUSTED_CA_NOT_FOUND'
   | 'SIGNATURE_NOT_YOUR_TURN' // the caller is not a pending signer of the circuit's current step
   | 'CIRCUIT_NOT_ACTIVE' // the circuit was completed, rejected or cancelled: nobody acts on it any more
+  | 'REMINDER_TOO_SOON' // the step's signers were reminded less than a day ago
+  | 'CIRCUIT_NO_PENDING_SIGNER' // nobody can act on the step today (vacant position): nobody to remind
   | 'CIRCUIT_ALREADY_EXISTS' // the draft has (or had) a circuit; a stopped draft is uploaded again as a new draft
   | 'CIRCUIT_FORMAT_UNSUPPORTED' // the draft cannot go through a circuit in its format (an unreadable or encrypted PDF; a resolution that is not a PDF)
   | 'SIGNATURE_UPLOAD_INVALID' // the uploaded signature cannot be read, is not a signature of the expected kind (PAdES over the draft, detached CAdES/XAdES over its bytes), or its integrity fails
@@ -179,6 +181,8 @@ const STATUS: Record<ErrorCode, number> = {
   TRUSTED_CA_NOT_FOUND: 404,
   SIGNATURE_NOT_YOUR_TURN: 409,
   CIRCUIT_NOT_ACTIVE: 409,
+  REMINDER_TOO_SOON: 409,
+  CIRCUIT_NO_PENDING_SIGNER: 409,
   CIRCUIT_ALREADY_EXISTS: 409,
   CIRCUIT_FORMAT_UNSUPPORTED: 422,
   SIGNATURE_UPLOAD_INVALID: 422,

@@ -344,6 +344,15 @@ describe('signature inbox in Chromium', browserSuite(), () => {
     await circuit.getByText(/Rebutjat — Falta l'informe tècnic/).waitFor();
 
     const other = await draftInCircuit('Informe que el creador cancel·la');
+    // The creator reminds the pending signer, who sees the reminder in the inbox.
+    await page.goto(`${base}/app/e/${tenant.slug}/documents/${other}`);
+    await circuit.getByRole('button', { name: 'Recorda-ho als signants' }).click();
+    await page.getByText("S'ha enviat un recordatori a 1 signant.").waitFor();
+    await page.goto(`${base}/app/signatures`);
+    await page
+      .getByRole('row', { name: /Informe que el creador cancel·la/ })
+      .getByText(/^Recordatori: /)
+      .waitFor();
     await page.goto(`${base}/app/e/${tenant.slug}/documents/${other}`);
     await circuit.getByRole('button', { name: 'Cancel·la el circuit' }).click();
     await circuit.getByText("S'ha cancel·lat el circuit.").waitFor();

@@ -9,6 +9,8 @@ export type InboxItem = {
   kind: StepKind;
   title: string;
   since: string;
+  remindedAt: string | null;
+  reminders: number;
 };
 
 export type StepKind = 'sign' | 'vistiplau' | 'review';

@@ -6,6 +6,7 @@ import { inEntity, requestMeta, requireUser } from '../../http/scope.ts';
 import type { StagedBlob } from '#platform/blobs/blob-store.ts';
 import { AppError } from '#platform/errors.ts';
 import { loadTrustAnchors } from './trusted-cas.service.ts';
+import { listReminders, remindSigners } from './reminders.service.ts';
 import { MAX_DETACHED_UPLOAD_BYTES, nifOfCertificate, verifyUploadedSignature } from './circuits.upload.ts';
 import { contentDisposition, safeFileName, safeMimeType } from '#modules/documents/documents.service.ts';
 import {
@@ -461,6 +462,44 @@ export function registerCircuitRoutes(
       inEntity(deps, req, p(req).entity, (tx, ctx) =>
         cancelCircuit(tx, ctx, p(req).id, (req.body as { reason?: string } | undefined)?.reason ?? null),
       ),
+  );
+
+  const Reminder = Type.Object({
+    id: Type.String(),
+    step: Type.Integer(),
+    kind: Type.Union([Type.Literal('manual'), Type.Literal('automatic')]),
+    recipients: Type.Array(Type.String()),
+    at: Type.String(),
+  });
+  app.post(
+    `${base}/circuit/remind`,
+    {
+      schema: {
+        tags: ['signatures'],
+        summary:
+          "Remind the current step's pending signers (the circuit's creator or an administrator; at most once a day per step)",
+        params: IdParams,
+        response: { 201: Reminder },
+      },
+    },
+    async (req, reply) =>
+      reply
+        .status(201)
+        .send(
+          await inEntity(deps, req, p(req).entity, (tx, ctx) => remindSigners(tx, ctx, p(req).id, 'manual')),
+        ),
+  );
+  app.get(
+    `${base}/circuit/reminders`,
+    {
+      schema: {
+        tags: ['signatures'],
+        summary: "The circuit's reminders, manual and automatic, oldest first",
+        params: IdParams,
+        response: { 200: Type.Array(Reminder) },
+      },
+    },
+    async (req) => inEntity(deps, req, p(req).entity, (tx, ctx) => listReminders(tx, ctx, p(req).id)),
   );
 
   app.get(

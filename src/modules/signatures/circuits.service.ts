@@ -103,7 +103,7 @@ const KIND_LABEL: Record<StepKind, string> = {
 type AuditDetails = Record<string, unknown>;
 
 /** Every step and refusal is recorded on the document and on its case file. */
-async function auditBoth(
+export async function auditBoth(
   tx: Tx,
   ctx: Ctx,
   expedientId: string,
@@ -214,7 +214,7 @@ type DraftRow = {
 };
 
 /** The draft (any state) if the caller may see its case file; 404 otherwise. */
-async function loadDraft(tx: Tx, ctx: Ctx, documentId: string, lock = false): Promise<DraftRow> {
+export async function loadDraft(tx: Tx, ctx: Ctx, documentId: string, lock = false): Promise<DraftRow> {
   if (!isUuid(documentId)) throw new AppError('DOCUMENT_NOT_FOUND', 'Document not found');
   let q = tx
     .selectFrom('document_drafts')
@@ -228,7 +228,7 @@ async function loadDraft(tx: Tx, ctx: Ctx, documentId: string, lock = false): Pr
 }
 
 /** Whether the caller may see a draft: they see its case file, or they are in its circuit. */
-async function assertCanSeeDraft(tx: Tx, ctx: Ctx, draft: DraftRow): Promise<void> {
+export async function assertCanSeeDraft(tx: Tx, ctx: Ctx, draft: DraftRow): Promise<void> {
   try {
     await loadExpedient(tx, ctx, draft.expedient_id);
     return;
@@ -599,7 +599,7 @@ type CircuitRow = {
   created_by: string;
 };
 
-async function loadCircuit(tx: Tx, ctx: Ctx, documentId: string, lock = false): Promise<CircuitRow> {
+export async function loadCircuit(tx: Tx, ctx: Ctx, documentId: string, lock = false): Promise<CircuitRow> {
   let q = tx
     .selectFrom('signature_circuits')
     .select(['id', 'document_id', 'state', 'current_step', 'format', 'created_by'])
@@ -644,13 +644,18 @@ async function whoActs(tx: Tx, ctx: Ctx, s: { user_id: string | null; position_i
   }
 }
 
-/** Keeps the platform inbox equal to the pending signers of the circuit's current step. */
+/**
+ * Keeps the platform inbox equal to the pending signers of the circuit's current step. A signer
+ * still pending on the same step keeps when their act became due and the reminders they had.
+ */
 async function refreshInbox(tx: Tx, ctx: Ctx, circuitId: string): Promise<void> {
-  await tx
+  const before = await tx
     .deleteFrom('signature_inbox')
     .where('tenant_id', '=', ctx.tenant.id)
     .where('circuit_id', '=', circuitId)
+    .returning(['user_id', 'step_no', 'since', 'reminded_at', 'reminders'])
     .execute();
+  const kept = new Map(before.map((r) => [`${r.user_id}/${r.step_no}`, r]));
   const c = await tx
     .selectFrom('signature_circuits as c')
     .innerJoin('documents as d', (j) =>
@@ -669,7 +674,8 @@ async function refreshInbox(tx: Tx, ctx: Ctx, circuitId: string): Promise<void> 
     if (who) users.add(who.userId);
   }
   const now = ctx.clock.now();
-  for (const userId of users)
+  for (const userId of users) {
+    const was = kept.get(`${userId}/${c.current_step}`);
     await tx
       .insertInto('signature_inbox')
       .values({
@@ -680,9 +686,12 @@ async function refreshInbox(tx: Tx, ctx: Ctx, circuitId: string): Promise<void> 
         step_no: c.current_step,
         step_kind: step.kind,
         title: c.title,
-        since: now,
+        since: was?.since ?? now,
+        reminded_at: was?.reminded_at ?? null,
+        reminders: was?.reminders ?? 0,
       })
       .execute();
+  }
 }
 
 /** The caller's turn: the circuit, its current step and the signer entry the caller acts for. */
@@ -1192,6 +1201,9 @@ export type InboxItem = {
   kind: string;
   title: string;
   since: string;
+  /** The last reminder of this pending act (by the circuit's creator, or automatic), and how many. */
+  remindedAt: string | null;
+  reminders: number;
 };
 
 /** The caller's pending signatures across entities (platform transaction; only entities they still belong to). */
@@ -1212,6 +1224,8 @@ export async function pendingSignatures(tx: Tx, userId: string): Promise<InboxIt
       'i.step_kind',
       'i.title',
       'i.since',
+      'i.reminded_at',
+      'i.reminders',
     ])
     .where('i.user_id', '=', userId)
     .where('t.status', '!=', 'suspended')
@@ -1225,6 +1239,8 @@ export async function pendingSignatures(tx: Tx, userId: string): Promise<InboxIt
     kind: r.step_kind,
     title: r.title,
     since: new Date(r.since).toISOString(),
+    remindedAt: r.reminded_at ? new Date(r.reminded_at).toISOString() : null,
+    reminders: r.reminders,
   }));
 }
 

@@ -338,6 +338,7 @@ export type DB = {
   resolution_extracts: ResolutionExtractsTable;
   ple_sessions: PleSessionsTable;
   signature_inbox: SignatureInboxTable;
+  circuit_reminders: CircuitRemindersTable;
 };
 
 /** Tables without tenant_id and without row-level security. Anything else must have both. */
@@ -789,6 +790,20 @@ export type SignatureInboxTable = {
   step_kind: string;
   title: string;
   since: Timestamp;
+  reminded_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  reminders: ColumnType<number, number | undefined, number>;
+};
+
+/** A reminder sent to the pending signers of a circuit's step (migration 0017). */
+export type CircuitRemindersTable = {
+  tenant_id: string;
+  id: string;
+  circuit_id: string;
+  step_no: number;
+  kind: 'manual' | 'automatic';
+  recipients: string[];
+  created_by: string | null;
+  created_at: Timestamp;
 };
 
 /** A resolution (decree) in its circuit and, once decided, in the book (migration 0014). */

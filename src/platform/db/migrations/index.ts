@@ -14,6 +14,7 @@ import { circuits } from './0013-circuits.ts';
 import { resolutions } from './0014-resolutions.ts';
 import { resolutionsBook } from './0015-resolutions-book.ts';
 import { detachedSignatures } from './0016-detached-signatures.ts';
+import { signatureReminders } from './0017-signature-reminders.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -37,6 +38,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0014-resolutions': resolutions(ctx),
         '0015-resolutions-book': resolutionsBook(ctx),
         '0016-detached-signatures': detachedSignatures(ctx),
+        '0017-signature-reminders': signatureReminders(ctx),
       };
     },
   };

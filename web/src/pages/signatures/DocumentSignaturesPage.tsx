@@ -368,6 +368,15 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
     mutationFn: () => api<Circuit>(`${docPath(slug, id)}/circuit/cancel`, { json: {} }),
     onSuccess: (c) => refresh(c, t('signatures.circuit.cancelledNow')),
   });
+  const remind = useMutation({
+    mutationFn: () =>
+      api<{ recipients: string[] }>(`${docPath(slug, id)}/circuit/remind`, { method: 'POST' }),
+    onSuccess: (r) =>
+      setAnnounce((a) => ({
+        text: t('signatures.circuit.remindedNow', { count: r.recipients.length }),
+        n: a.n + 1,
+      })),
+  });
   const acting = (s: CircuitSigner) =>
     s.userId ?? positions.data?.find((p) => p.id === s.positionId)?.actingToday?.userId ?? null;
   const current = circuit.steps.find((s) => s.step === circuit.currentStep);
@@ -454,8 +463,19 @@ function CircuitPanel({ slug, id, circuit }: { slug: string; id: string; circuit
             {t('signatures.circuit.cancel')}
           </button>
         ) : null}
+        {isCreator ? (
+          <button
+            type="button"
+            className="button secondary"
+            onClick={() => remind.mutate()}
+            disabled={remind.isPending}
+          >
+            {t('signatures.circuit.remind')}
+          </button>
+        ) : null}
       </div>
       <ErrorAlert error={cancel.error} />
+      <ErrorAlert error={remind.error} />
       {uploading && myTurn && current?.kind !== 'review' ? (
         <form
           noValidate

@@ -182,7 +182,20 @@ function Row({
       <td>
         {t('signatures.step', { n: item.step })} · {t(`signatures.kind.${item.kind}`)}
       </td>
-      <td>{formatDateTime(item.since, lang)}</td>
+      <td>
+        {formatDateTime(item.since, lang)}
+        {item.remindedAt ? (
+          <>
+            <br />
+            <span className="badge">
+              {t('signatures.inbox.reminded', {
+                count: item.reminders,
+                date: formatDateTime(item.remindedAt, lang),
+              })}
+            </span>
+          </>
+        ) : null}
+      </td>
       <td>
         <a
           href={apiUrl(`${docPath(item.entity.slug, item.documentId)}/draft/content`)}
