@@ -5,7 +5,8 @@ import { sql } from 'kysely';
 import { PDFDocument } from 'pdf-lib';
 import { type Ctx, noRequest } from '#platform/context.ts';
 import { madridYear } from '#platform/db/counters.ts';
-import { appointHolder, createPosition } from '#modules/positions/positions.service.ts';
+import { madridDateOf } from '#modules/calendar/civil-date.ts';
+import { appointHolder, createPosition, recordDelegation } from '#modules/positions/positions.service.ts';
 import {
   decreeDate,
   resolutionHooks,
@@ -35,7 +36,8 @@ import { nssDbTrusting, pdfSignatures, pdfsig, pdftotext } from '#test/helpers/p
  * mayor (deciding) and the secretary (transcription) gets its number when the mayor's signature
  * is recorded; the number and date are stamped in a revision the secretary's signature covers and
  * the mayor's does not; rejected or cancelled resolutions use no number; the book lists decrees;
- * on PostgreSQL, 200 deciding signatures at once get 1..200 with no gap and no repeat.
+ * 20 deciding signatures at once get consecutive numbers; a councillor decides only with a
+ * delegation in force. (200 through two processes, one killed: resolutions-concurrency.test.ts.)
  */
 
 let env: TestEnv;
@@ -300,6 +302,43 @@ describe('book of resolutions (decrees)', () => {
     assert.deepEqual(own.json(), []);
   });
 
+  it('a councillor decides only with a delegation in force: none at the start is 422; one that ended before the signature is 409 and uses no number', async () => {
+    const councillor = await makeUser(env, { tenant, roles: ['handler'], totp: true });
+    H.set(councillor.id, await tokenHeaders(env, councillor));
+    const positionId = await env.db.tenant(tenant.id, async (tx) => {
+      const p = await createPosition(tx, adminCtx(), {
+        kind: 'councillor',
+        title: 'Regidora de festes',
+        area: 'Festes',
+      });
+      await appointHolder(tx, adminCtx(), p.id, { userId: councillor.id, validFrom: '2020-01-01' });
+      return p.id;
+    });
+    const refused = await circuit(await draft('Decret sense delegació'), decreeSteps(positionId));
+    assert.equal(refused.statusCode, 422, refused.body);
+    assert.equal(refused.json().code, 'RESOLUTION_CIRCUIT_INVALID');
+    assert.match(refused.json().detail, /delegation/);
+
+    const today = madridDateOf(env.clock.now());
+    await env.db.tenant(tenant.id, (tx) =>
+      recordDelegation(tx, adminCtx(), positionId, {
+        areas: ['Festes'],
+        powers: 'Resoldre els expedients de festes',
+        decreeReference: 'Decret de delegació',
+        decreeDate: '2020-01-01',
+        validTo: today,
+      }),
+    );
+    const id = await draft('Decret de festes');
+    assert.equal((await circuit(id, decreeSteps(positionId))).statusCode, 201);
+    const before = await counter();
+    env.clock.advance(2 * 86400_000); // the delegation has ended
+    const late = await sign(id, councillor);
+    assert.equal(late.statusCode, 409, late.body);
+    assert.equal(late.json().code, 'RESOLUTION_NO_DELEGATION');
+    assert.equal(await counter(), before, 'no number was used');
+  });
+
   it('the book refuses a malformed year', async () => {
     const res = await app.inject({ method: 'GET', url: `${base}/resolutions?year=26`, headers: h(creator) });
     assert.equal(res.statusCode, 400, res.body);
@@ -367,9 +406,10 @@ describe('book of resolutions (decrees)', () => {
     assert.ok(pdftotext(sigs[1]!.revision).includes(`Decret núm. ${number}`));
   });
 
-  // The acceptance asks for two API processes; this slice drives one in-process server (PostgreSQL:
-  // 200 requests at once over its connection pool; PGlite, one connection: 20, serialised).
-  const TOTAL = backend() === 'postgres' ? 200 : 20;
+  // In one in-process server (PostgreSQL: over its connection pool; PGlite, one connection:
+  // serialised). The acceptance's 200 deciding signatures through two API processes, one killed,
+  // are test/resolutions-concurrency.test.ts.
+  const TOTAL = 20;
   it(`${TOTAL} resolutions reaching their deciding signature at once get consecutive numbers, no gap, no repeat (${backend()})`, async () => {
     const deciders: { user: TestUser; positionId: string }[] = [];
     for (let i = 0; i < TOTAL; i++) {
@@ -385,6 +425,13 @@ describe('book of resolutions (decrees)', () => {
           area: `Àrea ${i + 1}`,
         });
         await appointHolder(tx, adminCtx(), p.id, { userId: d.user.id, validFrom: '2020-01-01' });
+        // A councillor decides only by delegation of the mayor (LBRL art. 21.3).
+        await recordDelegation(tx, adminCtx(), p.id, {
+          areas: [`Àrea ${i + 1}`],
+          powers: 'Resoldre els expedients de l’àrea',
+          decreeReference: `Decret 2020/${String(i + 1).padStart(6, '0')}`,
+          decreeDate: '2020-01-01',
+        });
         d.positionId = p.id;
       }
     });

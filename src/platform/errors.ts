@@ -79,6 +79,7 @@ export type ErrorCode =
   | 'TRUSTED_CA_NOT_FOUND'
   | 'SIGNATURE_NOT_YOUR_TURN' // the caller is not a pending signer of the circuit's current step
   | 'CIRCUIT_NOT_ACTIVE' // the circuit was completed, rejected or cancelled: nobody acts on it any more
+  | 'RESOLUTION_NO_DELEGATION' // the deciding councillor or deputy mayor has no delegation decree in force today
   | 'REMINDER_TOO_SOON' // the step's signers were reminded less than a day ago
   | 'CIRCUIT_NO_PENDING_SIGNER' // nobody can act on the step today (vacant position): nobody to remind
   | 'CIRCUIT_ALREADY_EXISTS' // the draft has (or had) a circuit; a stopped draft is uploaded again as a new draft
@@ -181,6 +182,7 @@ const STATUS: Record<ErrorCode, number> = {
   TRUSTED_CA_NOT_FOUND: 404,
   SIGNATURE_NOT_YOUR_TURN: 409,
   CIRCUIT_NOT_ACTIVE: 409,
+  RESOLUTION_NO_DELEGATION: 409,
   REMINDER_TOO_SOON: 409,
   CIRCUIT_NO_PENDING_SIGNER: 409,
   CIRCUIT_ALREADY_EXISTS: 409,

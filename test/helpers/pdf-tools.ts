@@ -52,7 +52,23 @@ export function pdftotext(pdf: Buffer): string {
 /** The CMS (DER) of the PDF's first signature and the bytes it covers. */
 export function pdfSignature(pdf: Buffer): { cms: Buffer; signedData: Buffer; byteRange: number[] } {
   const s = extractSignature(pdf) as { ByteRange: number[]; signature: string; signedData: Buffer };
-  return { cms: Buffer.from(s.signature, 'binary'), signedData: s.signedData, byteRange: s.ByteRange };
+  // @signpdf strips every trailing "00" of /Contents, which also cuts a CMS whose last byte is 0x00
+  // (one signature in 256): the CMS is read from the raw /Contents up to its own DER length instead.
+  const [a, b, c] = s.ByteRange as [number, number, number, number];
+  const cms = cmsFromContents(pdf.subarray(a + b + 1, c - 1).toString('latin1'));
+  return { cms, signedData: s.signedData, byteRange: s.ByteRange };
+}
+
+/** The DER CMS in a signature's /Contents hex: as long as its outer SEQUENCE says, padding dropped. */
+function cmsFromContents(hex: string): Buffer {
+  const raw = Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex');
+  if (raw[0] !== 0x30 || raw.length < 2) return raw;
+  const first = raw[1]!;
+  if (first < 0x80) return raw.subarray(0, 2 + first);
+  const n = first & 0x7f;
+  let len = 0;
+  for (let i = 0; i < n; i++) len = len * 256 + raw[2 + i]!;
+  return raw.subarray(0, 2 + n + len);
 }
 
 /** `openssl cms -cmsout -print` of a DER CMS. */
@@ -109,8 +125,7 @@ export function pdfSignatures(
   for (const m of text.matchAll(/\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/g)) {
     const br = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
     const [a, b, c, d] = br as [number, number, number, number];
-    const hex = text.slice(a + b + 1, c - 1).replace(/0+$/, '');
-    const cms = Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex');
+    const cms = cmsFromContents(text.slice(a + b + 1, c - 1));
     const signedData = Buffer.concat([pdf.subarray(a, a + b), pdf.subarray(c, c + d)]);
     out.push({ byteRange: br, cms, signedData, revision: pdf.subarray(0, c + d) });
   }

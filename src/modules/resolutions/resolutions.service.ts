@@ -3,6 +3,7 @@ import { PDFDocument } from 'pdf-lib';
 import type { BlobStore } from '#platform/blobs/blob-store.ts';
 import { type Clock, type Ctx, noRequest, systemActor } from '#platform/context.ts';
 import { madridYear, nextNumber } from '#platform/db/counters.ts';
+import { madridDateOf } from '#modules/calendar/civil-date.ts';
 import type { Database, Tx } from '#platform/db/database.ts';
 import { AppError } from '#platform/errors.ts';
 import { isUuid } from '#platform/ids.ts';
@@ -107,6 +108,36 @@ async function locateSteps(tx: Tx, ctx: Ctx, start: CircuitStart) {
   return { deciding, transcription: deciding + 1, positionId };
 }
 
+/** Positions that decide only by delegation of the mayor (LBRL art. 21.3, 23.4): they need one in force. */
+const BY_DELEGATION_KINDS = ['deputy_mayor', 'councillor'];
+
+/**
+ * Whether the deciding position may decide today: the mayor/president holds the power by law; a
+ * deputy mayor or councillor only through a delegation decree in force on this day (Europe/Madrid).
+ * Returns the reason it may not, or null.
+ */
+async function missingDelegation(tx: Tx, ctx: Ctx, positionId: string): Promise<string | null> {
+  const p = await tx
+    .selectFrom('positions')
+    .select(['kind', 'title'])
+    .where('tenant_id', '=', ctx.tenant.id)
+    .where('id', '=', positionId)
+    .executeTakeFirst();
+  if (!p || !BY_DELEGATION_KINDS.includes(p.kind)) return null;
+  const today = madridDateOf(ctx.clock.now());
+  const d = await tx
+    .selectFrom('position_delegations')
+    .select('id')
+    .where('tenant_id', '=', ctx.tenant.id)
+    .where('position_id', '=', positionId)
+    .where('valid_from', '<=', today)
+    .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>=', today)]))
+    .executeTakeFirst();
+  return d
+    ? null
+    : `${p.title} decides only by delegation of the mayor, and has no delegation decree in force on ${today}`;
+}
+
 async function loadResolution(tx: Tx, ctx: Ctx, documentId: string, lock = false) {
   let q = tx
     .selectFrom('resolutions')
@@ -125,7 +156,9 @@ export function resolutionHooks(deps: ResolutionDeps): CircuitHooks & {
     async checkStart(tx, ctx, start) {
       if (!start.resolution) return;
       if (!start.resolution.summary.trim()) invalid('A resolution has a summary');
-      await locateSteps(tx, ctx, start);
+      const { positionId } = await locateSteps(tx, ctx, start);
+      const missing = await missingDelegation(tx, ctx, positionId);
+      if (missing) invalid(missing);
     },
     async onStart(tx, ctx, start) {
       if (!start.resolution) return;
@@ -160,6 +193,11 @@ export function resolutionHooks(deps: ResolutionDeps): CircuitHooks & {
     },
     async assertSignable(tx, ctx, turn) {
       const r = await loadResolution(tx, ctx, turn.documentId);
+      // A delegation revoked or ended since the circuit started: the councillor no longer decides.
+      if (r?.position_id && turn.stepNo === r.deciding_step && !r.number) {
+        const missing = await missingDelegation(tx, ctx, r.position_id);
+        if (missing) throw new AppError('RESOLUTION_NO_DELEGATION', missing);
+      }
       if (r && turn.stepNo > r.deciding_step && !r.stamped_at)
         throw new AppError(
           'RESOLUTION_NOT_STAMPED',
