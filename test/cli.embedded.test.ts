@@ -106,4 +106,22 @@ describe('lligall CLI', () => {
     assert.match(badEnv.stderr, /LLIGALL_MAX_UPLOAD_MB must be an integer/);
     assert.match(badEnv.stderr, /DATABASE_URL must be a postgres:\/\/ URL/);
   });
+
+  // `lligall user set-nif` (the NIF an uploaded signature's certificate must carry).
+  it('records a normalised NIF once per person, refuses one already taken, and clears it (the check letter: circuits.upload.test.ts)', () => {
+    for (const u of ['secretaria', 'alcalde']) {
+      const r = lligall('user', 'create', '--username', u, '--password', 'una-contrasenya-llarga');
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const set = lligall('user', 'set-nif', '--username', 'secretaria', '--nif', '12.345.678-z');
+    assert.equal(set.status, 0, set.stderr);
+    assert.equal(set.stdout.trim(), '12345678Z');
+
+    const taken = lligall('user', 'set-nif', '--username', 'alcalde', '--nif', '12345678Z');
+    assert.notEqual(taken.status, 0);
+    assert.match(taken.stderr, /Another user has that NIF/);
+    const cleared = lligall('user', 'set-nif', '--username', 'secretaria', '--clear');
+    assert.equal(cleared.status, 0, cleared.stderr);
+    assert.equal(cleared.stdout.trim(), '(none)');
+  });
 });

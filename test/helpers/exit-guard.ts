@@ -16,18 +16,44 @@ import { after } from 'node:test';
 
 const grace = Number(process.env.LLIGALL_TEST_EXIT_GRACE_MS || 30_000);
 
+// Where each timer was set (a short stack), so that a timer keeping a file alive names the code
+// that set it. Only global setTimeout/setInterval are wrapped (cheap; no async hooks).
+type Timer = NodeJS.Timeout & { _destroyed?: boolean };
+const origins = new Set<{ timer: WeakRef<Timer>; at: string }>();
+for (const name of ['setTimeout', 'setInterval'] as const) {
+  const original = globalThis[name] as (...args: unknown[]) => Timer;
+  const wrapped = function (this: unknown, ...args: unknown[]) {
+    const timer = original.apply(this, args);
+    const at = (new Error().stack ?? '')
+      .split('\n')
+      .slice(2, 6)
+      .map((l) => l.trim())
+      .join(' < ');
+    if (origins.size < 20_000) origins.add({ timer: new WeakRef(timer), at });
+    return timer;
+  };
+  // Keep util.promisify.custom and any other own property of the original.
+  for (const key of Reflect.ownKeys(original)) {
+    const d = Object.getOwnPropertyDescriptor(original, key);
+    if (d && !(key in wrapped && ['length', 'name', 'prototype'].includes(String(key))))
+      Object.defineProperty(wrapped, key, d);
+  }
+  (globalThis as Record<string, unknown>)[name] = wrapped;
+}
+const liveTimers = () => {
+  const out: string[] = [];
+  for (const o of origins) {
+    const t = o.timer.deref();
+    if (!t || t._destroyed) origins.delete(o);
+    else if (t.hasRef()) out.push(`timer set ${o.at}`);
+  }
+  return out;
+};
+
 after(() => {
   setTimeout(() => {
     const file = path.relative(process.cwd(), process.argv[1] ?? '?');
-    // What each open timer would run names the code that left it (the first line of its callback).
-    const timers = (process as unknown as { _getActiveHandles(): unknown[] })
-      ._getActiveHandles()
-      .filter(
-        (h): h is { _onTimeout: () => void; _idleTimeout: number } =>
-          typeof (h as { _onTimeout?: unknown })._onTimeout === 'function',
-      )
-      .map((h) => `timer ${h._idleTimeout} ms: ${String(h._onTimeout).replace(/\s+/g, ' ').slice(0, 160)}`);
-    const handles = [...process.getActiveResourcesInfo(), ...timers].join(', ');
+    const handles = [...process.getActiveResourcesInfo(), ...liveTimers()].join('; ');
     process.stderr.write(
       `\n[exit-guard] ${file}: every test finished ${grace / 1000} s ago but the process did not exit; ` +
         `still open: ${handles}. Ending it.\n`,
