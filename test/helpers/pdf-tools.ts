@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { extractSignature } from '@signpdf/utils';
+import { trimDer } from '#platform/signatures/verify-pdf.ts';
 
 /**
  * The independent tools that judge our PDFs and signatures (Debian's poppler-utils, NSS tools and
@@ -60,16 +61,7 @@ export function pdfSignature(pdf: Buffer): { cms: Buffer; signedData: Buffer; by
 }
 
 /** The DER CMS in a signature's /Contents hex: as long as its outer SEQUENCE says, padding dropped. */
-function cmsFromContents(hex: string): Buffer {
-  const raw = Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex');
-  if (raw[0] !== 0x30 || raw.length < 2) return raw;
-  const first = raw[1]!;
-  if (first < 0x80) return raw.subarray(0, 2 + first);
-  const n = first & 0x7f;
-  let len = 0;
-  for (let i = 0; i < n; i++) len = len * 256 + raw[2 + i]!;
-  return raw.subarray(0, 2 + n + len);
-}
+const cmsFromContents = (hex: string): Buffer => trimDer(Buffer.from(hex, 'hex'));
 
 /** `openssl cms -cmsout -print` of a DER CMS. */
 export function opensslCmsPrint(cms: Buffer): string {

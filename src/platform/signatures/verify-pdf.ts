@@ -156,7 +156,7 @@ function readByteRange(buf: Buffer, at: number): [number, number, number, number
 }
 
 /** Strips the zero padding after a DER SEQUENCE (signers reserve more room than the CMS needs). */
-function trimDer(b: Buffer): Buffer {
+export function trimDer(b: Buffer): Buffer {
   if (b[0] !== 0x30 || b.length < 2) return b;
   const l = b[1]!;
   if (l < 0x80) return b.subarray(0, 2 + l);
