@@ -18,6 +18,10 @@ import { registerCircuitRoutes } from '#modules/signatures/circuits.routes.ts';
 import { registerLocalCscRoutes } from '#modules/signatures/csc/csc.routes.ts';
 import { registerVerificationRoutes } from '#modules/signatures/verification.routes.ts';
 import { registerTenancyRoutes } from '#modules/tenancy/tenancy.routes.ts';
+import { registerBoardRoutes } from '#modules/board/board.routes.ts';
+import { registerCitizenRoutes } from '#modules/citizens/citizens.routes.ts';
+import { registerNotificationRoutes } from '#modules/notifications/notifications.routes.ts';
+import { registerSeuRoutes } from '#modules/seu/seu.routes.ts';
 
 /** Each domain module's routes. A new module adds its register function here. */
 export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void {
@@ -40,6 +44,11 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   registerResolutionRoutes(app, deps);
   registerResolutionBookRoutes(app, deps);
   registerBatchSignatureRoutes(app, deps, circuitHooks);
+  // Issue 5: the seu electrònica (citizens, representation, filings, notifications, notice board).
+  registerCitizenRoutes(app, deps);
+  registerSeuRoutes(app, deps);
+  registerNotificationRoutes(app, deps);
+  registerBoardRoutes(app, deps);
   // Only in demo, development and test modes (the function returns at once in production).
   registerLocalCscRoutes(app, deps);
 }

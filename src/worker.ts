@@ -17,6 +17,9 @@ import {
   sendExtracts,
   sweepExtracts,
 } from '#modules/resolutions/extracts.service.ts';
+import { registerBoardJobs } from '#modules/board/board.jobs.ts';
+import { registerNotificationJobs } from '#modules/notifications/notifications.jobs.ts';
+import { registerMailJobs } from '#platform/mail/mail.jobs.ts';
 
 /**
  * Every job handler and sweeper schedule of the application, registered on `deps.jobs` before it
@@ -65,6 +68,11 @@ export async function registerJobs(deps: AppDeps): Promise<void> {
     await sweepReminders(deps);
   });
   await deps.jobs.schedule(REMINDER_JOB, '0 8 * * *');
+
+  // Issue 5: e-mail (alerts, confirmations), notifications (deemed rejected), the notice board.
+  await registerMailJobs(deps);
+  await registerNotificationJobs(deps);
+  await registerBoardJobs(deps);
 
   await deps.jobs.work('platform.blob-tmp-sweep', async () => {
     await deps.blobs.sweepTmp();

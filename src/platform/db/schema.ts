@@ -1,4 +1,9 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { BoardTables } from './schema/board.ts';
+import type { CitizensTables } from './schema/citizens.ts';
+import type { MailTables } from './schema/mail.ts';
+import type { NotificationsTables } from './schema/notifications.ts';
+import type { SeuTables } from './schema/seu.ts';
 
 /** timestamptz: written as Date or ISO string, read back as Date. */
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -281,7 +286,9 @@ export type CalendarEntityYearsTable = {
   updated_at: Timestamp;
 };
 
-export type DB = {
+export type DB = CoreTables & CitizensTables & MailTables & NotificationsTables & BoardTables & SeuTables;
+
+type CoreTables = {
   tenants: TenantsTable;
   users: UsersTable;
   memberships: MembershipsTable;

@@ -15,6 +15,11 @@ import { resolutions } from './0014-resolutions.ts';
 import { resolutionsBook } from './0015-resolutions-book.ts';
 import { detachedSignatures } from './0016-detached-signatures.ts';
 import { signatureReminders } from './0017-signature-reminders.ts';
+import { citizensMigration } from './0018-citizens.ts';
+import { mailMigration } from './0019-mail.ts';
+import { notificationsMigration } from './0020-notifications.ts';
+import { boardMigration } from './0021-board.ts';
+import { seuMigration } from './0022-seu.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -39,6 +44,11 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0015-resolutions-book': resolutionsBook(ctx),
         '0016-detached-signatures': detachedSignatures(ctx),
         '0017-signature-reminders': signatureReminders(ctx),
+        '0018-citizens': citizensMigration(ctx),
+        '0019-mail': mailMigration(ctx),
+        '0020-notifications': notificationsMigration(ctx),
+        '0021-board': boardMigration(ctx),
+        '0022-seu': seuMigration(ctx),
       };
     },
   };
