@@ -44,6 +44,15 @@ export type Config = {
    */
   desalDir: string | undefined;
   desalUrl: string | undefined;
+  /**
+   * SMTP server that sends e-mail (alerts of notifications, filing confirmations):
+   * `smtp://[user:password@]host[:port]` (STARTTLS when the server offers it) or `smtps://…` (TLS
+   * from the start, port 465). LLIGALL_SMTP_URL; required in production. Unset elsewhere: each
+   * message is written as an .eml file under <dataDir>/mail/ instead of being sent.
+   */
+  smtpUrl: string | undefined;
+  /** Sender of every message: `Name <address>` or `address`. LLIGALL_MAIL_FROM; required in production, default `Lligall <no-reply@localhost>` elsewhere */
+  mailFrom: string;
   /** Log level for pino. LOG_LEVEL, default info */
   logLevel: string;
 };
@@ -113,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     muxMaxAttachmentBytes: int('LLIGALL_MUX_MAX_ATTACHMENT_MB', 100, 1, 10240) * 1024 * 1024,
     desalDir: env.LLIGALL_DESAL_DIR ? path.resolve(env.LLIGALL_DESAL_DIR) : undefined,
     desalUrl: desalUrl(env.LLIGALL_DESAL_URL, problems),
+    smtpUrl: smtpUrl(env.LLIGALL_SMTP_URL, rawEnv === 'production', problems),
+    mailFrom: mailFrom(env.LLIGALL_MAIL_FROM, rawEnv === 'production', problems),
     logLevel: env.LOG_LEVEL || 'info',
     ...overrides,
   };
@@ -132,6 +143,39 @@ function desalUrl(raw: string | undefined, problems: string[]): string | undefin
   if (!ok || !raw.includes('{uuid}'))
     problems.push('LLIGALL_DESAL_URL must be an http(s) URL containing {uuid}');
   return raw;
+}
+
+/** LLIGALL_SMTP_URL: smtp:// or smtps:// with a host; required in production (no .eml fallback there). */
+function smtpUrl(raw: string | undefined, production: boolean, problems: string[]): string | undefined {
+  if (!raw) {
+    if (production) problems.push('LLIGALL_SMTP_URL is required in production (smtp:// or smtps:// URL)');
+    return undefined;
+  }
+  let ok = false;
+  try {
+    const u = new URL(raw);
+    ok = ['smtp:', 'smtps:'].includes(u.protocol) && u.hostname !== '';
+  } catch {
+    ok = false;
+  }
+  // Never echo the URL: it may carry the SMTP password.
+  if (!ok) problems.push('LLIGALL_SMTP_URL must be an smtp:// or smtps:// URL with a host');
+  return raw;
+}
+
+/** The default sender outside production (a real server would refuse a localhost sender). */
+export const DEFAULT_MAIL_FROM = 'Lligall <no-reply@localhost>';
+
+/** LLIGALL_MAIL_FROM: `address` or `Display name <address>`. */
+function mailFrom(raw: string | undefined, production: boolean, problems: string[]): string {
+  if (!raw) {
+    if (production)
+      problems.push('LLIGALL_MAIL_FROM is required in production (e.g. "Ajuntament <no-reply@example.cat>")');
+    return DEFAULT_MAIL_FROM;
+  }
+  if (!/^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(raw.trim()))
+    problems.push(`LLIGALL_MAIL_FROM must be an address or "Name <address>" (got "${raw}")`);
+  return raw.trim();
 }
 
 /** True when the database is the embedded PGlite in the data directory. */

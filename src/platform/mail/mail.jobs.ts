@@ -1,4 +1,14 @@
 import type { AppDeps } from '#src/app.ts';
+import { MAIL_JOB, type MailJobData, sendQueuedMail } from './mail.service.ts';
 
-/** The mail sender's job handlers (issue 5), registered by src/worker.ts. */
-export async function registerMailJobs(_deps: AppDeps): Promise<void> {}
+/**
+ * The mail sender's job handlers (issue 5), registered by src/worker.ts: `mail.send` sends one
+ * queued message after the transaction that queued it committed. A refused or unreachable server
+ * throws (the attempt and error are recorded on the row) and pg-boss retries with backoff; a
+ * message already sent is not sent again.
+ */
+export async function registerMailJobs(deps: AppDeps): Promise<void> {
+  await deps.jobs.work<MailJobData>(MAIL_JOB, async ({ tenantId, mailId }) => {
+    await sendQueuedMail(deps, tenantId, mailId);
+  });
+}
