@@ -8,12 +8,15 @@ import {
   checkToken,
   touchToken,
 } from '#modules/identity/identity.service.ts';
+import { registerCitizenAuth } from '#modules/citizens/citizen-auth.ts';
 
 export const SESSION_COOKIE = 'lligall_session';
 
 /** Resolves the caller from `Authorization: Bearer` or the session cookie, and enforces CSRF. */
 export function registerAuth(app: FastifyInstance, deps: AppDeps): void {
   app.decorateRequest('auth', null);
+  // The seu's citizen session (lligall_seu) on /api/v1/seu/ URLs: req.citizen.
+  registerCitizenAuth(app, deps);
   app.addHook('onRequest', async (req) => {
     if (!req.url.startsWith('/api/')) return;
     // A route that authenticates its caller itself (MUX v3's JWT) declares it in its config; every

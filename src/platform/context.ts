@@ -4,9 +4,13 @@ import type { EntityRole, PlatformRole } from './db/schema.ts';
 export type Clock = { now(): Date };
 export const systemClock: Clock = { now: () => new Date() };
 
-/** Who acts: a user, the CLI operator, or the system itself. */
+/**
+ * Who acts: a user (staff), the CLI operator, the system itself, or a citizen logged in to the seu
+ * (no entity roles, no platform roles: only what the seu's own policies allow; id null, label
+ * "citizen:<NIF>", and "… for:<NIF>" when acting under a power of attorney).
+ */
 export type Actor = {
-  kind: 'user' | 'cli' | 'system';
+  kind: 'user' | 'cli' | 'system' | 'citizen';
   id: string | null;
   /** Shown in audit trails: username, "cli", "system". */
   label: string;

@@ -101,6 +101,14 @@ export type ErrorCode =
   | 'RESOLUTION_BOOK_TRANSCRIPTION_PENDING' // numbered decrees of the year wait for the secretary's transcription (details.numbers)
   | 'RESOLUTION_BOOK_TOO_LARGE' // the year's documents exceed what one compiled PDF is built from in memory
   | 'PLE_SESSION_NONE' // no ordinary Ple session is recorded: record it, or give `since`
+  | 'CITIZEN_LOGIN_REQUIRED' // a seu route that needs a citizen logged in through OpenID Connect
+  | 'CITIZEN_IDENTIFIER_INVALID' // the OpenID provider's identifier claim is missing or not a valid NIF/NIE: no seu session is opened
+  | 'OIDC_NOT_CONFIGURED' // no OpenID provider is configured for the seu (LLIGALL_OIDC_ISSUER …)
+  | 'OIDC_LOGIN_FAILED' // the OpenID Connect answer is unknown, expired, tampered with, or the provider refused the login
+  | 'REPRESENTATION_NOT_FOUND'
+  | 'REPRESENTATION_TOO_LONG' // a power of attorney lasts at most 5 years from its start (valid_to ≤ valid_from + 5 years)
+  | 'REPRESENTATION_ALREADY_REVOKED'
+  | 'REPRESENTATION_SELF' // a person cannot be their own representative
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'INTERNAL';
@@ -204,6 +212,14 @@ const STATUS: Record<ErrorCode, number> = {
   RESOLUTION_BOOK_TRANSCRIPTION_PENDING: 409,
   RESOLUTION_BOOK_TOO_LARGE: 422,
   PLE_SESSION_NONE: 422,
+  CITIZEN_LOGIN_REQUIRED: 401,
+  CITIZEN_IDENTIFIER_INVALID: 422,
+  OIDC_NOT_CONFIGURED: 503,
+  OIDC_LOGIN_FAILED: 400,
+  REPRESENTATION_NOT_FOUND: 404,
+  REPRESENTATION_TOO_LONG: 422,
+  REPRESENTATION_ALREADY_REVOKED: 409,
+  REPRESENTATION_SELF: 422,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,

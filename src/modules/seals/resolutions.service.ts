@@ -54,7 +54,8 @@ export type ResolutionView = {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const canManage = (ctx: Ctx) => ctx.roles.includes('admin');
-const canRead = (ctx: Ctx) => ctx.roles.length > 0 || ctx.actor.kind !== 'user';
+// Staff with any role, or the CLI and the system themselves; never a citizen (who holds no roles).
+const canRead = (ctx: Ctx) => ctx.roles.length > 0 || ctx.actor.kind === 'cli' || ctx.actor.kind === 'system';
 
 function assertDate(v: string, field: string): void {
   const d = new Date(`${v}T00:00:00Z`);

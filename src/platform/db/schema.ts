@@ -368,6 +368,8 @@ export const PLATFORM_TABLES = [
   'demo_signing_sads',
   'trusted_cas',
   'signature_inbox',
+  'citizen_sessions',
+  'citizen_logins',
 ] as const;
 
 /** A certification authority the operator trusts for signature verification (besides the installation CA). */
