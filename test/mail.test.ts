@@ -13,6 +13,7 @@ import {
   MAIL_JOB,
   type MailRequest,
   sendQueuedMail,
+  sweepUnsentMail,
 } from '#platform/mail/mail.service.ts';
 import { MAIL_MESSAGES, MAIL_PARAMS } from '#platform/mail/messages.ts';
 import { makeTenant, openTestEnv, TestClock, type TestEnv } from '#test/helpers/harness.ts';
@@ -59,6 +60,23 @@ async function enqueue(mail: MailRequest): Promise<string> {
 async function row(id: string, tenantId = tenant.id) {
   return env.db.tenant(tenantId, (tx) =>
     tx.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirst(),
+  );
+}
+
+async function jobOf(mailId: string) {
+  const r = await env.db.owner((tx) =>
+    sql<{ state: string; due: boolean }>`select state::text, start_after <= now() as due from pgboss.job
+      where name = ${MAIL_JOB} and data->>'mailId' = ${mailId}`.execute(tx),
+  );
+  return r.rows;
+}
+
+/** Makes a message's retry due now (instead of waiting for pg-boss's backoff). */
+async function makeDue(mailId: string) {
+  await env.db.owner((tx) =>
+    sql`update pgboss.job set start_after = now() where name = ${MAIL_JOB} and data->>'mailId' = ${mailId}`.execute(
+      tx,
+    ),
   );
 }
 
@@ -231,21 +249,13 @@ describe('e-mail', () => {
     assert.equal(r?.sent_at, null);
     assert.equal(r?.attempts, 1);
     assert.match(r?.last_error ?? '', /451/);
-    // pg-boss holds it for a retry (with backoff, so not due yet).
-    const job = await env.db.owner((tx) =>
-      sql<{ state: string; due: boolean }>`select state, start_after <= now() as due from pgboss.job
-        where name = ${MAIL_JOB} and data->>'mailId' = ${id}`.execute(tx),
-    );
-    assert.deepEqual(job.rows, [{ state: 'retry', due: false }]);
-    assert.equal(sink.messages.filter(byRecipient(addr)).length, 0);
+    // pg-boss holds it for a retry (with backoff, so not due yet); the sweeper leaves it to its job.
+    assert.deepEqual(await jobOf(id), [{ state: 'retry', due: false }]);
+    assert.equal(await sweepUnsentMail(env), 0);
 
-    // The server is back; the retry falls due.
+    // The server is back; the retry falls due (made due at once here) and sends it.
     sink.refuse(false);
-    await env.db.owner((tx) =>
-      sql`update pgboss.job set start_after = now() where name = ${MAIL_JOB} and data->>'mailId' = ${id}`.execute(
-        tx,
-      ),
-    );
+    await makeDue(id);
     assert.equal(await env.jobs.drain(MAIL_JOB), 1);
     await sink.waitFor(byRecipient(addr));
     r = await row(id);
@@ -255,8 +265,33 @@ describe('e-mail', () => {
 
     // Once sent, never again.
     assert.equal(await sendQueuedMail(env, tenant.id, id), 'already-sent');
+    assert.equal(await sweepUnsentMail(env), 0);
     assert.equal(await env.jobs.drain(MAIL_JOB), 0);
     assert.equal(sink.messages.filter(byRecipient(addr)).length, 1);
+  });
+
+  it('unsent messages whose job was lost (a restore) are queued again, up to 7 days old', async () => {
+    const recent = to('lost');
+    const old = to('old');
+    const ids = await env.db.tenant(tenant.id, async (tx) => ({
+      recent: (await enqueueMail(env.jobs, tx, alert(recent, 'ca'))).id,
+      old: (
+        await enqueueMail(env.jobs, tx, alert(old, 'ca'), {
+          clock: new TestClock(new Date(env.clock.now().getTime() - 8 * 86_400_000)),
+        })
+      ).id,
+    }));
+    // A restored database has no job queue (docs/operations.md, Backup and restore).
+    await env.db.owner((tx) =>
+      sql`delete from pgboss.job where name = ${MAIL_JOB} and data->>'mailId' in (${ids.recent}, ${ids.old})`.execute(
+        tx,
+      ),
+    );
+    assert.equal(await sweepUnsentMail(env), 1);
+    assert.equal(await env.jobs.drain(MAIL_JOB), 1);
+    await sink.waitFor(byRecipient(recent));
+    assert.equal(sink.messages.filter(byRecipient(old)).length, 0);
+    assert.equal((await row(ids.old))?.sent_at, null);
   });
 
   it('a server that is down: the attempt and its error are recorded, and the job is told to retry', async () => {

@@ -181,6 +181,41 @@ export async function sendQueuedMail(
   return 'sent';
 }
 
+/** The sweeper of unsent messages: hourly. */
+export const MAIL_SWEEP_JOB = 'mail.sweep';
+/** A message still unsent after this many days is given up (it stays in the outbox, unsent, with its last error). */
+export const MAIL_GIVE_UP_DAYS = 7;
+
+/**
+ * Queues again every message that is still unsent, less than MAIL_GIVE_UP_DAYS old by the
+ * injected clock, and has no job left (its retries ran out while the server was down). A message
+ * whose job is still queued, retrying or running is left to it (the job's singleton key is the
+ * message's id). Tenant by tenant, each in its own tenant transaction. Returns how many were
+ * queued again.
+ */
+export async function sweepUnsentMail(deps: { db: Database; jobs: Jobs; clock: Clock }): Promise<number> {
+  const since = new Date(deps.clock.now().getTime() - MAIL_GIVE_UP_DAYS * 86_400_000);
+  const tenants = await deps.db.platformRead((q) => q.selectFrom('tenants').select('id').execute());
+  let queued = 0;
+  for (const { id: tenantId } of tenants) {
+    const unsent = await deps.db.tenant(tenantId, (tx) =>
+      tx
+        .selectFrom('mail_outbox')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('sent_at', 'is', null)
+        .where('created_at', '>=', since)
+        .where((eb) => eb.or([eb('last_error', 'is', null), eb('last_error', '!=', INVALID_ADDRESS_ERROR)]))
+        .execute(),
+    );
+    for (const { id } of unsent) {
+      const data: MailJobData = { tenantId, mailId: id };
+      if (await deps.jobs.sendNow(MAIL_JOB, data, { singletonKey: id, ...MAIL_RETRY })) queued++;
+    }
+  }
+  return queued;
+}
+
 /** A failure's text for last_error: the server's reply when there is one, at most 1000 characters. */
 function errorText(e: unknown): string {
   const err = e as { message?: unknown; response?: unknown; code?: unknown };
