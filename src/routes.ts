@@ -22,6 +22,7 @@ import { registerBoardRoutes } from '#modules/board/board.routes.ts';
 import { registerCitizenRoutes } from '#modules/citizens/citizens.routes.ts';
 import { registerNotificationRoutes } from '#modules/notifications/notifications.routes.ts';
 import { registerSeuRoutes } from '#modules/seu/seu.routes.ts';
+import { registerFilingRoutes } from '#modules/filings/filings.routes.ts';
 
 /** Each domain module's routes. A new module adds its register function here. */
 export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void {
@@ -47,6 +48,7 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   // Issue 5: the seu electrònica (citizens, representation, filings, notifications, notice board).
   registerCitizenRoutes(app, deps);
   registerSeuRoutes(app, deps);
+  registerFilingRoutes(app, deps);
   registerNotificationRoutes(app, deps);
   registerBoardRoutes(app, deps);
   // Only in demo, development and test modes (the function returns at once in production).

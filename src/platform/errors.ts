@@ -51,6 +51,10 @@ export type ErrorCode =
   | 'CSV_INVALID' // not a CSV: 20 letters and digits of Crockford's base32, in groups of five
   | 'CSV_NOT_FOUND' // a well-formed CSV that no document of this installation has
   | 'RECEIPT_NOT_READY' // the entry's receipt is being issued (it follows the entry's commit within seconds)
+  | 'FILING_TOO_MANY_ATTACHMENTS' // a seu request carries at most 5 attachments
+  | 'FILING_ATTACHMENT_TOO_LARGE' // one attachment of a seu request is larger than 10 MiB
+  | 'FILING_ATTACHMENTS_TOO_LARGE' // the attachments of a seu request together exceed 25 MiB
+  | 'FILING_ATTACHMENT_EMPTY' // an attachment of a seu request has no content
   | 'MUX_TOKEN_INVALID' // MUX v3's JWT is missing, badly signed, of another issuer or subject, or not configured for the entity
   | 'MUX_TOKEN_EXPIRED' // MUX v3's JWT has expired (or lives longer than the registry accepts)
   | 'MUX_TRANSACTION_INVALID' // the MUX v3 transaction lacks or mis-states a field the entry needs (body also carries resultat/codiError/missatgeError)
@@ -162,6 +166,10 @@ const STATUS: Record<ErrorCode, number> = {
   CSV_INVALID: 400,
   CSV_NOT_FOUND: 404,
   RECEIPT_NOT_READY: 404,
+  FILING_TOO_MANY_ATTACHMENTS: 422,
+  FILING_ATTACHMENT_TOO_LARGE: 413,
+  FILING_ATTACHMENTS_TOO_LARGE: 413,
+  FILING_ATTACHMENT_EMPTY: 422,
   MUX_TOKEN_INVALID: 401,
   MUX_TOKEN_EXPIRED: 401,
   MUX_TRANSACTION_INVALID: 400,
