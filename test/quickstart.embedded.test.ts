@@ -154,7 +154,14 @@ describe('quick start (the `npm start` command line)', () => {
   it('LLIGALL_ENV=production seeds no demo entity or user', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-qs-'));
     dirs.push(dataDir);
-    const env = cleanEnv({ LLIGALL_DATA_DIR: dataDir, LOG_LEVEL: 'warn', LLIGALL_ENV: 'production' });
+    // Production requires an SMTP server for alerts and confirmations (nothing is sent here).
+    const env = cleanEnv({
+      LLIGALL_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      LLIGALL_ENV: 'production',
+      LLIGALL_SMTP_URL: 'smtp://127.0.0.1:2525',
+      LLIGALL_MAIL_FROM: 'Ajuntament <no-reply@example.cat>',
+    });
     const { child, url, output } = await startServer(env);
     assert.doesNotMatch(output(), /password:/);
     const login = await fetch(`${url}/api/v1/session`, {
