@@ -113,6 +113,16 @@ export type ErrorCode =
   | 'REPRESENTATION_TOO_LONG' // a power of attorney lasts at most 5 years from its start (valid_to ≤ valid_from + 5 years)
   | 'REPRESENTATION_ALREADY_REVOKED'
   | 'REPRESENTATION_SELF' // a person cannot be their own representative
+  | 'BOARD_PUBLICATION_NOT_FOUND' // no publication of the notice board with that id in this entity
+  | 'BOARD_PERIOD_INVALID' // a publication's period: a start date from today on, and either a term (business or calendar days) or an end date on or after the start
+  | 'BOARD_PERSONAL_DATA_NOT_REVIEWED' // publishing needs personalDataReviewed: true (the document is anonymised as LOPDGDD AP7 requires)
+  | 'BOARD_DOCUMENT_NOT_PUBLISHABLE' // the document is not a PDF incorporated in that case file's index
+  | 'BOARD_PUBLICATION_ENDED' // the publication has ended or was withdrawn already: it cannot be withdrawn
+  | 'BOARD_PUBLICATION_NOT_ENDED' // its certificate of publication is issued once it has ended (or was withdrawn)
+  | 'BOARD_NEVER_PUBLISHED' // withdrawn before its start: it was never visible, there is nothing to certify
+  | 'BOARD_CERTIFICATE_NOT_READY' // the certificate of publication has not been issued yet (the sweeper issues it at the end; or POST …/certificate)
+  | 'SEU_INCIDENT_NOT_FOUND'
+  | 'SEU_INCIDENT_ALREADY_SET' // an incident's end, or its deadline extension, is recorded once
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'INTERNAL';
@@ -228,6 +238,16 @@ const STATUS: Record<ErrorCode, number> = {
   REPRESENTATION_TOO_LONG: 422,
   REPRESENTATION_ALREADY_REVOKED: 409,
   REPRESENTATION_SELF: 422,
+  BOARD_PUBLICATION_NOT_FOUND: 404,
+  BOARD_PERIOD_INVALID: 422,
+  BOARD_PERSONAL_DATA_NOT_REVIEWED: 422,
+  BOARD_DOCUMENT_NOT_PUBLISHABLE: 422,
+  BOARD_PUBLICATION_ENDED: 409,
+  BOARD_PUBLICATION_NOT_ENDED: 409,
+  BOARD_NEVER_PUBLISHED: 409,
+  BOARD_CERTIFICATE_NOT_READY: 404,
+  SEU_INCIDENT_NOT_FOUND: 404,
+  SEU_INCIDENT_ALREADY_SET: 409,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,

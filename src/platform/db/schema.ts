@@ -368,6 +368,7 @@ export const PLATFORM_TABLES = [
   'demo_signing_sads',
   'trusted_cas',
   'signature_inbox',
+  'board_due',
   'citizen_sessions',
   'citizen_logins',
 ] as const;
