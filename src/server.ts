@@ -43,6 +43,17 @@ export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Prom
     ) {
       return reply.type('text/html').sendFile('index.html', WEB_DIST);
     }
+    // The seu electrònica of each entity (/seu/<slug>/…): its own page of the web build. The
+    // notice board's pages ask search engines not to index them (LOPDGDD DA 7).
+    if (
+      /^\/seu\/[^/?#]+/.test(req.url) &&
+      req.method === 'GET' &&
+      fs.existsSync(path.join(WEB_DIST, 'seu.html'))
+    ) {
+      if (/^\/seu\/[^/?#]+\/tauler(?:[/?#]|$)/.test(req.url))
+        reply.header('x-robots-tag', 'noindex, nofollow');
+      return reply.type('text/html').sendFile('seu.html', WEB_DIST);
+    }
     return reply
       .status(404)
       .type('application/problem+json')
