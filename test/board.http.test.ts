@@ -507,4 +507,16 @@ describe('notice board: the end at 24:00 of the last day, and the certificate', 
     assert.equal(res.statusCode, 200, res.body);
     assert.equal((res.json().document as { documentType: string }).documentType, 'TD11');
   });
+
+  it('the public routes are rate-limited per client and route (429 RATE_LIMITED), the others still answer', async () => {
+    let res = await get(`/api/v1/seu/${other.slug}/incidents`);
+    let n = 1;
+    while (res.statusCode === 200 && n < 70) {
+      res = await get(`/api/v1/seu/${other.slug}/incidents`);
+      n++;
+    }
+    problem(res, 429, 'RATE_LIMITED');
+    assert.ok(n <= 61, `refused after ${n} reads`);
+    assert.equal((await get(`${seu()}/board`)).statusCode, 200);
+  });
 });

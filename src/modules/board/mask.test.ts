@@ -32,6 +32,7 @@ describe('maskIdentifiers (free text)', () => {
     assert.equal(maskIdentifiers('K1234567S'), '****4567*');
     assert.equal(maskIdentifiers('passaport PAA123456'), 'passaport *****3456');
     assert.equal(maskIdentifiers('y1234567l.'), '****4567*.');
+    assert.equal(maskIdentifiers('DNI 12345678 Z.'), 'DNI ***4567**.');
   });
   it('masks a bare 8-digit number named DNI/NIF/NIE, but not other numbers', () => {
     assert.equal(
@@ -42,6 +43,8 @@ describe('maskIdentifiers (free text)', () => {
       maskIdentifiers('Expedient 2026/000123, registre E/2026/000045, import 12345678 euros'),
       'Expedient 2026/000123, registre E/2026/000045, import 12345678 euros',
     );
+    // A lower-case word after a space is prose, not a check letter.
+    assert.equal(maskIdentifiers('les finques 12345678 i 87654321'), 'les finques 12345678 i 87654321');
   });
   it('leaves company CIFs (not personal identifiers) and longer codes alone', () => {
     assert.equal(maskIdentifiers('Empresa B12345674'), 'Empresa B12345674');
