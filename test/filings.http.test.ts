@@ -248,6 +248,16 @@ describe('the generic request (instància genèrica) filed in the seu', () => {
     assert.ok(m.text?.includes(`/seu/${tenant.slug}`), m.text);
   });
 
+  it('tells the form its limits and file types, without a login', async () => {
+    const r = await get(`/api/v1/seu/${tenant.slug}/filings/form`, {});
+    assert.equal(r.statusCode, 200, r.body);
+    const f = r.json();
+    assert.equal(f.maxAttachments, 5);
+    assert.equal(f.maxAttachmentBytes, 10 * 1024 * 1024);
+    assert.ok(f.types.some((t: { mimeType: string; extensions: string[] }) => t.extensions.includes('odt')));
+    assert.equal((await get('/api/v1/seu/no-such-entity/filings/form', {})).statusCode, 404);
+  });
+
   it('the review step (preview) checks everything and keeps nothing', async () => {
     const before = { entries: await entryCount(), blobs: blobFiles() };
     const res = await file(

@@ -302,6 +302,45 @@ export function registerFilingRoutes(app: FastifyInstance, deps: AppDeps): void 
 
   const formDescription = `multipart/form-data: text fields first — \`exposo\` (what I state, 1 to ${EXPOSO_MAX} characters), \`solicito\` (what I request, 1 to ${SOLICITO_MAX}), \`language?\` (ca|es|oc-aranes; default the login's, else ca), \`onBehalfOf?\` (NIF/NIE of the represented person, under a power in force covering the generic request) — then up to ${MAX_FILING_ATTACHMENTS} \`file\` parts: ${Object.keys(FILING_TYPES).join(', ')}, each at most ${mib(MAX_ATTACHMENT_BYTES)}, together at most ${mib(MAX_FILING_BYTES)}; the declared type and the content must agree (415 FILE_TYPE_NOT_ACCEPTED). Refusals: 400 VALIDATION_FAILED (details.fields), 422 FILING_TOO_MANY_ATTACHMENTS, 413 FILING_ATTACHMENT_TOO_LARGE, 413 FILING_ATTACHMENTS_TOO_LARGE, 422 FILING_ATTACHMENT_EMPTY, 422 INVALID_IDENTIFIER, 401 CITIZEN_LOGIN_REQUIRED, 404 NOT_FOUND (no power in force for onBehalfOf), 404 ENTITY_NOT_FOUND.`;
 
+  app.get(
+    '/api/v1/seu/:slug/filings/form',
+    {
+      schema: {
+        tags: ['seu'],
+        summary: 'What the generic request’s form accepts (limits and file types), for the seu’s form',
+        description: 'Public: no login needed. 404 ENTITY_NOT_FOUND for an unknown entity.',
+        params: SlugParams,
+        response: {
+          200: Type.Object({
+            procedure: Type.Literal(PROCEDURE),
+            exposoMaxLength: Type.Integer(),
+            solicitoMaxLength: Type.Integer(),
+            maxAttachments: Type.Integer(),
+            maxAttachmentBytes: Type.Integer(),
+            maxTotalBytes: Type.Integer(),
+            types: Type.Array(
+              Type.Object({ mimeType: Type.String(), extensions: Type.Array(Type.String()) }),
+            ),
+          }),
+        },
+      },
+      config: { rateLimit: FOLDER_LIMIT },
+    },
+    async (req) => {
+      const { slug } = req.params as { slug: string };
+      await inSeu(deps, req, slug, { requireCitizen: false }, async () => undefined);
+      return {
+        procedure: PROCEDURE,
+        exposoMaxLength: EXPOSO_MAX,
+        solicitoMaxLength: SOLICITO_MAX,
+        maxAttachments: MAX_FILING_ATTACHMENTS,
+        maxAttachmentBytes: perFileLimit,
+        maxTotalBytes: MAX_FILING_BYTES,
+        types: Object.entries(FILING_TYPES).map(([mimeType, t]) => ({ mimeType, extensions: t.extensions })),
+      };
+    },
+  );
+
   app.post(
     '/api/v1/seu/:slug/filings/preview',
     {
