@@ -123,6 +123,23 @@ export type ErrorCode =
   | 'BOARD_CERTIFICATE_NOT_READY' // the certificate of publication has not been issued yet (the sweeper issues it at the end; or POST …/certificate)
   | 'SEU_INCIDENT_NOT_FOUND'
   | 'SEU_INCIDENT_ALREADY_SET' // an incident's end, or its deadline extension, is recorded once
+  | 'NOTIFICATION_CHANNEL_NOT_ALLOWED' // electronic notification for a party neither obliged (LPACAP art. 14.2) nor having chosen it (art. 41.1)
+  | 'NOTIFICATION_PARTY_NOT_IN_EXPEDIENT' // a notification goes to an interested party of its case file
+  | 'NOTIFICATION_DOCUMENT_NOT_IN_EXPEDIENT' // a notified document must be in the case file's index
+  | 'NOTIFICATION_EXPIRED' // not accessed by 24:00 of the 10th calendar day after it was made available: deemed rejected (LPACAP art. 43.2), no longer accessible
+  | 'NOTIFICATION_REJECTED' // the notification was rejected (explicitly or deemed): it counts as notified and is no longer accessible in the seu
+  | 'NOTIFICATION_ALREADY_SETTLED' // the notification was already accessed, rejected, delivered or failed: this outcome cannot follow
+  | 'NOTIFICATION_NOT_ACCESSED' // a notified document is downloaded after the notification is accessed
+  | 'NOTIFICATION_NOT_PAPER' // paper attempts are recorded only for notifications on the paper channel
+  | 'NOTIFICATION_ATTEMPTS_CLOSED' // no further paper attempt: delivered, rejected, address unknown, or two attempts made
+  | 'NOTIFICATION_ATTEMPT_NOT_AFTER_ABSENCE' // a second paper attempt follows only an absent first one (LPACAP art. 42.2)
+  | 'NOTIFICATION_ATTEMPT_OUT_OF_TERM' // the second paper attempt must be within the 3 business days after the first (LPACAP art. 42.2)
+  | 'NOTIFICATION_ATTEMPT_SAME_HALF_DAY' // the second paper attempt is in the other half of the day: after 15:00 if the first was before, and vice versa (art. 42.2)
+  | 'NOTIFICATION_ATTEMPT_TOO_SOON' // the two paper attempts are at least 3 hours apart (art. 42.2)
+  | 'NOTIFICATION_ATTEMPT_TIME_INVALID' // a paper attempt's time is before the notification was issued, before the previous attempt, or in the future
+  | 'NOTIFICATION_RECEIVER_UNDER_14' // a paper notification is delivered to someone other than the party only if over 14 and identified (art. 42.2)
+  | 'NOTIFICATION_NOT_FAILED' // only a failed paper notification (two absent attempts, or unknown address) is sent for publication (art. 44)
+  | 'NOTIFICATION_EVIDENCE_NOT_READY' // the evidence of that outcome is being issued (seconds after the outcome)
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'INTERNAL';
@@ -248,6 +265,23 @@ const STATUS: Record<ErrorCode, number> = {
   BOARD_CERTIFICATE_NOT_READY: 404,
   SEU_INCIDENT_NOT_FOUND: 404,
   SEU_INCIDENT_ALREADY_SET: 409,
+  NOTIFICATION_CHANNEL_NOT_ALLOWED: 422,
+  NOTIFICATION_PARTY_NOT_IN_EXPEDIENT: 422,
+  NOTIFICATION_DOCUMENT_NOT_IN_EXPEDIENT: 422,
+  NOTIFICATION_EXPIRED: 409,
+  NOTIFICATION_REJECTED: 409,
+  NOTIFICATION_ALREADY_SETTLED: 409,
+  NOTIFICATION_NOT_ACCESSED: 409,
+  NOTIFICATION_NOT_PAPER: 409,
+  NOTIFICATION_ATTEMPTS_CLOSED: 409,
+  NOTIFICATION_ATTEMPT_NOT_AFTER_ABSENCE: 409,
+  NOTIFICATION_ATTEMPT_OUT_OF_TERM: 422,
+  NOTIFICATION_ATTEMPT_SAME_HALF_DAY: 422,
+  NOTIFICATION_ATTEMPT_TOO_SOON: 422,
+  NOTIFICATION_ATTEMPT_TIME_INVALID: 422,
+  NOTIFICATION_RECEIVER_UNDER_14: 422,
+  NOTIFICATION_NOT_FAILED: 409,
+  NOTIFICATION_EVIDENCE_NOT_READY: 404,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,

@@ -1,0 +1,493 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { type Ctx, noRequest } from '#platform/context.ts';
+import { AppError } from '#platform/errors.ts';
+import { newId } from '#platform/ids.ts';
+import { listEventsForObjects } from '#modules/audit/audit.service.ts';
+import type { Acting } from '#modules/citizens/citizens.model.ts';
+import { issueEvidenceAfterCommit } from '#modules/notifications/evidence.service.ts';
+import type { EvidenceJobData } from '#modules/notifications/notifications.model.ts';
+import {
+  accessNotification,
+  getMyNotification,
+  getMyNotifiedDocument,
+  listMyNotifications,
+  rejectNotification,
+} from '#modules/notifications/notifications.service.ts';
+import { sweepDeemedRejections } from '#modules/notifications/sweeper.service.ts';
+import { getInstallationCaPem } from '#modules/seals/seals.service.ts';
+import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
+import {
+  loginHeaders,
+  makeServer,
+  makeTenant,
+  makeUser,
+  openTestEnv,
+  type TestEnv,
+  TestClock,
+} from '#test/helpers/harness.ts';
+import { multipart } from '#test/helpers/multipart.ts';
+import { nssDbTrusting, pdfsig, pdftotext } from '#test/helpers/pdf-tools.ts';
+
+/**
+ * Electronic notifications (LPACAP art. 40–43): the acceptance figures of issue 5 — made available
+ * on 2026-03-02 at 10:00 (Madrid), access at 03-12 23:30 accepted; still accessible at 23:59:59;
+ * deemed rejected at 03-13 00:00 by the sweeper; evidence and audit for both; other citizens and
+ * other entities get 404; an electronic notification to a party neither obliged nor consenting is
+ * refused. The citizen side is exercised through its service functions with an `Acting`.
+ */
+
+let env: TestEnv;
+let app: FastifyInstance;
+let tenant: Tenant;
+let other: Tenant;
+let handler: Record<string, string>;
+let handlerUser: Awaited<ReturnType<typeof makeUser>>;
+let viewer: Record<string, string>;
+let otherHandler: Record<string, string>;
+let base: string;
+let expedient: { id: string; number: string };
+let docId: string;
+const parties: Record<string, string> = {};
+
+const ANNA = { identifier: '00000001R', name: 'Anna Prova Exemple' };
+const BERNAT = { identifier: '00000002W', name: 'Bernat Prova Exemple' };
+const CARLA = { identifier: '00000003A', name: 'Carla Prova Exemple' };
+
+const acting = (
+  who: { identifier: string; name: string },
+  rep?: { id: string; for: typeof ANNA },
+): Acting => ({
+  citizen: { sessionId: newId(), identifier: who.identifier, name: who.name, email: null, language: 'ca' },
+  subject: rep ? rep.for : who,
+  representation: rep ? { id: rep.id, scope: 'general', procedure: null } : null,
+});
+
+const citizenCtx = (t: Tenant, a: Acting): Ctx => ({
+  tenant: { id: t.id, dir3: t.dir3, slug: t.slug, name: t.name, status: t.status },
+  actor: { kind: 'citizen', id: null, label: `citizen:${a.citizen.identifier}`, platformRoles: [] },
+  roles: [],
+  request: noRequest,
+  clock: env.clock,
+});
+
+/** Moves the clock (days ahead: the staff session would have ended) and logs the handler in again. */
+async function setClock(t: string) {
+  env.clock.set(t);
+  handler = await loginHeaders(app, env, handlerUser);
+}
+
+/** A citizen act in one entity's transaction, then its evidence issued after commit (as the seu routes do). */
+async function asCitizen<T>(
+  t: Tenant,
+  a: Acting,
+  fn: (tx: Parameters<Parameters<TestEnv['db']['tenant']>[1]>[0], ctx: Ctx) => Promise<T>,
+): Promise<T> {
+  const out = await env.db.tenant(t.id, (tx) => fn(tx, citizenCtx(t, a)));
+  const ev = (out as { evidence?: EvidenceJobData[] }).evidence;
+  if (ev) await issueEvidenceAfterCommit(env, ev, (e) => assert.fail(String(e)));
+  return out;
+}
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof AppError) return e.code;
+    throw e;
+  }
+  return 'ACCEPTED';
+}
+
+async function notify(body: Record<string, unknown>) {
+  return app.inject({
+    method: 'POST',
+    url: `${base}/expedients/${expedient.id}/notifications`,
+    headers: handler,
+    payload: {
+      subject: 'Resolució de la llicència d’obres menors',
+      actText: 'RESOLC: Atorgar la llicència d’obres menors sol·licitada per a la substitució de la coberta.',
+      endsAdministrativeRoute: true,
+      appeals: [
+        {
+          appeal: 'Recurs potestatiu de reposició',
+          body: 'Alcaldia',
+          term: 'Un mes des de l’endemà de la notificació',
+        },
+      ],
+      documentIds: [docId],
+      ...body,
+    },
+  });
+}
+
+async function events(id: string) {
+  return env.db.owner((tx) => listEventsForObjects(tx, tenant.id, [{ type: 'notification', id }]));
+}
+
+let n1: string; // accessed at 23:30 on the 10th day
+let n2: string; // never accessed: deemed rejected
+let n3: string; // accessed at 23:59:59 on the 10th day
+let n4: string; // rejected by a representative
+
+before(async () => {
+  env = await openTestEnv({ clock: new TestClock('2026-03-02T09:00:00Z') });
+  app = await makeServer(env);
+  tenant = await makeTenant(env, { name: 'Ajuntament d’Isona i Conca Dellà' });
+  other = await makeTenant(env);
+  base = `/api/v1/entities/${tenant.slug}`;
+  handlerUser = await makeUser(env, { tenant, roles: ['handler'] });
+  handler = await loginHeaders(app, env, handlerUser);
+  viewer = await loginHeaders(app, env, await makeUser(env, { tenant, roles: ['viewer'] }));
+  otherHandler = await loginHeaders(app, env, await makeUser(env, { tenant: other, roles: ['handler'] }));
+  const party = async (t: Tenant, h: Record<string, string>, body: Record<string, unknown>) => {
+    const r = await app.inject({
+      method: 'POST',
+      url: `/api/v1/entities/${t.slug}/parties`,
+      headers: h,
+      payload: body,
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    return r.json().id as string;
+  };
+  parties.anna = await party(tenant, handler, {
+    ...ANNA,
+    email: 'anna@example.cat',
+    language: 'ca',
+    eNotification: 'chosen',
+    eNotificationEvidence: 'Sol·licitud E/2026/000001, casella de notificació electrònica',
+  });
+  parties.bernat = await party(tenant, handler, { ...BERNAT, address: { street: 'Carrer Major, 1' } });
+  // The same person is also a party of another entity: that entity's seu never shows this one's notifications.
+  await party(other, otherHandler, { ...ANNA, eNotification: 'chosen', eNotificationEvidence: 'x' });
+  const e = await app.inject({
+    method: 'POST',
+    url: `${base}/expedients`,
+    headers: handler,
+    payload: {
+      title: 'Llicència d’obres menors',
+      parties: [
+        { partyId: parties.anna, role: 'applicant' },
+        { partyId: parties.bernat, role: 'interested' },
+      ],
+    },
+  });
+  assert.equal(e.statusCode, 201, e.body);
+  expedient = e.json();
+  const form = multipart(
+    { title: 'Resolució d’atorgament', documentType: 'TD01' },
+    { name: 'resolucio.pdf', type: 'application/pdf', data: Buffer.from('%PDF-1.4\n% resolució de prova\n') },
+  );
+  const up = await app.inject({
+    method: 'POST',
+    url: `${base}/expedients/${expedient.id}/documents`,
+    headers: { ...handler, ...form.headers },
+    payload: form.body,
+  });
+  assert.equal(up.statusCode, 201, up.body);
+  docId = up.json().id;
+});
+
+after(async () => {
+  await app.close();
+  await env.close();
+});
+
+describe('notifying from a case file (staff)', () => {
+  it('refuses the electronic channel for a party neither obliged nor consenting, and writes nothing', async () => {
+    const r = await notify({ recipients: [{ partyId: parties.bernat, channel: 'electronic' }] });
+    assert.equal(r.statusCode, 422, r.body);
+    assert.equal(r.json().code, 'NOTIFICATION_CHANNEL_NOT_ALLOWED');
+    const list = await app.inject({
+      method: 'GET',
+      url: `${base}/expedients/${expedient.id}/notifications`,
+      headers: handler,
+    });
+    assert.deepEqual(list.json().items, []);
+    const reg = await app.inject({ method: 'GET', url: `${base}/registry?direction=S`, headers: handler });
+    assert.equal(reg.json().total, 0);
+  });
+
+  it('refuses a document outside the case file and a party that is not in it', async () => {
+    const bad = await notify({ documentIds: [newId()], recipients: [{ partyId: parties.anna }] });
+    assert.equal(bad.json().code, 'NOTIFICATION_DOCUMENT_NOT_IN_EXPEDIENT');
+    const stranger = await notify({ recipients: [{ partyId: newId() }] });
+    assert.equal(stranger.json().code, 'NOTIFICATION_PARTY_NOT_IN_EXPEDIENT');
+    const extra = await notify({ recipients: [{ partyId: parties.anna }], bogus: true });
+    assert.equal(extra.statusCode, 400);
+  });
+
+  it('makes an electronic notification available with its output registry entry and 10 days to access it', async () => {
+    const r = await notify({ recipients: [{ partyId: parties.anna }] });
+    assert.equal(r.statusCode, 201, r.body);
+    const [n] = r.json().items;
+    n1 = n.id;
+    assert.equal(n.channel, 'electronic');
+    assert.equal(n.electronicBasis, 'chosen');
+    assert.equal(n.state, 'available');
+    assert.equal(n.madeAvailableAt, '2026-03-02T09:00:00.000Z');
+    // 24:00 of 12 March, Europe/Madrid (CET): 23:00 UTC.
+    assert.equal(n.availableUntil, '2026-03-12T23:00:00.000Z');
+    assert.match(n.registryEntry.number, /^S\/2026\/\d{6}$/);
+    assert.equal(n.documents[0].documentId, docId);
+    const entry = await app.inject({
+      method: 'GET',
+      url: `${base}/registry/${n.registryEntry.id}`,
+      headers: handler,
+    });
+    assert.equal(entry.json().direction, 'S');
+    assert.equal(entry.json().party.id, parties.anna);
+    assert.equal(entry.json().attachments[0].sha256, n.documents[0].sha256);
+    // The alert goes to the party's e-mail, in their language, without the act's content.
+    const mails = await env.db.owner((tx) =>
+      tx.selectFrom('mail_outbox').selectAll().where('tenant_id', '=', tenant.id).execute(),
+    );
+    assert.equal(mails.length, 1);
+    assert.equal(mails[0]!.to_address, 'anna@example.cat');
+    assert.equal(mails[0]!.template, 'notification_alert');
+    const params = JSON.stringify(mails[0]!.params);
+    assert.match(params, /12\/03\/2026 23:59:59/);
+    assert.match(params, new RegExp(`/seu/${tenant.slug}"`));
+    assert.doesNotMatch(params, /RESOLC|coberta/);
+    assert.ok((await events(n1)).some((e) => e.action === 'notification.create'));
+    for (const id of ['n2', 'n3', 'n4']) {
+      const more = await notify({ recipients: [{ partyId: parties.anna }] });
+      assert.equal(more.statusCode, 201, more.body);
+      if (id === 'n2') n2 = more.json().items[0].id;
+      if (id === 'n3') n3 = more.json().items[0].id;
+      if (id === 'n4') n4 = more.json().items[0].id;
+    }
+  });
+
+  it('lets viewers read and refuses them notifying; another entity’s staff get 404', async () => {
+    const v = await app.inject({ method: 'GET', url: `${base}/notifications/${n1}`, headers: viewer });
+    assert.equal(v.statusCode, 200);
+    const post = await app.inject({
+      method: 'POST',
+      url: `${base}/expedients/${expedient.id}/notifications`,
+      headers: viewer,
+      payload: {
+        subject: 's',
+        actText: 't',
+        endsAdministrativeRoute: false,
+        appeals: [],
+        documentIds: [],
+        recipients: [{ partyId: parties.anna }],
+      },
+    });
+    assert.equal(post.statusCode, 403);
+    const cross = await app.inject({
+      method: 'GET',
+      url: `/api/v1/entities/${other.slug}/notifications/${n1}`,
+      headers: otherHandler,
+    });
+    assert.equal(cross.statusCode, 404);
+    const foreign = await app.inject({
+      method: 'GET',
+      url: `${base}/notifications/${n1}`,
+      headers: otherHandler,
+    });
+    assert.equal(foreign.statusCode, 404);
+  });
+});
+
+describe('the citizen in the seu', () => {
+  it('lists sender, subject, reference and dates, never the content before access', async () => {
+    const list = await asCitizen(tenant, acting(ANNA), (tx, ctx) =>
+      listMyNotifications(tx, ctx, acting(ANNA)),
+    );
+    assert.equal(list.length, 4);
+    const one = list.find((x) => x.id === n1)!;
+    assert.equal(one.sender.name, tenant.name);
+    assert.equal(one.subject, 'Resolució de la llicència d’obres menors');
+    assert.equal(one.reference.expedientNumber, expedient.number);
+    assert.ok(!('actText' in one));
+    assert.doesNotMatch(JSON.stringify(list), /RESOLC/);
+    const view = await asCitizen(tenant, acting(ANNA), (tx, ctx) =>
+      getMyNotification(tx, ctx, acting(ANNA), n1),
+    );
+    assert.ok(!('actText' in view));
+    const doc = await refusal(
+      asCitizen(tenant, acting(ANNA), (tx, ctx) => getMyNotifiedDocument(tx, ctx, acting(ANNA), n1, docId)),
+    );
+    assert.equal(doc, 'NOTIFICATION_NOT_ACCESSED');
+  });
+
+  it('another citizen, or the same person in another entity’s seu, gets NOT_FOUND', async () => {
+    type Fn = (tx: Parameters<Parameters<TestEnv['db']['tenant']>[1]>[0], ctx: Ctx) => Promise<unknown>;
+    const fns: Fn[] = [
+      (tx, ctx) => getMyNotification(tx, ctx, acting(CARLA), n1),
+      (tx, ctx) => accessNotification(tx, ctx, env, acting(CARLA), n1),
+      (tx, ctx) => rejectNotification(tx, ctx, env, acting(CARLA), n1),
+    ];
+    for (const fn of fns) assert.equal(await refusal(asCitizen(tenant, acting(CARLA), fn)), 'NOT_FOUND');
+    assert.deepEqual(
+      await asCitizen(tenant, acting(CARLA), (tx, ctx) => listMyNotifications(tx, ctx, acting(CARLA))),
+      [],
+    );
+    assert.equal(
+      await refusal(
+        asCitizen(other, acting(ANNA), (tx, ctx) => accessNotification(tx, ctx, env, acting(ANNA), n1)),
+      ),
+      'NOT_FOUND',
+    );
+    assert.deepEqual(
+      await asCitizen(other, acting(ANNA), (tx, ctx) => listMyNotifications(tx, ctx, acting(ANNA))),
+      [],
+    );
+  });
+
+  it('access at 2026-03-12 23:30 (Madrid) is accepted: content shown, time recorded, evidence and audit', async () => {
+    await setClock('2026-03-12T22:30:00Z');
+    const out = await asCitizen(tenant, acting(ANNA), (tx, ctx) =>
+      accessNotification(tx, ctx, env, acting(ANNA), n1),
+    );
+    assert.equal(out.result.state, 'accepted');
+    assert.equal(out.result.notifiedAt, '2026-03-12T22:30:00.000Z');
+    assert.match(out.result.actText, /RESOLC/);
+    assert.equal(out.result.appeals[0]!.body, 'Alcaldia');
+    const doc = await asCitizen(tenant, acting(ANNA), (tx, ctx) =>
+      getMyNotifiedDocument(tx, ctx, acting(ANNA), n1, docId),
+    );
+    assert.equal(doc.documentId, docId);
+    const v = (
+      await app.inject({ method: 'GET', url: `${base}/notifications/${n1}`, headers: handler })
+    ).json();
+    assert.equal(v.state, 'accepted');
+    assert.equal(v.accessedAt, '2026-03-12T22:30:00.000Z');
+    assert.equal(v.actedBy.identifier, ANNA.identifier);
+    assert.equal(v.evidence.length, 1);
+    assert.equal(v.evidence[0].key, 'accepted');
+    assert.match(v.evidence[0].csv, /^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$/);
+    assert.equal(v.evidence[0].incorporated, true);
+    const actions = (await events(n1)).map((e) => e.action);
+    for (const a of ['notification.access', 'notification.evidence_issue', 'notification.document_download'])
+      assert.ok(actions.includes(a), a);
+    // The evidence is in the case file's index.
+    const index = (
+      await app.inject({ method: 'GET', url: `${base}/expedients/${expedient.id}/index`, headers: handler })
+    ).json();
+    assert.ok(index.entries.some((e: { documentId: string }) => e.documentId === v.evidence[0].documentId));
+  });
+
+  it('the evidence PDF is sealed (pdfsig) and states the outcome, time, CSV and documents', async () => {
+    const r = await app.inject({
+      method: 'GET',
+      url: `${base}/notifications/${n1}/evidence/accepted`,
+      headers: handler,
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.headers['content-type'], 'application/pdf');
+    const pdf = r.rawPayload;
+    const caPem = (await getInstallationCaPem(env.db))!;
+    const sig = pdfsig(pdf, nssDbTrusting(caPem));
+    assert.match(sig.out, /Signature is Valid/, sig.out);
+    assert.match(sig.out, /Certificate is Trusted/, sig.out);
+    const text = pdftotext(pdf).replace(/\s+/g, ' ');
+    assert.match(text, /Evidència de notificació: accés al contingut/);
+    assert.match(text, /12\/03\/2026 23:30:00/);
+    assert.match(text, /00000001R/);
+    const v = (
+      await app.inject({ method: 'GET', url: `${base}/notifications/${n1}`, headers: handler })
+    ).json();
+    assert.ok(text.includes(v.evidence[0].csv), 'the CSV is printed');
+    assert.ok(text.includes(v.documents[0].sha256.slice(0, 32)), 'the notified document’s hash is printed');
+    assert.ok(text.includes(v.registryEntry.number));
+  });
+
+  it('at 23:59:59 of the tenth day an unaccessed notification is still available, and accessible', async () => {
+    await setClock('2026-03-12T22:59:59Z');
+    assert.deepEqual(await sweepDeemedRejections(env), { deemedRejected: 0 });
+    const still = await asCitizen(tenant, acting(ANNA), (tx, ctx) =>
+      getMyNotification(tx, ctx, acting(ANNA), n2),
+    );
+    assert.equal(still.state, 'available');
+    const out = await asCitizen(tenant, acting(ANNA), (tx, ctx) =>
+      accessNotification(tx, ctx, env, acting(ANNA), n3),
+    );
+    assert.equal(out.result.state, 'accepted');
+    assert.equal(out.result.notifiedAt, '2026-03-12T22:59:59.000Z');
+  });
+
+  it('a representative rejects one for the person they represent: recorded on the rejection and its evidence', async () => {
+    const repId = newId();
+    const as = acting(CARLA, { id: repId, for: ANNA });
+    const out = await asCitizen(tenant, as, (tx, ctx) => rejectNotification(tx, ctx, env, as, n4));
+    assert.equal(out.result.state, 'rejected');
+    const v = (
+      await app.inject({ method: 'GET', url: `${base}/notifications/${n4}`, headers: handler })
+    ).json();
+    assert.deepEqual(v.actedBy, {
+      identifier: CARLA.identifier,
+      name: CARLA.name,
+      representationId: repId,
+      representedIdentifier: ANNA.identifier,
+    });
+    const rej = (await events(n4)).find((e) => e.action === 'notification.reject')!;
+    assert.equal(
+      (rej.details as { onBehalfOf: { representationId: string } }).onBehalfOf.representationId,
+      repId,
+    );
+    const pdf = (
+      await app.inject({
+        method: 'GET',
+        url: `${base}/notifications/${n4}/evidence/rejected`,
+        headers: handler,
+      })
+    ).rawPayload;
+    const text = pdftotext(pdf).replace(/\s+/g, ' ');
+    assert.match(text, /Evidència de notificació: rebuig/);
+    assert.ok(text.includes(repId), 'the evidence names the representation');
+    assert.ok(text.includes(CARLA.identifier));
+    assert.equal(
+      await refusal(
+        asCitizen(tenant, acting(ANNA), (tx, ctx) => accessNotification(tx, ctx, env, acting(ANNA), n4)),
+      ),
+      'NOTIFICATION_REJECTED',
+    );
+  });
+
+  it('at 2026-03-13 00:00 it is no longer accessible, and the sweeper deems it rejected as of that instant', async () => {
+    await setClock('2026-03-12T23:00:00Z');
+    assert.equal(
+      await refusal(
+        asCitizen(tenant, acting(ANNA), (tx, ctx) => accessNotification(tx, ctx, env, acting(ANNA), n2)),
+      ),
+      'NOTIFICATION_EXPIRED',
+    );
+    assert.deepEqual(await sweepDeemedRejections(env), { deemedRejected: 1 });
+    assert.deepEqual(await sweepDeemedRejections(env), { deemedRejected: 0 });
+    const v = (
+      await app.inject({ method: 'GET', url: `${base}/notifications/${n2}`, headers: handler })
+    ).json();
+    assert.equal(v.state, 'deemed_rejected');
+    assert.equal(v.notifiedAt, '2026-03-12T23:00:00.000Z');
+    assert.equal(v.evidence[0].key, 'deemed_rejected');
+    assert.ok(v.evidence[0].documentId);
+    const actions = (await events(n2)).map((e) => e.action);
+    assert.ok(actions.includes('notification.deemed_rejected'));
+    assert.ok(actions.includes('notification.evidence_issue'));
+    const pdf = (
+      await app.inject({
+        method: 'GET',
+        url: `${base}/notifications/${n2}/evidence/deemed_rejected`,
+        headers: handler,
+      })
+    ).rawPayload;
+    const text = pdftotext(pdf).replace(/\s+/g, ' ');
+    assert.match(text, /rebuig per transcurs del termini/);
+    assert.match(text, /13\/03\/2026 00:00:00/);
+    assert.equal(
+      await refusal(
+        asCitizen(tenant, acting(ANNA), (tx, ctx) => accessNotification(tx, ctx, env, acting(ANNA), n2)),
+      ),
+      'NOTIFICATION_REJECTED',
+    );
+    // The accepted ones are untouched.
+    const a = (
+      await app.inject({ method: 'GET', url: `${base}/notifications/${n1}`, headers: handler })
+    ).json();
+    assert.equal(a.state, 'accepted');
+  });
+});
