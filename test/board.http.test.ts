@@ -280,7 +280,9 @@ describe('notice board: what the public sees, by the clock', () => {
       404,
       'BOARD_PUBLICATION_NOT_FOUND',
     );
-    problem(await get('/api/v1/seu/no-such-entity/board'), 404, 'ENTITY_NOT_FOUND');
+    const missing = await get('/api/v1/seu/no-such-entity/board');
+    problem(missing, 404, 'ENTITY_NOT_FOUND');
+    assert.equal(missing.headers['x-robots-tag'], 'noindex, nofollow');
   });
 });
 
@@ -363,6 +365,26 @@ describe('notice board: withdrawal and incidents', () => {
       ['board.publish', 'board.withdraw'],
     );
     assert.equal(events[1]?.details.reason, 'Error en el plec de clàusules');
+
+    // One withdrawn before its start was never on the board: nothing to certify.
+    const early = await post(
+      `${staff()}/board`,
+      {
+        expedientId: expedient.id,
+        documentId,
+        title: 'Edicte retirat abans de començar',
+        summary: 'Resum',
+        startDate: '2026-04-20',
+        endDate: '2026-04-21',
+        personalDataReviewed: true,
+      },
+      handler,
+    );
+    assert.equal(early.statusCode, 201, early.body);
+    const earlyId = early.json().id as string;
+    const we = await post(`${staff()}/board/${earlyId}/withdraw`, { reason: 'Duplicat' }, handler);
+    assert.equal(we.json().state, 'withdrawn');
+    problem(await post(`${staff()}/board/${earlyId}/certificate`, {}, handler), 409, 'BOARD_NEVER_PUBLISHED');
 
     // Its certificate on demand: the real end is the withdrawal.
     const c = await post(`${staff()}/board/${p2}/certificate`, {}, handler);
@@ -499,6 +521,18 @@ describe('notice board: the end at 24:00 of the last day, and the certificate', 
       tx.selectFrom('board_due').selectAll().where('tenant_id', '=', abella.id).execute(),
     );
     assert.equal(due.length, 0);
+  });
+
+  it('the API description lists the public board routes', async () => {
+    const res = await get('/api/v1/openapi.json');
+    assert.equal(res.statusCode, 200);
+    const paths = Object.keys(res.json().paths as Record<string, unknown>);
+    for (const p of [
+      '/api/v1/seu/{slug}/board',
+      '/api/v1/seu/{slug}/board/{id}/document',
+      '/api/v1/seu/{slug}/incidents',
+    ])
+      assert.ok(paths.includes(p), p);
   });
 
   it('anyone verifies the certificate by its CSV', async () => {
