@@ -53,6 +53,20 @@ export type Config = {
   smtpUrl: string | undefined;
   /** Sender of every message: `Name <address>` or `address`. LLIGALL_MAIL_FROM; required in production, default `Lligall <no-reply@localhost>` elsewhere */
   mailFrom: string;
+  /**
+   * The seu's OpenID Connect provider (the AOC's VÀLid in production): its issuer URL, this
+   * installation's client id and secret. LLIGALL_OIDC_ISSUER, LLIGALL_OIDC_CLIENT_ID,
+   * LLIGALL_OIDC_CLIENT_SECRET. Unset outside production: the in-process demo provider at /idp.
+   * The redirect URI is <LLIGALL_PUBLIC_URL>/api/v1/seu/callback.
+   */
+  oidcIssuer: string | undefined;
+  oidcClientId: string | undefined;
+  oidcClientSecret: string | undefined;
+  /**
+   * The ID token (or userinfo) claim holding the citizen's NIF/NIE. LLIGALL_OIDC_IDENTIFIER_CLAIM,
+   * default `identifier` (the field VÀLid's user data carries the document number in).
+   */
+  oidcIdentifierClaim: string;
   /** Log level for pino. LOG_LEVEL, default info */
   logLevel: string;
 };
@@ -124,9 +138,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     desalUrl: desalUrl(env.LLIGALL_DESAL_URL, problems),
     smtpUrl: smtpUrl(env.LLIGALL_SMTP_URL, rawEnv === 'production', problems),
     mailFrom: mailFrom(env.LLIGALL_MAIL_FROM, rawEnv === 'production', problems),
+    oidcIssuer: url('LLIGALL_OIDC_ISSUER'),
+    oidcClientId: env.LLIGALL_OIDC_CLIENT_ID || undefined,
+    oidcClientSecret: env.LLIGALL_OIDC_CLIENT_SECRET || undefined,
+    oidcIdentifierClaim: env.LLIGALL_OIDC_IDENTIFIER_CLAIM || 'identifier',
     logLevel: env.LOG_LEVEL || 'info',
     ...overrides,
   };
+  if (config.oidcIssuer && !config.oidcClientId)
+    problems.push(
+      'LLIGALL_OIDC_ISSUER needs LLIGALL_OIDC_CLIENT_ID (and usually LLIGALL_OIDC_CLIENT_SECRET)',
+    );
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(config.oidcIdentifierClaim))
+    problems.push('LLIGALL_OIDC_IDENTIFIER_CLAIM must be a claim name');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

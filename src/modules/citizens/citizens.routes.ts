@@ -3,10 +3,23 @@ import { Type } from 'typebox';
 import type { AppDeps } from '#src/app.ts';
 import { AppError } from '#platform/errors.ts';
 import { requestMeta } from '../../http/scope.ts';
-import { clearCitizenCookie } from './citizen-auth.ts';
+import { clearCitizenCookie, secureCookies, setCitizenCookie } from './citizen-auth.ts';
+import {
+  completeAuthorization,
+  type OidcSettings,
+  SEU_CALLBACK_PATH,
+  setUpOidc,
+  startAuthorization,
+} from './oidc.ts';
 import { inSeu } from './seu-scope.ts';
 import { listRepresentations } from './representations.service.ts';
-import { endCitizenSession } from './sessions.service.ts';
+import {
+  createCitizenSession,
+  endCitizenSession,
+  LOGIN_ATTEMPT_MINUTES,
+  recordLoginAttempt,
+  takeLoginAttempt,
+} from './sessions.service.ts';
 import { registerSeuRepresentationRoutes, RepresentationSchema } from './representations.routes.ts';
 
 const strict = { additionalProperties: false } as const;
@@ -41,8 +54,124 @@ const Me = Type.Object({
   ),
 });
 
+/** The browser's half of a login in flight: the state, compared with the callback's (login CSRF). */
+const LOGIN_COOKIE = 'lligall_seu_login';
+const SLUG = /^[a-z0-9][a-z0-9-]{0,99}$/;
+
+/** Where to go back after login: a path of that entity's seu, by default its folder. */
+function returnPath(slug: string, wanted: string | undefined): string {
+  const home = `/seu/${slug}/`;
+  if (
+    wanted?.startsWith(home) &&
+    !wanted.includes('//') &&
+    !wanted.includes('\\') &&
+    /^[\x21-\x7e]+$/.test(wanted)
+  )
+    return wanted;
+  return `${home}carpeta`;
+}
+
 /** The citizens module's HTTP routes (issue 5). */
 export function registerCitizenRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const oidc: OidcSettings | null = setUpOidc(app, deps);
+  const settings = (): OidcSettings => {
+    if (!oidc) throw new AppError('OIDC_NOT_CONFIGURED', 'No OpenID provider is configured for the seu');
+    return oidc;
+  };
+
+  app.get(
+    '/api/v1/seu/:slug/login',
+    {
+      config: { rateLimit: SEU_LOGIN_LIMIT },
+      schema: {
+        tags: ['seu'],
+        summary: 'Log in to the seu: redirects to the OpenID provider (code flow with PKCE)',
+        description:
+          '`returnTo`: a path of this seu to come back to (default /seu/<slug>/carpeta). `lang`: ca|es|oc, passed to the provider as ui_locales.',
+        params: SlugParams,
+        querystring: Type.Object(
+          {
+            returnTo: Type.Optional(Type.String({ maxLength: 300 })),
+            lang: Type.Optional(Type.Union([Type.Literal('ca'), Type.Literal('es'), Type.Literal('oc')])),
+          },
+          strict,
+        ),
+      },
+    },
+    async (req, reply) => {
+      const { slug } = req.params as { slug: string };
+      const q = req.query as { returnTo?: string; lang?: string };
+      if (!SLUG.test(slug)) throw new AppError('ENTITY_NOT_FOUND', `Entity ${slug} not found`);
+      const entity = await deps.db.platformRead((db) =>
+        db.selectFrom('tenants').select(['slug', 'status']).where('slug', '=', slug).executeTakeFirst(),
+      );
+      if (!entity || entity.status === 'suspended')
+        throw new AppError('ENTITY_NOT_FOUND', `Entity ${slug} not found`);
+      const start = await startAuthorization(settings(), q.lang ?? null);
+      const now = deps.clock.now();
+      await deps.db.platform((tx) =>
+        recordLoginAttempt(tx, now, {
+          state: start.state,
+          slug,
+          codeVerifier: start.codeVerifier,
+          nonce: start.nonce,
+          returnTo: returnPath(slug, q.returnTo),
+        }),
+      );
+      reply.setCookie(LOGIN_COOKIE, start.state, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: secureCookies(deps, req),
+        path: SEU_CALLBACK_PATH,
+        maxAge: LOGIN_ATTEMPT_MINUTES * 60,
+      });
+      return reply.header('cache-control', 'no-store').redirect(start.url.href, 302);
+    },
+  );
+
+  app.get(
+    SEU_CALLBACK_PATH,
+    {
+      config: { rateLimit: SEU_LOGIN_LIMIT },
+      schema: {
+        tags: ['seu'],
+        summary: 'The OpenID provider returns here: opens the seu session and goes back to the seu',
+        description:
+          'Refused with 400 OIDC_LOGIN_FAILED when the state is unknown, expired, used or not this browser’s, or the provider refused; 422 CITIZEN_IDENTIFIER_INVALID when the ID token carries no valid NIF/NIE.',
+        querystring: Type.Record(Type.String(), Type.String({ maxLength: 4096 })),
+      },
+    },
+    async (req, reply) => {
+      const query = req.query as Record<string, string>;
+      const state = query.state ?? '';
+      const cookieState = req.cookies[LOGIN_COOKIE];
+      reply.clearCookie(LOGIN_COOKIE, { path: SEU_CALLBACK_PATH });
+      const now = deps.clock.now();
+      // The state is used once whatever happens next.
+      const attempt = state ? await deps.db.platform((tx) => takeLoginAttempt(tx, now, state)) : null;
+      if (!attempt || !cookieState || cookieState !== state)
+        throw new AppError(
+          'OIDC_LOGIN_FAILED',
+          'This login is unknown, expired or was started in another browser: log in again',
+        );
+      if (query.error)
+        throw new AppError('OIDC_LOGIN_FAILED', `The identity provider refused the login: ${query.error}`);
+      const who = await completeAuthorization(settings(), query, {
+        state,
+        nonce: attempt.nonce,
+        codeVerifier: attempt.code_verifier,
+      });
+      const token = await deps.db.platform((tx) =>
+        createCitizenSession(tx, { request: requestMeta(req), clock: deps.clock }, deps.identity, {
+          ...who,
+          idp: settings().issuer,
+        }),
+      );
+      setCitizenCookie(deps, req, reply, token);
+      return reply.header('cache-control', 'no-store').redirect(attempt.return_to, 303);
+    },
+  );
+
   app.get(
     '/api/v1/seu/:slug/me',
     {

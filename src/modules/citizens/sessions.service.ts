@@ -137,3 +137,38 @@ export async function endCitizenSession(
     details: { identifier: citizen.identifier },
   });
 }
+
+/** An OpenID Connect authorization in flight lives this long (the citizen logs in at the provider meanwhile). */
+export const LOGIN_ATTEMPT_MINUTES = 10;
+
+/** Records a login in flight, keyed by the SHA-256 of its state; old ones are swept at the same time. */
+export async function recordLoginAttempt(
+  tx: Tx,
+  now: Date,
+  a: { state: string; slug: string; codeVerifier: string; nonce: string; returnTo: string },
+): Promise<void> {
+  await tx.deleteFrom('citizen_logins').where('expires_at', '<', now).execute();
+  await tx
+    .insertInto('citizen_logins')
+    .values({
+      id: sha256(a.state),
+      slug: a.slug,
+      code_verifier: a.codeVerifier,
+      nonce: a.nonce,
+      return_to: a.returnTo,
+      created_at: now,
+      expires_at: new Date(now.getTime() + LOGIN_ATTEMPT_MINUTES * 60_000),
+    })
+    .execute();
+}
+
+/** Takes (and deletes: a state is used once) the login in flight with that state, if it has not expired. */
+export async function takeLoginAttempt(tx: Tx, now: Date, state: string) {
+  const row = await tx
+    .deleteFrom('citizen_logins')
+    .where('id', '=', sha256(state))
+    .returningAll()
+    .executeTakeFirst();
+  if (!row || new Date(row.expires_at) < now) return null;
+  return row;
+}
