@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { recordEvent } from '#modules/audit/audit.service.ts';
 import { actingDetails, inSeu } from '#modules/citizens/seu-scope.ts';
+import { listResolutions } from '#modules/seals/resolutions.service.ts';
 import { checkCitizenSession } from '#modules/citizens/sessions.service.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import { CITIZENS, citizenHeaders, grantPower } from '#test/helpers/citizens.ts';
@@ -74,8 +75,11 @@ describe('representation (LPACAP art. 6) in the seu', () => {
     const res = await app.inject({
       method: 'POST',
       url: `${seu(a)}/representations`,
-      headers: await citizenHeaders(env, anna),
-      payload: { representative: { identifier: '00.000.002-w', name: bernat.name }, scope: 'general' },
+      headers: await citizenHeaders(env, { ...anna, email: 'anna@example.org', language: 'es' }),
+      payload: {
+        representative: { identifier: '00.000.002-w', name: bernat.name, email: 'bernat@example.org' },
+        scope: 'general',
+      },
     });
     assert.equal(res.statusCode, 201, res.body);
     general = res.json();
@@ -86,6 +90,25 @@ describe('representation (LPACAP art. 6) in the seu', () => {
     assert.equal(r.validFrom, '2026-03-02');
     assert.equal(r.validTo, '2031-03-02');
     assert.equal(r.inForce, true);
+    // Both parties are told, each in their language (the grantor's seu language; the entity's).
+    const mails = await env.db.tenant(a.id, (tx) =>
+      tx
+        .selectFrom('mail_outbox')
+        .select(['to_address', 'language', 'template', 'params'])
+        .orderBy('to_address')
+        .execute(),
+    );
+    assert.deepEqual(
+      mails.map((m) => [m.to_address, m.language, m.template]),
+      [
+        ['anna@example.org', 'es', 'representation_granted'],
+        ['bernat@example.org', 'ca', 'representation_granted'],
+      ],
+    );
+    const params = typeof mails[0]!.params === 'string' ? JSON.parse(mails[0]!.params) : mails[0]!.params;
+    assert.equal(params.validTo, '02/03/2031');
+    assert.equal(params.representativeName, bernat.name);
+    assert.match(params.scope, /todos los procedimientos/);
 
     const mine = await me(a, bernat);
     assert.equal(mine.statusCode, 200, mine.body);
@@ -127,6 +150,19 @@ describe('representation (LPACAP art. 6) in the seu', () => {
     assert.deepEqual(
       lists.json().held.map((x: { id: string }) => x.id),
       [general.id],
+    );
+  });
+
+  it('a citizen is no staff: a staff-only service refuses the citizen actor', async () => {
+    const headers = await citizenHeaders(env, anna);
+    const token = headers.cookie!.split('=')[1]!;
+    const check = await env.db.platformRead((q) =>
+      checkCitizenSession(q, env.identity, token, env.clock.now()),
+    );
+    const req = { citizen: check.citizen, ip: '127.0.0.1', headers: {} } as unknown as FastifyRequest;
+    await assert.rejects(
+      inSeu(env, req, a.slug, { requireCitizen: true }, (tx, ctx) => listResolutions(tx, ctx)),
+      { code: 'FORBIDDEN' },
     );
   });
 
@@ -221,6 +257,14 @@ describe('representation (LPACAP art. 6) in the seu', () => {
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.json().inForce, false);
     assert.equal((await me(a, bernat, anna.identifier)).statusCode, 404);
+    const revoked = await env.db.tenant(a.id, (tx) =>
+      tx
+        .selectFrom('mail_outbox')
+        .select('to_address')
+        .where('template', '=', 'representation_revoked')
+        .execute(),
+    );
+    assert.deepEqual(revoked.map((m) => m.to_address).sort(), ['anna@example.org', 'bernat@example.org']);
     const again = await app.inject({
       method: 'POST',
       url: `${seu(a)}/representations/${general.id}/revoke`,

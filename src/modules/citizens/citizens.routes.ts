@@ -11,7 +11,7 @@ import {
   setUpOidc,
   startAuthorization,
 } from './oidc.ts';
-import { inSeu } from './seu-scope.ts';
+import { inSeu, SEU_STATUSES } from './seu-scope.ts';
 import { listRepresentations } from './representations.service.ts';
 import {
   createCitizenSession,
@@ -105,7 +105,7 @@ export function registerCitizenRoutes(app: FastifyInstance, deps: AppDeps): void
       const entity = await deps.db.platformRead((db) =>
         db.selectFrom('tenants').select(['slug', 'status']).where('slug', '=', slug).executeTakeFirst(),
       );
-      if (!entity || entity.status === 'suspended')
+      if (!entity || !SEU_STATUSES.has(entity.status))
         throw new AppError('ENTITY_NOT_FOUND', `Entity ${slug} not found`);
       const start = await startAuthorization(settings(), q.lang ?? null);
       const now = deps.clock.now();

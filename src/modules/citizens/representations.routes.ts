@@ -400,7 +400,7 @@ export function registerSeuRepresentationRoutes(app: FastifyInstance, deps: AppD
             represented: { identifier: citizen.identifier, name: citizen.name, email: citizen.email },
             origin: 'electronic',
           });
-          await notifyRepresentation(deps, tx, ctx, r.id, 'granted');
+          await notifyRepresentation(deps, tx, ctx, r.id, 'granted', acting!.citizen);
           return r;
         },
       );
@@ -454,7 +454,7 @@ export function registerSeuRepresentationRoutes(app: FastifyInstance, deps: AppD
         if (!row || row.represented_identifier !== acting!.citizen.identifier)
           throw new AppError('REPRESENTATION_NOT_FOUND', 'No such power of attorney');
         const r = await revokeRepresentation(tx, ctx, row, reason ?? null);
-        await notifyRepresentation(deps, tx, ctx, r.id, 'revoked');
+        await notifyRepresentation(deps, tx, ctx, r.id, 'revoked', acting!.citizen);
         return r;
       });
     },

@@ -8,6 +8,9 @@ import type { Acting, Citizen } from './citizens.model.ts';
 import { findPowerInForce, personIdentifier } from './representations.service.ts';
 import { citizenActor } from './sessions.service.ts';
 
+/** The entities that have a seu on Lligall (as the seu module's): in pilot or live. */
+export const SEU_STATUSES: ReadonlySet<string> = new Set(['pilot', 'live']);
+
 export type SeuOptions = {
   /** The represented person's NIF/NIE when the citizen acts for someone else. */
   onBehalfOf?: string | undefined;
@@ -49,7 +52,7 @@ export function actingDetails(acting: Acting | null): {
  * themself, or — with `onBehalfOf` — the represented person under a power in force today
  * (Europe/Madrid, ctx.clock) whose representative is the citizen and whose scope covers
  * `procedure`. No such power → NOT_FOUND (404, no hint whether the person or a power exists).
- * An unknown or suspended entity → ENTITY_NOT_FOUND. Under a power the actor's audit label says
+ * An unknown entity, or one not in pilot or live (suspended, only listed…) → ENTITY_NOT_FOUND. Under a power the actor's audit label says
  * so ("citizen:<NIF> for:<NIF>"); put `actingDetails(acting)` in the audit details of every act.
  */
 export async function inSeu<T>(
@@ -76,7 +79,7 @@ export async function inSeu<T>(
   return deps.db.tenantByRef(
     slug,
     (tenant) => {
-      if (tenant.slug !== slug || tenant.status === 'suspended')
+      if (tenant.slug !== slug || !SEU_STATUSES.has(tenant.status))
         throw new AppError('ENTITY_NOT_FOUND', `Entity ${slug} not found`);
     },
     async (tx, tenant) => {
