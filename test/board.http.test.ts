@@ -542,6 +542,28 @@ describe('notice board: the end at 24:00 of the last day, and the certificate', 
     assert.equal((res.json().document as { documentType: string }).documentType, 'TD11');
   });
 
+  it('each entity’s certificate is in its own language: a Spanish-speaking entity’s, swept at the end of its period', async () => {
+    await env.db.owner((tx) =>
+      tx.updateTable('tenants').set({ language: 'es' }).where('id', '=', other.id).execute(),
+    );
+    clock.set('2026-06-01T00:10:00+02:00');
+    await env.jobs.sendNow(BOARD_SWEEP_JOB, {});
+    await env.jobs.drain(BOARD_SWEEP_JOB);
+    const pdf = await get(`/api/v1/entities/${other.slug}/board/${pOther}/certificate`, otherHandler);
+    assert.equal(pdf.statusCode, 200, pdf.body);
+    const text = pdftotext(pdf.rawPayload).replace(/\s+/g, ' ');
+    for (const needle of [
+      'Certificado de publicación en el tablón de edictos',
+      '20/03/2026 09:00:00', // published that morning: its real start
+      '31/05/2026 24:00:00',
+      'hasta la fecha final indicada',
+      'No consta ninguna interrupción',
+    ])
+      assert.ok(text.includes(needle), `the certificate shows ${needle}:\n${text}`);
+    // Abella's outage is not another entity's.
+    assert.ok(!text.includes('Caiguda'), text);
+  });
+
   it('the public routes are rate-limited per client and route (429 RATE_LIMITED), the others still answer', async () => {
     let res = await get(`/api/v1/seu/${other.slug}/incidents`);
     let n = 1;

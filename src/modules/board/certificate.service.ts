@@ -75,8 +75,8 @@ function verificationUrl(config: { publicUrl: string | undefined; port: number }
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();
-function fmt(locale: string, withTime: boolean): Intl.DateTimeFormat {
-  const key = `${locale}:${withTime}`;
+function fmt(locale: string): Intl.DateTimeFormat {
+  const key = locale;
   let f = formats.get(key);
   if (!f) {
     f = new Intl.DateTimeFormat(locale, {
@@ -84,9 +84,6 @@ function fmt(locale: string, withTime: boolean): Intl.DateTimeFormat {
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
-      ...(withTime
-        ? { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' as const }
-        : {}),
     });
     formats.set(key, f);
   }
@@ -96,17 +93,25 @@ const localeOf = (lang: CertificateLanguage) => (lang === 'es' ? 'es-ES' : 'ca-E
 
 /** A civil date as the language writes it (27/03/2026). */
 function civil(d: string, lang: CertificateLanguage): string {
-  return fmt(localeOf(lang), false).format(new Date(`${d}T12:00:00Z`));
+  return fmt(localeOf(lang)).format(new Date(`${d}T12:00:00Z`));
 }
 
-/** An instant in Madrid time; midnight is written as 24:00:00 of the day before (the end of a day). */
+const clockTime = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/Madrid',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+
+/**
+ * An instant in Madrid time, written the same way in every language: `27/03/2026 09:00:00`. As an
+ * end, midnight is written 24:00:00 of the day before (the day's end, LPACAP art. 30).
+ */
 function instant(t: Date, lang: CertificateLanguage, asEnd = false): string {
-  if (asEnd) {
-    const s = fmt(localeOf(lang), true).format(t);
-    if (/00:00:00$/.test(s)) return `${civil(addDays(madridDateOf(t), -1), lang)} 24:00:00`;
-    return s;
-  }
-  return fmt(localeOf(lang), true).format(t);
+  const time = clockTime.format(t);
+  if (asEnd && time === '00:00:00') return `${civil(addDays(madridDateOf(t), -1), lang)} 24:00:00`;
+  return `${civil(madridDateOf(t), lang)} ${time}`;
 }
 
 type Outage = { startedAt: Date; endedAt: Date | null; description: string };
