@@ -319,7 +319,7 @@ function path(parent: Element, ...locals: string[]): Element | null {
   }
   return cur;
 }
-const valueOf = (e: Element | null) => (e?.textContent ?? '').trim() || null;
+const textIn = (e: Element | null) => (e?.textContent ?? '').trim() || null;
 
 /** The eNotum answer inside a PCI answer (DatosEspecificos), or the document itself if it is bare. */
 function enotumRoot(xml: string, expected: string): Element {
@@ -335,8 +335,8 @@ function enotumRoot(xml: string, expected: string): Element {
   const errors = child(root, 'Errors');
   if (errors) {
     const codes = children(errors, 'Error').map((e) => ({
-      code: Number(valueOf(child(e, 'CodiError')) ?? 0),
-      message: valueOf(child(e, 'MissatgeError')) ?? '',
+      code: Number(textIn(child(e, 'CodiError')) ?? 0),
+      message: textIn(child(e, 'MissatgeError')) ?? '',
     }));
     if (codes.length > 0) throw new ENotumError(codes);
   }
@@ -347,7 +347,7 @@ function enotumRoot(xml: string, expected: string): Element {
 export function parseRespostaProcessarTramesa(xml: string): string[] {
   const root = enotumRoot(xml, 'RespostaProcessarTramesa');
   const created = child(root, 'NotificacionsCreades');
-  const ids = created ? children(created, 'IdNotificacio').map((e) => valueOf(e)!) : [];
+  const ids = created ? children(created, 'IdNotificacio').map((e) => textIn(e)!) : [];
   if (ids.length === 0) throw new ENotumError([], 'No notification was created');
   return ids;
 }
@@ -358,10 +358,10 @@ export function parseRespostaPracticar(xml: string): {
   decision: 'accept' | 'reject';
 } {
   const root = enotumRoot(xml, 'RespostaPracticar');
-  const d = valueOf(child(root, 'Decisio'));
+  const d = textIn(child(root, 'Decisio'));
   if (d !== 'ACCEPTAR' && d !== 'REBUTJAR') throw new ENotumError([], `Unknown decision ${d}`);
   return {
-    idNotificacio: valueOf(child(root, 'IdNotificacio')) ?? '',
+    idNotificacio: textIn(child(root, 'IdNotificacio')) ?? '',
     decision: d === 'ACCEPTAR' ? 'accept' : 'reject',
   };
 }
@@ -396,10 +396,10 @@ export function parseRespostaConsulta(xml: string): DeliveryStateReport {
   const root = enotumRoot(xml, 'RespostaConsulta');
   const estat = path(root, 'DadesEstat', 'Estat');
   if (!estat) throw new ENotumError([], 'The answer has no DadesEstat/Estat');
-  const at = valueOf(path(root, 'DadesEstat', 'DataAcceptacioRebuig'));
+  const at = textIn(path(root, 'DadesEstat', 'DataAcceptacioRebuig'));
   return {
-    ref: valueOf(child(root, 'IdNotificacio')) ?? '',
-    state: fromENotumState(valueOf(estat) ?? ''),
+    ref: textIn(child(root, 'IdNotificacio')) ?? '',
+    state: fromENotumState(textIn(estat) ?? ''),
     at: at ? new Date(at).toISOString() : null,
   };
 }
@@ -413,9 +413,9 @@ export function parseRespostaEvidencia(xml: string): {
   const root = enotumRoot(xml, 'RespostaEvidencia');
   const pdf = child(root, 'EvidenciaPDF');
   return {
-    idNotificacio: valueOf(child(root, 'IdNotificacio')) ?? '',
-    uuid: pdf ? valueOf(child(pdf, 'UUID')) : null,
-    url: pdf ? valueOf(child(pdf, 'URLDescarrega')) : null,
+    idNotificacio: textIn(child(root, 'IdNotificacio')) ?? '',
+    uuid: pdf ? textIn(child(pdf, 'UUID')) : null,
+    url: pdf ? textIn(child(pdf, 'URLDescarrega')) : null,
   };
 }
 
@@ -459,18 +459,18 @@ export function parseReport(xml: string): { date: string; kind: string; entries:
       };
     }
     return {
-      idNotificacio: valueOf(path(d, 'DadesNotificacio', 'IdNotificacio')) ?? '',
-      ourId: valueOf(path(d, 'DadesNotificacio', 'IdNotificacioEmissor')),
-      reference: valueOf(path(d, 'DadesNotificacio', 'Referencia')) ?? '',
-      state: fromENotumState(valueOf(path(d, 'DadesEstat', 'Estat')) ?? ''),
-      at: new Date(valueOf(path(d, 'DadesEstat', 'DataActualitzacio')) ?? '').toISOString(),
-      registryNumber: valueOf(path(d, 'DadesRegistre', 'NumeroRegistreSortida')),
+      idNotificacio: textIn(path(d, 'DadesNotificacio', 'IdNotificacio')) ?? '',
+      ourId: textIn(path(d, 'DadesNotificacio', 'IdNotificacioEmissor')),
+      reference: textIn(path(d, 'DadesNotificacio', 'Referencia')) ?? '',
+      state: fromENotumState(textIn(path(d, 'DadesEstat', 'Estat')) ?? ''),
+      at: new Date(textIn(path(d, 'DadesEstat', 'DataActualitzacio')) ?? '').toISOString(),
+      registryNumber: textIn(path(d, 'DadesRegistre', 'NumeroRegistreSortida')),
       practisedBy,
     };
   });
   return {
-    date: valueOf(child(root, 'DataInforme')) ?? '',
-    kind: valueOf(child(root, 'TipusInforme')) ?? '',
+    date: textIn(child(root, 'DataInforme')) ?? '',
+    kind: textIn(child(root, 'TipusInforme')) ?? '',
     entries,
   };
 }
