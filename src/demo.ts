@@ -8,6 +8,8 @@ import { totpCode, newTotpSecret, totpUri } from '#modules/identity/totp.ts';
 import { createTenant, findTenantByRef, importProvince } from '#modules/tenancy/tenancy.service.ts';
 import { updateTenant } from '#modules/tenancy/tenancy.repository.ts';
 import { ensureEntitySeal } from '#modules/seals/seals.service.ts';
+import { DEMO_CITIZENS, demoCitizenName } from '#modules/citizens/demo-citizens.ts';
+import { createRepresentation } from '#modules/citizens/representations.service.ts';
 
 /** The demo entity: a real municipality from the shipped data (Abella de la Conca, Pallars Jussà). */
 export const DEMO_ENTITY_DIR3 = 'L01250019';
@@ -100,6 +102,32 @@ export async function seedDemoUnits(deps: AppDeps): Promise<void> {
         details: { name, kind },
       });
     }
+    // A power of attorney between two demo citizens, so the seu shows representation at once.
+    const [marta, jordi] = DEMO_CITIZENS;
+    if (marta && jordi)
+      await createRepresentation(
+        tx,
+        {
+          tenant: {
+            id: entity.id,
+            dir3: entity.dir3,
+            slug: entity.slug,
+            name: entity.name,
+            status: entity.status,
+          },
+          actor: systemActor,
+          roles: [],
+          request: noRequest,
+          clock: deps.clock,
+        },
+        {
+          represented: { identifier: marta.identifier, name: demoCitizenName(marta), email: marta.email },
+          representative: { identifier: jordi.identifier, name: demoCitizenName(jordi), email: jordi.email },
+          scope: 'general',
+          origin: 'apud_acta',
+          notes: 'Demo',
+        },
+      );
   });
 }
 
@@ -117,6 +145,9 @@ export function formatCredentials(creds: DemoCredentials, baseUrl: string): stri
         `  ${''.padEnd(18)} TOTP secret: ${c.totpSecret}   (${c.totpUri}) current code: ${totpCode(c.totpSecret, new Date())}`,
       );
   }
+  lines.push(
+    `Seu: ${baseUrl}/seu/<slug>  — demo citizens at its login (fictitious): ${DEMO_CITIZENS.map((c) => `${demoCitizenName(c)} (${c.identifier})`).join(', ')}`,
+  );
   lines.push('==============================================', '');
   return lines.join('\n');
 }

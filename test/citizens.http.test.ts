@@ -102,6 +102,8 @@ describe('seu login through OpenID Connect (code + PKCE) against the demo provid
     assert.equal(body.name, 'Marta Exemple Demo');
     assert.equal(body.email, 'marta.exemple@example.org');
     assert.equal(body.language, 'ca');
+    const anywhere = await browser.get('/api/v1/seu/me');
+    assert.equal(((await anywhere.json()) as { identifier: string }).identifier, '11111111H');
     const events = await env.db.owner((tx) =>
       tx
         .selectFrom('audit_events')
@@ -115,6 +117,7 @@ describe('seu login through OpenID Connect (code + PKCE) against the demo provid
     const out = await browser.get('/api/v1/seu/logout', { method: 'POST', headers: { origin: base } });
     assert.equal(out.status, 204);
     assert.equal((await browser.get(`/api/v1/seu/${tenant.slug}/me`)).status, 401);
+    assert.equal((await browser.get('/api/v1/seu/me')).status, 401);
   });
 
   it('a tampered or replayed state is refused, and so is a callback from another browser', async () => {

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { AppDeps } from '#src/app.ts';
 import { AppError } from '#platform/errors.ts';
 import { requestMeta } from '../../http/scope.ts';
-import { clearCitizenCookie, secureCookies, setCitizenCookie } from './citizen-auth.ts';
+import { clearCitizenCookie, requireCitizen, secureCookies, setCitizenCookie } from './citizen-auth.ts';
 import {
   completeAuthorization,
   type OidcSettings,
@@ -212,6 +212,30 @@ export function registerCitizenRoutes(app: FastifyInstance, deps: AppDeps): void
           represents: [...byPerson.values()],
         };
       });
+    },
+  );
+
+  app.get(
+    '/api/v1/seu/me',
+    {
+      config: { rateLimit: SEU_LIMIT },
+      schema: {
+        tags: ['seu'],
+        summary: 'The citizen logged in to the seu (any entity’s): 401 CITIZEN_LOGIN_REQUIRED when nobody is',
+        response: {
+          200: Type.Object({
+            identifier: Type.String(),
+            name: Type.String(),
+            email: Nullable(Type.String()),
+            language: Nullable(Type.String()),
+          }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const c = requireCitizen(req);
+      reply.header('cache-control', 'no-store');
+      return { identifier: c.identifier, name: c.name, email: c.email, language: c.language };
     },
   );
 
