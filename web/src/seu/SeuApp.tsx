@@ -5,12 +5,12 @@ import { Link, NavLink, Route, Routes, useParams } from 'react-router';
 import { type SeuInfo, type SeuLanguage, SeuApiError, seuGet } from './api.ts';
 import { OfficialClock } from './Clock.tsx';
 import { ErrorNote, Loading, PageTitle } from './common.tsx';
+import { FolderPage } from './folder.tsx';
 import { setSeuLanguage, storedLanguage } from './i18n.ts';
 import {
   AccessibilityPage,
   BoardPage,
   CalendarPage,
-  FolderPage,
   HomePage,
   IncidentsPage,
   InfoPage,

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link, Route, Routes, useParams, useSearchParams } from 'react-router';
 import { type Contact, type SeuCalendar, SeuApiError, seuGet, type Verification } from './api.ts';
 import { civilDate, ErrorNote, Loading, madrid, PageTitle, safeHref } from './common.tsx';
 import { useSeu } from './SeuApp.tsx';
@@ -459,55 +459,57 @@ export function PrivacyPage() {
   );
 }
 
-/** A page fed by another module's API that may not exist yet on this installation. */
-function useOptional<T>(key: string, path: string) {
-  const { slug } = useSeu();
-  return useQuery({
-    queryKey: [key, slug],
-    queryFn: () => seuGet<T>(`/seu/${encodeURIComponent(slug)}${path}`),
-  });
-}
-
-function unavailable(error: unknown): boolean {
-  return error instanceof SeuApiError && error.status === 404 && error.code === 'NOT_FOUND';
-}
-
 type Incident = {
   id: string;
-  startsAt: string;
-  endsAt: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  ongoing: boolean;
   description: string;
-  extension?: string | null;
+  outage: boolean;
+  extension: { decision: string; newDate: string | null; days: number | null } | null;
 };
+
+function instant(iso: string): string {
+  const m = madrid(iso);
+  return `${m.date} ${m.time.slice(0, 5)}`;
+}
 
 export function IncidentsPage() {
   const { t } = useTranslation();
-  const q = useOptional<{ items: Incident[] }>('seu-incidents', '/incidents');
+  const { slug } = useSeu();
+  const q = useQuery({
+    queryKey: ['seu-incidents', slug],
+    queryFn: () => seuGet<Incident[]>(`/seu/${encodeURIComponent(slug)}/incidents`),
+  });
   return (
     <>
       <Title title={t('seu.incidents.title')} />
       <p className="seu-lead">{t('seu.incidents.intro')}</p>
       {q.isPending ? <Loading /> : null}
-      {unavailable(q.error) ? (
-        <p className="seu-note">{t('seu.unavailable')}</p>
-      ) : (
-        <ErrorNote error={q.error} />
-      )}
+      <ErrorNote error={q.error} />
       {q.data ? (
-        q.data.items.length === 0 ? (
+        q.data.length === 0 ? (
           <p>{t('seu.incidents.none')}</p>
         ) : (
           <ul className="seu-list-plain">
-            {q.data.items.map((i) => (
+            {q.data.map((i) => (
               <li key={i.id} className="seu-subcard">
-                <p>
-                  <strong>
-                    {madrid(i.startsAt).date} {madrid(i.startsAt).time}
-                    {i.endsAt ? ` – ${madrid(i.endsAt).date} ${madrid(i.endsAt).time}` : ''}
-                  </strong>
-                </p>
-                <p>{i.description}</p>
-                {i.extension ? <p>{i.extension}</p> : null}
+                <h2 className="seu-h-small">
+                  {i.endedAt
+                    ? t('seu.incidents.period', { from: instant(i.startedAt), to: instant(i.endedAt) })
+                    : t('seu.incidents.since', { from: instant(i.startedAt) })}
+                </h2>
+                <p className="seu-pre">{i.description}</p>
+                <p>{i.outage ? t('seu.incidents.outage') : t('seu.incidents.degraded')}</p>
+                {i.extension ? (
+                  <p>
+                    <strong>{t('seu.incidents.extension')}:</strong> {i.extension.decision}
+                    {i.extension.newDate
+                      ? ` — ${t('seu.incidents.newDate', { date: civilDate(i.extension.newDate) })}`
+                      : ''}
+                    {i.extension.days ? ` — ${t('seu.incidents.days', { count: i.extension.days })}` : ''}
+                  </p>
+                ) : null}
               </li>
             ))}
           </ul>
@@ -517,11 +519,25 @@ export function IncidentsPage() {
   );
 }
 
-type BoardItem = { id: string; title: string; publishedFrom?: string; publishedUntil?: string };
+type BoardItem = {
+  id: string;
+  title: string;
+  summary: string;
+  startDate: string;
+  endDate: string;
+  expedientNumber: string;
+  documentUrl: string;
+};
+type BoardListAnswer = { publications: BoardItem[] };
+type BoardDetail = BoardItem & { document: { fileName: string; size: number; sha256: string } };
+
+/** Only a same-origin API path from the server's answer becomes a link. */
+export function apiHref(url: string): string | null {
+  return url.startsWith('/api/') && !url.startsWith('//') ? url : null;
+}
 
 /** The notice board: its pages ask search engines not to index them (LOPDGDD DA 7; Llei 26/2010 art. 58). */
-export function BoardPage() {
-  const { t } = useTranslation();
+function useNoIndex(): void {
   useEffect(() => {
     const meta = document.createElement('meta');
     meta.name = 'robots';
@@ -529,26 +545,44 @@ export function BoardPage() {
     document.head.appendChild(meta);
     return () => meta.remove();
   }, []);
-  const q = useOptional<{ items: BoardItem[] }>('seu-board', '/board');
+}
+
+export function BoardPage() {
+  useNoIndex();
+  return (
+    <Routes>
+      <Route index element={<BoardList />} />
+      <Route path=":id" element={<BoardDetailPage />} />
+    </Routes>
+  );
+}
+
+function BoardList() {
+  const { t } = useTranslation();
+  const { slug, base } = useSeu();
+  const q = useQuery({
+    queryKey: ['seu-board', slug],
+    queryFn: () => seuGet<BoardListAnswer>(`/seu/${encodeURIComponent(slug)}/board`),
+  });
   return (
     <>
       <Title title={t('seu.board.title')} />
       <p className="seu-lead">{t('seu.board.intro')}</p>
       {q.isPending ? <Loading /> : null}
-      {unavailable(q.error) ? (
-        <p className="seu-note">{t('seu.unavailable')}</p>
-      ) : (
-        <ErrorNote error={q.error} />
-      )}
+      <ErrorNote error={q.error} />
       {q.data ? (
-        q.data.items.length === 0 ? (
+        q.data.publications.length === 0 ? (
           <p>{t('seu.board.none')}</p>
         ) : (
           <ul className="seu-list-plain">
-            {q.data.items.map((i) => (
+            {q.data.publications.map((i) => (
               <li key={i.id} className="seu-subcard">
+                <h2 className="seu-h-small">
+                  <Link to={`${base}/tauler/${encodeURIComponent(i.id)}`}>{i.title}</Link>
+                </h2>
                 <p>
-                  <strong>{i.title}</strong>
+                  {t('seu.board.period', { from: civilDate(i.startDate), to: civilDate(i.endDate) })} ·{' '}
+                  {t('seu.board.expedient', { number: i.expedientNumber })}
                 </p>
               </li>
             ))}
@@ -559,17 +593,47 @@ export function BoardPage() {
   );
 }
 
-export function FolderPage() {
+function BoardDetailPage() {
   const { t } = useTranslation();
-  const { slug } = useSeu();
+  const { slug, base } = useSeu();
+  const id = useParams().id ?? '';
+  const q = useQuery({
+    queryKey: ['seu-board', slug, id],
+    queryFn: () => seuGet<BoardDetail>(`/seu/${encodeURIComponent(slug)}/board/${encodeURIComponent(id)}`),
+  });
+  const gone = q.error instanceof SeuApiError && q.error.status === 404;
+  const href = q.data ? apiHref(q.data.documentUrl) : null;
   return (
     <>
-      <Title title={t('seu.folder.title')} />
-      <p className="seu-lead">{t('seu.folder.intro')}</p>
+      <Title title={q.data?.title ?? t('seu.board.title')} />
+      {q.isPending ? <Loading /> : null}
+      {gone ? <p className="seu-note">{t('seu.board.gone')}</p> : <ErrorNote error={q.error} />}
+      {q.data ? (
+        <div className="seu-card">
+          <p className="seu-pre">{q.data.summary}</p>
+          <dl className="seu-data">
+            <dt>{t('seu.board.periodLabel')}</dt>
+            <dd>
+              {t('seu.board.period', { from: civilDate(q.data.startDate), to: civilDate(q.data.endDate) })}
+            </dd>
+            <dt>{t('seu.board.expedientLabel')}</dt>
+            <dd>{q.data.expedientNumber}</dd>
+            <dt>{t('seu.verify.hash')}</dt>
+            <dd className="seu-wrap-any">
+              <code>{q.data.document.sha256}</code>
+            </dd>
+          </dl>
+          {href ? (
+            <p>
+              <a className="seu-button" href={href} download={q.data.document.fileName}>
+                {t('seu.board.download', { file: q.data.document.fileName })}
+              </a>
+            </p>
+          ) : null}
+        </div>
+      ) : null}
       <p>
-        <a className="seu-button" href={`/api/v1/seu/${encodeURIComponent(slug)}/login`}>
-          {t('seu.folder.login')}
-        </a>
+        <Link to={`${base}/tauler`}>{t('seu.board.back')}</Link>
       </p>
     </>
   );

@@ -1,0 +1,277 @@
+/**
+ * The seu electrònica in a real browser (issue 5, items 3 and 8; acceptance: accessibility and the
+ * official time). For Catalan and Spanish (Abella de la Conca) and Aranese (Arres, in the Val
+ * d'Aran, where Aranese comes first without choosing it), every page of the seu: passes axe with no
+ * serious or critical WCAG 2.1 A/AA violation, declares its language in <html lang>, has one h1
+ * and a title naming it, and reflows at 320 px wide with no horizontal scrolling. With the
+ * browser's clock days wrong, the official date and time shown are the server's (TestClock).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { noRequest, systemActor } from '#platform/context.ts';
+import { ensureEntitySeal } from '#modules/seals/seals.service.ts';
+import { putSeuSettings } from '#modules/seu/seu.service.ts';
+import type { SeuSettings } from '#modules/seu/seu.model.ts';
+import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
+import { type CreateTenantInput, createTenant } from '#modules/tenancy/tenancy.service.ts';
+import {
+  assertAccessible,
+  browserSuite,
+  launchChromium,
+  startWebServer,
+  stopAll,
+  type WebServer,
+} from '#test/helpers/browser.ts';
+import type { TestEnv } from '#test/helpers/harness.ts';
+
+/** Every page of the seu, by its path under /seu/<slug>/ (linked from the header or the footer). */
+const PAGES = [
+  '',
+  'procediments',
+  'calendari',
+  'tauler',
+  'incidencies',
+  'verificacio',
+  'informacio',
+  'accessibilitat',
+  'privadesa',
+  'carpeta',
+];
+
+const SETTINGS: SeuSettings = {
+  contact: {
+    address: 'Plaça Major, 1',
+    postalCode: '25651',
+    town: 'Abella de la Conca',
+    phone: '973 68 00 00',
+    email: 'ajuntament@abella.example',
+    web: 'https://abella.example',
+  },
+  creationAct: { reference: "Decret d'Alcaldia 2026/000012", date: '2026-01-15', url: null },
+  genericRequest: null,
+  accessibility: {
+    status: 'partial',
+    statementDate: '2026-02-01',
+    reviewedOn: null,
+    nonAccessibleContent: 'Alguns PDF antics no estan etiquetats.',
+    complaintsEmail: 'accessibilitat@abella.example',
+    complaintsPhone: '973 68 00 01',
+    complaintsUrl: null,
+  },
+  privacy: {
+    dpoName: null,
+    dpoEmail: 'dpd@abella.example',
+    purposes: ['Tramitar les sol·licituds i els expedients'],
+    legalBasis: 'RGPD art. 6.1.e',
+    retention: null,
+    rightsChannel: 'Per la seu electrònica o al registre',
+  },
+};
+
+describe('the seu electrònica in Chromium', browserSuite(), () => {
+  let server: WebServer;
+  let env: TestEnv;
+  let browser: Browser;
+  let base: string;
+  let abella: Tenant;
+  let arres: Tenant;
+
+  const tenant = (input: CreateTenantInput) =>
+    env.db.platform((tx) =>
+      createTenant(tx, { actor: systemActor, request: noRequest, clock: env.clock }, input),
+    );
+
+  before(async () => {
+    server = await startWebServer();
+    ({ env, base } = server);
+    // The server's official time: Monday 2 March 2026, 10:00 in Lleida (09:00 UTC).
+    env.clock.set('2026-03-02T09:00:00Z');
+    abella = await tenant({
+      kind: 'ajuntament',
+      name: 'Ajuntament d’Abella de la Conca',
+      dir3: 'L01250019',
+      ine: '25001',
+      comarca: 'Pallars Jussà',
+      status: 'live',
+    });
+    // Arres is in the Val d'Aran: its language is Aranese (data/seed: comarca Aran).
+    arres = await tenant({
+      kind: 'ajuntament',
+      name: 'Ajuntament d’Arres',
+      dir3: 'L01250313',
+      ine: '25031',
+      comarca: 'Aran',
+      language: 'oc-aranes',
+      status: 'live',
+    });
+    await ensureEntitySeal(env, abella.id);
+    for (const t of [abella, arres]) {
+      await env.db.tenant(t.id, (tx) =>
+        putSeuSettings(
+          tx,
+          {
+            tenant: { id: t.id, dir3: t.dir3, slug: t.slug, name: t.name, status: t.status },
+            actor: systemActor,
+            roles: ['admin'],
+            request: noRequest,
+            clock: env.clock,
+          },
+          SETTINGS,
+        ),
+      );
+    }
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await stopAll(browser, server);
+  });
+
+  /** A 320 px wide page (WCAG 1.4.10 reflow) in its own context. */
+  async function narrowPage(): Promise<Page> {
+    const ctx = await browser.newContext({ viewport: { width: 320, height: 800 }, locale: 'ca-ES' });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(15_000);
+    return page;
+  }
+
+  /** Checks the page shown: language, one h1 named in the title, no horizontal scrolling, axe. */
+  async function checkPage(page: Page, lang: string, what: string): Promise<void> {
+    const h1 = page.locator('h1');
+    await h1.first().waitFor();
+    await page.locator('p[role=status]').first().waitFor({ state: 'detached' });
+    assert.equal(await h1.count(), 1, `${what}: one h1`);
+    const heading = (await h1.textContent())?.trim() ?? '';
+    assert.ok(heading.length > 0, `${what}: h1 has text`);
+    assert.equal(await page.evaluate('document.documentElement.lang'), lang, `${what}: <html lang>`);
+    assert.ok(
+      (await page.title()).startsWith(heading),
+      `${what}: title "${await page.title()}" names "${heading}"`,
+    );
+    const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
+    assert.ok(width <= 320, `${what}: scrollWidth ${width} > 320 (horizontal scrolling)`);
+    await assertAccessible(page, what);
+  }
+
+  /** Every page of a seu, moving through its own links (as a visitor does). */
+  async function visitAll(page: Page, slug: string, lang: string): Promise<void> {
+    for (const p of PAGES) {
+      const href = `/seu/${slug}/${p}`;
+      await page.locator(`a[href="${href}"]`).first().click();
+      await page.waitForURL(`${base}${href}`);
+      await checkPage(page, lang, `${lang} ${href}`);
+    }
+  }
+
+  it('Catalan: every page is accessible, declares ca and reflows at 320 px; the skip link comes first', async () => {
+    const page = await narrowPage();
+    await page.goto(`${base}/seu/${abella.slug}/`);
+    await checkPage(page, 'ca', 'ca home');
+    assert.equal(await page.locator('h1').textContent(), 'Ajuntament d’Abella de la Conca');
+    // Keyboard: the first Tab reaches the skip link, which moves to the main content.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Vés al contingut principal');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate('document.activeElement?.id'), 'main');
+    // Offered languages: Catalan and Spanish only (not an Aran entity), Catalan chosen.
+    const langs = page.getByRole('navigation', { name: 'Llengua' }).getByRole('button');
+    assert.deepEqual(await langs.allTextContents(), ['Català', 'Español']);
+    assert.equal(await langs.first().getAttribute('aria-pressed'), 'true');
+    await visitAll(page, abella.slug, 'ca');
+    // What the administrator entered is shown; the generic request shows the legal default term.
+    await page.locator(`a[href="/seu/${abella.slug}/procediments"]`).first().click();
+    await page.getByText('3 mesos').waitFor();
+    await page.locator(`a[href="/seu/${abella.slug}/informacio"]`).first().click();
+    await page.getByText("Decret d'Alcaldia 2026/000012").waitFor();
+    await page.locator(`a[href="/seu/${abella.slug}/calendari"]`).first().click();
+    await page.getByRole('heading', { level: 1, name: 'Calendari de dies inhàbils 2026' }).waitFor();
+    await page.getByText('dilluns 25/05/2026').waitFor();
+    await page.context().close();
+  });
+
+  it('Spanish, chosen with the switcher from the keyboard: every page declares es', async () => {
+    const page = await narrowPage();
+    await page.goto(`${base}/seu/${abella.slug}/`);
+    await page.locator('h1').waitFor();
+    await page.getByRole('button', { name: 'Español' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('link', { name: 'Trámites' }).first().waitFor();
+    assert.equal(await page.evaluate('document.documentElement.lang'), 'es');
+    await visitAll(page, abella.slug, 'es');
+    // The choice is remembered on the next visit.
+    await page.goto(`${base}/seu/${abella.slug}/calendari`);
+    await page.getByRole('heading', { level: 1, name: 'Calendario de días inhábiles 2026' }).waitFor();
+    await page.context().close();
+  });
+
+  it('Aranese comes first in the Val d’Aran: every page of Arres declares oc', async () => {
+    const page = await narrowPage();
+    await page.goto(`${base}/seu/${arres.slug}/`);
+    await page.getByRole('link', { name: 'Tramits' }).first().waitFor();
+    await checkPage(page, 'oc', 'oc home');
+    const langs = page.getByRole('navigation', { name: 'Lengua' }).getByRole('button');
+    assert.deepEqual(await langs.allTextContents(), ['Aranés', 'Català', 'Español']);
+    await visitAll(page, arres.slug, 'oc');
+    await page.context().close();
+  });
+
+  it('an unknown seu says so, accessibly', async () => {
+    const page = await narrowPage();
+    await page.goto(`${base}/seu/no-such-entity/`);
+    await page.getByRole('heading', { level: 1, name: "No s'ha trobat la seu electrònica" }).waitFor();
+    await checkPage(page, 'ca', 'unknown seu');
+    await page.context().close();
+  });
+
+  it('shows the server’s official date and time even when the browser’s clock is days wrong', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1024, height: 800 }, locale: 'ca-ES' });
+    // The browser believes it is 3 days and 5 hours earlier than it is.
+    await ctx.addInitScript(() => {
+      const shift = -(3 * 24 + 5) * 3600_000;
+      const RealDate = Date;
+      class ShiftedDate extends RealDate {
+        constructor(...args: unknown[]) {
+          if (args.length === 0) super(RealDate.now() + shift);
+          else super(...(args as [string]));
+        }
+        static override now(): number {
+          return RealDate.now() + shift;
+        }
+      }
+      globalThis.Date = ShiftedDate as DateConstructor;
+    });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${base}/seu/${abella.slug}/`);
+    const wrong = await page.evaluate(() => new Date().toISOString().slice(0, 10));
+    assert.notEqual(wrong, '2026-03-02', 'the browser clock is wrong');
+    await page.locator('.official-time').waitFor();
+    // The server's clock is frozen at 10:00:00 (TestClock); the page estimates the offset from the
+    // request's round trip, so it may show a second or two either side of it, never the browser's day.
+    const shown = async () => {
+      const dt = (await page.locator('.official-time').getAttribute('datetime')) ?? '';
+      return { dt, text: (await page.locator('.official-time').textContent()) ?? '' };
+    };
+    const first = await shown();
+    assert.equal(await page.locator('.official-date').textContent(), '02/03/2026');
+    const off = Math.abs(Date.parse(`${first.dt}Z`) - Date.parse('2026-03-02T10:00:00Z'));
+    assert.ok(off <= 15_000, `official time ${first.dt} (${first.text}) is the server's 2026-03-02 10:00:00`);
+    assert.match(first.text, /^02\/03\/2026 (09:59|10:00):[0-5]\d$/);
+    // It keeps ticking from there (the browser's clock only measures the seconds that pass).
+    await page.waitForFunction(
+      (before) =>
+        (
+          globalThis as unknown as {
+            document: { querySelector(s: string): { getAttribute(n: string): string | null } | null };
+          }
+        ).document
+          .querySelector('.official-time')
+          ?.getAttribute('datetime') !== before,
+      first.dt,
+    );
+    const later = await shown();
+    assert.ok(later.dt > first.dt && later.dt.startsWith('2026-03-02T'), `${later.dt} follows ${first.dt}`);
+    await ctx.close();
+  });
+});
