@@ -301,7 +301,18 @@ describe('the register at the office', () => {
     const res = await app.inject({ method: 'POST', url, headers: registrar, payload: body });
     assert.equal(res.statusCode, 201, res.body);
     assert.equal(res.json().origin, 'apud_acta');
-    assert.equal((await me(a, carla, bernat.identifier)).json().acting.identifier, bernat.identifier);
+    // The represented person is matched to the entity's party with that NIF.
+    const party = await app.inject({
+      method: 'POST',
+      url: `/api/v1/entities/${a.slug}/parties`,
+      headers: registrar,
+      payload: { identifier: bernat.identifier, name: 'Bernat', surname1: 'Prova', surname2: 'Exemple' },
+    });
+    assert.equal(party.statusCode, 201, party.body);
+    const acting = (await me(a, carla, bernat.identifier)).json().acting;
+    assert.equal(acting.identifier, bernat.identifier);
+    assert.deepEqual(acting.party, { id: party.json().id, name: 'Bernat Prova Exemple' });
+    assert.equal((await me(a, carla)).json().acting.party, null);
 
     const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(2000)]);
     const fields = {

@@ -9,11 +9,13 @@ import {
   type OidcSettings,
   SEU_CALLBACK_PATH,
   setUpOidc,
+  sha256,
   startAuthorization,
 } from './oidc.ts';
 import { inSeu, SEU_STATUSES } from './seu-scope.ts';
 import { listRepresentations } from './representations.service.ts';
 import {
+  CITIZEN_COOKIE,
   createCitizenSession,
   endCitizenSession,
   LOGIN_ATTEMPT_MINUTES,
@@ -39,6 +41,8 @@ const Me = Type.Object({
   acting: Type.Object({
     identifier: Type.String(),
     name: Type.String(),
+    /** The entity's party (tercer) with the acting subject's identifier, when it has one. */
+    party: Type.Union([Type.Object({ id: Type.String(), name: Type.String() }), Type.Null()]),
     representation: Type.Union([
       Type.Object({ id: Type.String(), scope: Type.String(), procedure: Nullable(Type.String()) }),
       Type.Null(),
@@ -161,12 +165,15 @@ export function registerCitizenRoutes(app: FastifyInstance, deps: AppDeps): void
         nonce: attempt.nonce,
         codeVerifier: attempt.code_verifier,
       });
-      const token = await deps.db.platform((tx) =>
-        createCitizenSession(tx, { request: requestMeta(req), clock: deps.clock }, deps.identity, {
+      const previous = req.cookies[CITIZEN_COOKIE];
+      const token = await deps.db.platform(async (tx) => {
+        // A new login replaces any session this browser had (no session outlives its cookie).
+        if (previous) await tx.deleteFrom('citizen_sessions').where('id', '=', sha256(previous)).execute();
+        return createCitizenSession(tx, { request: requestMeta(req), clock: deps.clock }, deps.identity, {
           ...who,
           idp: settings().issuer,
-        }),
-      );
+        });
+      });
       setCitizenCookie(deps, req, reply, token);
       return reply.header('cache-control', 'no-store').redirect(attempt.return_to, 303);
     },
@@ -196,6 +203,11 @@ export function registerCitizenRoutes(app: FastifyInstance, deps: AppDeps): void
           representative: acting.citizen.identifier,
           inForce: true,
         });
+        const party = await tx
+          .selectFrom('parties')
+          .select(['id', 'name', 'surname1', 'surname2'])
+          .where('identifier', '=', acting.subject.identifier)
+          .executeTakeFirst();
         const byPerson = new Map<string, { identifier: string; name: string; powers: typeof held }>();
         for (const r of held) {
           const e = byPerson.get(r.represented.identifier) ?? { ...r.represented, powers: [] };
@@ -208,7 +220,13 @@ export function registerCitizenRoutes(app: FastifyInstance, deps: AppDeps): void
           email: acting.citizen.email,
           language: acting.citizen.language,
           entity: { slug: ctx.tenant.slug, name: ctx.tenant.name, dir3: ctx.tenant.dir3 },
-          acting: { ...acting.subject, representation: acting.representation },
+          acting: {
+            ...acting.subject,
+            party: party
+              ? { id: party.id, name: [party.name, party.surname1, party.surname2].filter(Boolean).join(' ') }
+              : null,
+            representation: acting.representation,
+          },
           represents: [...byPerson.values()],
         };
       });

@@ -266,8 +266,9 @@ export function mountDemoIdp(app: FastifyInstance, deps: AppDeps, redirectUri: s
       raw.url = (raw.url ?? '/').slice(DEMO_IDP_PATH.length) || '/';
       await handler(raw, reply.raw);
     };
-    idp.all(DEMO_IDP_PATH, { schema: { hide: true } }, pass);
-    idp.all(`${DEMO_IDP_PATH}/*`, { schema: { hide: true } }, pass);
+    const opts = { schema: { hide: true }, config: { rateLimit: { max: 120, timeWindow: '1 minute' } } };
+    idp.all(DEMO_IDP_PATH, opts, pass);
+    idp.all(`${DEMO_IDP_PATH}/*`, opts, pass);
   });
 
   // The login page: pick a demo citizen.
