@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { type Ctx, noRequest } from '#platform/context.ts';
-import { AppError } from '#platform/errors.ts';
 import { newId } from '#platform/ids.ts';
 import { listEventsForObjects } from '#modules/audit/audit.service.ts';
-import type { Acting } from '#modules/citizens/citizens.model.ts';
-import { issueEvidenceAfterCommit } from '#modules/notifications/evidence.service.ts';
-import type { EvidenceJobData } from '#modules/notifications/notifications.model.ts';
-import {
-  accessNotification,
-  getMyNotification,
-  getMyNotifiedDocument,
-  listMyNotifications,
-  rejectNotification,
-} from '#modules/notifications/notifications.service.ts';
 import { sweepDeemedRejections } from '#modules/notifications/sweeper.service.ts';
 import { getInstallationCaPem } from '#modules/seals/seals.service.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
+import { citizenHeaders, grantPower } from '#test/helpers/citizens.ts';
 import {
   loginHeaders,
   makeServer,
@@ -35,7 +24,7 @@ import { nssDbTrusting, pdfsig, pdftotext } from '#test/helpers/pdf-tools.ts';
  * on 2026-03-02 at 10:00 (Madrid), access at 03-12 23:30 accepted; still accessible at 23:59:59;
  * deemed rejected at 03-13 00:00 by the sweeper; evidence and audit for both; other citizens and
  * other entities get 404; an electronic notification to a party neither obliged nor consenting is
- * refused. The citizen side is exercised through its service functions with an `Acting`.
+ * refused. The citizen side goes through the seu's routes with real seu sessions and powers.
  */
 
 let env: TestEnv;
@@ -55,49 +44,26 @@ const ANNA = { identifier: '00000001R', name: 'Anna Prova Exemple' };
 const BERNAT = { identifier: '00000002W', name: 'Bernat Prova Exemple' };
 const CARLA = { identifier: '00000003A', name: 'Carla Prova Exemple' };
 
-const acting = (
-  who: { identifier: string; name: string },
-  rep?: { id: string; for: typeof ANNA },
-): Acting => ({
-  citizen: { sessionId: newId(), identifier: who.identifier, name: who.name, email: null, language: 'ca' },
-  subject: rep ? rep.for : who,
-  representation: rep ? { id: rep.id, scope: 'general', procedure: null } : null,
-});
-
-const citizenCtx = (t: Tenant, a: Acting): Ctx => ({
-  tenant: { id: t.id, dir3: t.dir3, slug: t.slug, name: t.name, status: t.status },
-  actor: { kind: 'citizen', id: null, label: `citizen:${a.citizen.identifier}`, platformRoles: [] },
-  roles: [],
-  request: noRequest,
-  clock: env.clock,
-});
-
-/** Moves the clock (days ahead: the staff session would have ended) and logs the handler in again. */
+/** Moves the clock (days ahead: sessions would have ended) and logs the handler in again. */
 async function setClock(t: string) {
   env.clock.set(t);
   handler = await loginHeaders(app, env, handlerUser);
 }
 
-/** A citizen act in one entity's transaction, then its evidence issued after commit (as the seu routes do). */
-async function asCitizen<T>(
-  t: Tenant,
-  a: Acting,
-  fn: (tx: Parameters<Parameters<TestEnv['db']['tenant']>[1]>[0], ctx: Ctx) => Promise<T>,
-): Promise<T> {
-  const out = await env.db.tenant(t.id, (tx) => fn(tx, citizenCtx(t, a)));
-  const ev = (out as { evidence?: EvidenceJobData[] }).evidence;
-  if (ev) await issueEvidenceAfterCommit(env, ev, (e) => assert.fail(String(e)));
-  return out;
-}
+/** Headers of a citizen logged in to the seu (a new session: the clock jumps days between steps). */
+const seuAs = (who: { identifier: string; name: string }) => citizenHeaders(env, who);
 
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e.code;
-    throw e;
-  }
-  return 'ACCEPTED';
+async function seu(
+  method: 'GET' | 'POST',
+  who: { identifier: string; name: string },
+  path: string,
+  t: Tenant = tenant,
+) {
+  return app.inject({
+    method,
+    url: `/api/v1/seu/${t.slug}/notifications${path}`,
+    headers: await seuAs(who),
+  });
 }
 
 async function notify(body: Record<string, unknown>) {
@@ -294,69 +260,67 @@ describe('notifying from a case file (staff)', () => {
 
 describe('the citizen in the seu', () => {
   it('lists sender, subject, reference and dates, never the content before access', async () => {
-    const list = await asCitizen(tenant, acting(ANNA), (tx, ctx) =>
-      listMyNotifications(tx, ctx, acting(ANNA)),
-    );
+    const r = await seu('GET', ANNA, '');
+    assert.equal(r.statusCode, 200, r.body);
+    const list = r.json().items;
     assert.equal(list.length, 4);
-    const one = list.find((x) => x.id === n1)!;
+    const one = list.find((x: { id: string }) => x.id === n1);
     assert.equal(one.sender.name, tenant.name);
     assert.equal(one.subject, 'Resolució de la llicència d’obres menors');
     assert.equal(one.reference.expedientNumber, expedient.number);
     assert.ok(!('actText' in one));
-    assert.doesNotMatch(JSON.stringify(list), /RESOLC/);
-    const view = await asCitizen(tenant, acting(ANNA), (tx, ctx) =>
-      getMyNotification(tx, ctx, acting(ANNA), n1),
-    );
-    assert.ok(!('actText' in view));
-    const doc = await refusal(
-      asCitizen(tenant, acting(ANNA), (tx, ctx) => getMyNotifiedDocument(tx, ctx, acting(ANNA), n1, docId)),
-    );
-    assert.equal(doc, 'NOTIFICATION_NOT_ACCESSED');
+    assert.doesNotMatch(r.body, /RESOLC/);
+    const view = await seu('GET', ANNA, `/${n1}`);
+    assert.equal(view.statusCode, 200);
+    assert.ok(!('actText' in view.json()));
+    const doc = await seu('GET', ANNA, `/${n1}/documents/${docId}`);
+    assert.equal(doc.json().code, 'NOTIFICATION_NOT_ACCESSED');
+    const anonymous = await app.inject({ method: 'GET', url: `/api/v1/seu/${tenant.slug}/notifications` });
+    assert.equal(anonymous.statusCode, 401);
   });
 
-  it('another citizen, or the same person in another entity’s seu, gets NOT_FOUND', async () => {
-    type Fn = (tx: Parameters<Parameters<TestEnv['db']['tenant']>[1]>[0], ctx: Ctx) => Promise<unknown>;
-    const fns: Fn[] = [
-      (tx, ctx) => getMyNotification(tx, ctx, acting(CARLA), n1),
-      (tx, ctx) => accessNotification(tx, ctx, env, acting(CARLA), n1),
-      (tx, ctx) => rejectNotification(tx, ctx, env, acting(CARLA), n1),
-    ];
-    for (const fn of fns) assert.equal(await refusal(asCitizen(tenant, acting(CARLA), fn)), 'NOT_FOUND');
-    assert.deepEqual(
-      await asCitizen(tenant, acting(CARLA), (tx, ctx) => listMyNotifications(tx, ctx, acting(CARLA))),
-      [],
-    );
-    assert.equal(
-      await refusal(
-        asCitizen(other, acting(ANNA), (tx, ctx) => accessNotification(tx, ctx, env, acting(ANNA), n1)),
-      ),
-      'NOT_FOUND',
-    );
-    assert.deepEqual(
-      await asCitizen(other, acting(ANNA), (tx, ctx) => listMyNotifications(tx, ctx, acting(ANNA))),
-      [],
-    );
+  it('another citizen, or the same person in another entity’s seu, gets 404', async () => {
+    for (const [m, path] of [
+      ['GET', `/${n1}`],
+      ['POST', `/${n1}/access`],
+      ['POST', `/${n1}/reject`],
+      ['GET', `/${n1}/documents/${docId}`],
+    ] as const) {
+      const r = await seu(m, CARLA, path);
+      assert.equal(r.statusCode, 404, `${m} ${path}`);
+      assert.equal(r.json().code, 'NOT_FOUND');
+    }
+    assert.deepEqual((await seu('GET', CARLA, '')).json().items, []);
+    assert.equal((await seu('POST', ANNA, `/${n1}/access`, other)).statusCode, 404);
+    assert.deepEqual((await seu('GET', ANNA, '', other)).json().items, []);
+    // Acting for Anna without a power: 404, nothing revealed.
+    const noPower = await app.inject({
+      method: 'GET',
+      url: `/api/v1/seu/${tenant.slug}/notifications?onBehalfOf=${ANNA.identifier}`,
+      headers: await seuAs(CARLA),
+    });
+    assert.equal(noPower.statusCode, 404);
   });
 
   it('access at 2026-03-12 23:30 (Madrid) is accepted: content shown, time recorded, evidence and audit', async () => {
     await setClock('2026-03-12T22:30:00Z');
-    const out = await asCitizen(tenant, acting(ANNA), (tx, ctx) =>
-      accessNotification(tx, ctx, env, acting(ANNA), n1),
-    );
-    assert.equal(out.result.state, 'accepted');
-    assert.equal(out.result.notifiedAt, '2026-03-12T22:30:00.000Z');
-    assert.match(out.result.actText, /RESOLC/);
-    assert.equal(out.result.appeals[0]!.body, 'Alcaldia');
-    const doc = await asCitizen(tenant, acting(ANNA), (tx, ctx) =>
-      getMyNotifiedDocument(tx, ctx, acting(ANNA), n1, docId),
-    );
-    assert.equal(doc.documentId, docId);
+    const r = await seu('POST', ANNA, `/${n1}/access`);
+    assert.equal(r.statusCode, 200, r.body);
+    const out = r.json();
+    assert.equal(out.state, 'accepted');
+    assert.equal(out.notifiedAt, '2026-03-12T22:30:00.000Z');
+    assert.match(out.actText, /RESOLC/);
+    assert.equal(out.appeals[0].body, 'Alcaldia');
+    const doc = await seu('GET', ANNA, `/${n1}/documents/${docId}`);
+    assert.equal(doc.statusCode, 200);
+    assert.equal(doc.body, '%PDF-1.4\n% resolució de prova\n');
     const v = (
       await app.inject({ method: 'GET', url: `${base}/notifications/${n1}`, headers: handler })
     ).json();
     assert.equal(v.state, 'accepted');
     assert.equal(v.accessedAt, '2026-03-12T22:30:00.000Z');
     assert.equal(v.actedBy.identifier, ANNA.identifier);
+    assert.equal(v.actedBy.representationId, null);
     assert.equal(v.evidence.length, 1);
     assert.equal(v.evidence[0].key, 'accepted');
     assert.match(v.evidence[0].csv, /^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$/);
@@ -369,6 +333,10 @@ describe('the citizen in the seu', () => {
       await app.inject({ method: 'GET', url: `${base}/expedients/${expedient.id}/index`, headers: handler })
     ).json();
     assert.ok(index.entries.some((e: { documentId: string }) => e.documentId === v.evidence[0].documentId));
+    // Reading it again shows the content; the notification date does not move.
+    const again = await seu('GET', ANNA, `/${n1}`);
+    assert.match(again.json().actText, /RESOLC/);
+    assert.equal(again.json().notifiedAt, '2026-03-12T22:30:00.000Z');
   });
 
   it('the evidence PDF is sealed (pdfsig) and states the outcome, time, CSV and documents', async () => {
@@ -399,35 +367,35 @@ describe('the citizen in the seu', () => {
   it('at 23:59:59 of the tenth day an unaccessed notification is still available, and accessible', async () => {
     await setClock('2026-03-12T22:59:59Z');
     assert.deepEqual(await sweepDeemedRejections(env), { deemedRejected: 0 });
-    const still = await asCitizen(tenant, acting(ANNA), (tx, ctx) =>
-      getMyNotification(tx, ctx, acting(ANNA), n2),
-    );
-    assert.equal(still.state, 'available');
-    const out = await asCitizen(tenant, acting(ANNA), (tx, ctx) =>
-      accessNotification(tx, ctx, env, acting(ANNA), n3),
-    );
-    assert.equal(out.result.state, 'accepted');
-    assert.equal(out.result.notifiedAt, '2026-03-12T22:59:59.000Z');
+    assert.equal((await seu('GET', ANNA, `/${n2}`)).json().state, 'available');
+    const r = await seu('POST', ANNA, `/${n3}/access`);
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().state, 'accepted');
+    assert.equal(r.json().notifiedAt, '2026-03-12T22:59:59.000Z');
   });
 
-  it('a representative rejects one for the person they represent: recorded on the rejection and its evidence', async () => {
-    const repId = newId();
-    const as = acting(CARLA, { id: repId, for: ANNA });
-    const out = await asCitizen(tenant, as, (tx, ctx) => rejectNotification(tx, ctx, env, as, n4));
-    assert.equal(out.result.state, 'rejected');
+  it('a representative with a power rejects one for the person they represent: recorded on it and its evidence', async () => {
+    const power = await grantPower(env, tenant.id, { represented: ANNA, representative: CARLA });
+    const r = await app.inject({
+      method: 'POST',
+      url: `/api/v1/seu/${tenant.slug}/notifications/${n4}/reject?onBehalfOf=${ANNA.identifier}`,
+      headers: await seuAs(CARLA),
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().state, 'rejected');
     const v = (
       await app.inject({ method: 'GET', url: `${base}/notifications/${n4}`, headers: handler })
     ).json();
     assert.deepEqual(v.actedBy, {
       identifier: CARLA.identifier,
       name: CARLA.name,
-      representationId: repId,
+      representationId: power.id,
       representedIdentifier: ANNA.identifier,
     });
     const rej = (await events(n4)).find((e) => e.action === 'notification.reject')!;
     assert.equal(
       (rej.details as { onBehalfOf: { representationId: string } }).onBehalfOf.representationId,
-      repId,
+      power.id,
     );
     const pdf = (
       await app.inject({
@@ -438,24 +406,17 @@ describe('the citizen in the seu', () => {
     ).rawPayload;
     const text = pdftotext(pdf).replace(/\s+/g, ' ');
     assert.match(text, /Evidència de notificació: rebuig/);
-    assert.ok(text.includes(repId), 'the evidence names the representation');
+    assert.ok(text.includes(power.id), 'the evidence names the representation');
     assert.ok(text.includes(CARLA.identifier));
-    assert.equal(
-      await refusal(
-        asCitizen(tenant, acting(ANNA), (tx, ctx) => accessNotification(tx, ctx, env, acting(ANNA), n4)),
-      ),
-      'NOTIFICATION_REJECTED',
-    );
+    const again = await seu('POST', ANNA, `/${n4}/access`);
+    assert.equal(again.json().code, 'NOTIFICATION_REJECTED');
   });
 
   it('at 2026-03-13 00:00 it is no longer accessible, and the sweeper deems it rejected as of that instant', async () => {
     await setClock('2026-03-12T23:00:00Z');
-    assert.equal(
-      await refusal(
-        asCitizen(tenant, acting(ANNA), (tx, ctx) => accessNotification(tx, ctx, env, acting(ANNA), n2)),
-      ),
-      'NOTIFICATION_EXPIRED',
-    );
+    const late = await seu('POST', ANNA, `/${n2}/access`);
+    assert.equal(late.statusCode, 409);
+    assert.equal(late.json().code, 'NOTIFICATION_EXPIRED');
     assert.deepEqual(await sweepDeemedRejections(env), { deemedRejected: 1 });
     assert.deepEqual(await sweepDeemedRejections(env), { deemedRejected: 0 });
     const v = (
@@ -478,12 +439,7 @@ describe('the citizen in the seu', () => {
     const text = pdftotext(pdf).replace(/\s+/g, ' ');
     assert.match(text, /rebuig per transcurs del termini/);
     assert.match(text, /13\/03\/2026 00:00:00/);
-    assert.equal(
-      await refusal(
-        asCitizen(tenant, acting(ANNA), (tx, ctx) => accessNotification(tx, ctx, env, acting(ANNA), n2)),
-      ),
-      'NOTIFICATION_REJECTED',
-    );
+    assert.equal((await seu('POST', ANNA, `/${n2}/access`)).json().code, 'NOTIFICATION_REJECTED');
     // The accepted ones are untouched.
     const a = (
       await app.inject({ method: 'GET', url: `${base}/notifications/${n1}`, headers: handler })
