@@ -804,13 +804,19 @@ export async function deemRejected(tx: Tx, ctx: Ctx, jobs: Jobs): Promise<Eviden
   return out;
 }
 
-/** Evidence rows whose PDF was not issued (for a sweep that re-sends what a lost job left behind). */
-export async function pendingEvidence(tx: Tx, ctx: Ctx): Promise<EvidenceJobData[]> {
+/**
+ * Evidence rows whose PDF is still not issued a while after their outcome (their job gave up, e.g.
+ * while the entity had no seal in production): the sweep issues them again.
+ */
+export async function pendingEvidence(tx: Tx, ctx: Ctx, olderThan: Date): Promise<EvidenceJobData[]> {
   const rows = await tx
     .selectFrom('notification_evidence')
     .select(['notification_id', 'key'])
     .where('tenant_id', '=', ctx.tenant.id)
     .where('issued_at', 'is', null)
+    .where('created_at', '<', olderThan)
+    .orderBy('created_at')
+    .limit(100)
     .execute();
   return rows.map((r) => ({ tenantId: ctx.tenant.id, notificationId: r.notification_id, key: r.key }));
 }
