@@ -7,6 +7,8 @@
  * browser's clock days wrong, the official date and time shown are the server's (TestClock).
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { noRequest, systemActor } from '#platform/context.ts';
@@ -15,15 +17,41 @@ import { putSeuSettings } from '#modules/seu/seu.service.ts';
 import type { SeuSettings } from '#modules/seu/seu.model.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import { type CreateTenantInput, createTenant } from '#modules/tenancy/tenancy.service.ts';
+import { buildServer } from '#src/server.ts';
 import {
   assertAccessible,
   browserSuite,
   launchChromium,
-  startWebServer,
   stopAll,
   type WebServer,
 } from '#test/helpers/browser.ts';
-import type { TestEnv } from '#test/helpers/harness.ts';
+import { openTestEnv, type TestEnv } from '#test/helpers/harness.ts';
+import { pdftotext } from '#test/helpers/pdf-tools.ts';
+import { ensureWebBuilt } from '../../scripts/ensure-web.ts';
+
+/** A loopback port free now (the server's public URL must be known before it is built: OpenID redirects). */
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const address = srv.address();
+  assert.ok(address && typeof address === 'object');
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return address.port;
+}
+
+/**
+ * The web app served with a public URL (the demo OpenID provider at /idp sends the browser back
+ * to it), on the port that URL names.
+ */
+async function startSeuServer(): Promise<WebServer> {
+  await ensureWebBuilt({ quiet: true });
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = await openTestEnv({ config: { publicUrl: base, port } });
+  const app = await buildServer(env, { logger: false });
+  await app.listen({ port, host: '127.0.0.1' });
+  return { env, app, base };
+}
 
 /** Every page of the seu, by its path under /seu/<slug>/ (linked from the header or the footer). */
 const PAGES = [
@@ -38,6 +66,15 @@ const PAGES = [
   'privadesa',
   'carpeta',
 ];
+
+/** A 1×1 PNG and a small PDF (the server checks each file's first bytes). */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+const PDF = Buffer.from(
+  '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
+);
 
 const SETTINGS: SeuSettings = {
   contact: {
@@ -83,7 +120,7 @@ describe('the seu electrònica in Chromium', browserSuite(), () => {
     );
 
   before(async () => {
-    server = await startWebServer();
+    server = await startSeuServer();
     ({ env, base } = server);
     // The server's official time: Monday 2 March 2026, 10:00 in Lleida (09:00 UTC).
     env.clock.set('2026-03-02T09:00:00Z');
@@ -272,6 +309,82 @@ describe('the seu electrònica in Chromium', browserSuite(), () => {
     );
     const later = await shown();
     assert.ok(later.dt > first.dt && later.dt.startsWith('2026-03-02T'), `${later.dt} follows ${first.dt}`);
+    await ctx.close();
+  });
+
+  it('a citizen logs in through OpenID Connect, files a generic request with two attachments from the keyboard, gets the receipt and finds it in the folder', async () => {
+    // The server's clock moves on from here (sessions and the registry follow it).
+    env.clock.set('2026-03-02T09:05:00Z');
+    const ctx = await browser.newContext({
+      viewport: { width: 1024, height: 900 },
+      locale: 'ca-ES',
+      acceptDownloads: true,
+    });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${base}/seu/${abella.slug}/carpeta`);
+    const login = page.getByRole('link', { name: "Identifica't" });
+    await login.focus();
+    await page.keyboard.press('Enter');
+    // The demo OpenID provider's page: the first demo citizen is chosen; submit from the keyboard.
+    const enter = page.getByRole('button', { name: 'Entra' });
+    await enter.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${base}/seu/${abella.slug}/carpeta`);
+    await page.getByText('Marta Exemple Demo').first().waitFor();
+    await assertAccessible(page, 'folder (logged in)');
+
+    const newRequest = page.getByRole('link', { name: 'Presenta una instància genèrica' });
+    await newRequest.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Instància genèrica' }).waitFor();
+    await page.getByLabel('Exposo').focus();
+    await page.keyboard.type('Que sóc veïna del carrer Major, 3.');
+    await page.keyboard.press('Tab');
+    // The next stop after a textarea is the next field's textarea (labels and hints are not focusable).
+    await page.getByLabel('Sol·licito').focus();
+    await page.keyboard.type('Que es repari el fanal de davant de casa.');
+    // A file chooser cannot be driven headless: the files are given to the focused input.
+    const files = page.getByLabel('Documents adjunts');
+    await files.focus();
+    await files.setInputFiles([
+      { name: 'foto.png', mimeType: 'image/png', buffer: PNG },
+      { name: 'escrit.pdf', mimeType: 'application/pdf', buffer: PDF },
+    ]);
+    await page.getByText('foto.png').waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Revisa la sol·licitud');
+    await assertAccessible(page, 'generic request form');
+    await page.keyboard.press('Enter');
+    // The review step: what will be registered, and focus on its heading.
+    const review = page.getByRole('heading', { level: 2, name: 'Reviseu el que es presentarà' });
+    await review.waitFor();
+    await page.getByText('Que es repari el fanal de davant de casa.').first().waitFor();
+    assert.equal(await page.locator('ol li').count(), 2);
+    await assertAccessible(page, 'generic request review');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Presenta la sol·licitud');
+    await page.keyboard.press('Enter');
+    const done = page.getByRole('heading', { level: 2, name: /^Sol·licitud registrada: E\/2026\/\d{6}$/ });
+    await done.waitFor();
+    const number = ((await done.textContent()) ?? '').replace('Sol·licitud registrada: ', '');
+    await assertAccessible(page, 'generic request done');
+    // The receipt, downloaded at once from the keyboard: a PDF that transcribes the request.
+    const receiptLink = page.getByRole('link', { name: `Descarrega el justificant de ${number}` });
+    await receiptLink.focus();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+    const pdf = fs.readFileSync((await download.path()) ?? '');
+    assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+    const text = pdftotext(pdf).replace(/\s+/g, ' ');
+    assert.ok(
+      text.includes('Que es repari el fanal de davant de casa.'),
+      'the receipt transcribes the request',
+    );
+    assert.ok(text.includes(number), 'the receipt names the entry');
+    // La meva carpeta lists the filing with its receipt.
+    await page.goto(`${base}/seu/${abella.slug}/carpeta`);
+    await page.getByRole('heading', { level: 3, name: `${number} · Instància genèrica` }).waitFor();
+    await page.getByRole('link', { name: `Descarrega el justificant de ${number}` }).waitFor();
     await ctx.close();
   });
 });
