@@ -145,6 +145,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.LOG_LEVEL || 'info',
     ...overrides,
   };
+  if (config.oidcIssuer?.startsWith('http:')) {
+    let host = '';
+    try {
+      host = new URL(config.oidcIssuer).hostname;
+    } catch {}
+    if (!['localhost', '127.0.0.1', '[::1]'].includes(host))
+      problems.push('LLIGALL_OIDC_ISSUER must be an https URL (http only on the loopback interface)');
+  }
   if (config.oidcIssuer && !config.oidcClientId)
     problems.push(
       'LLIGALL_OIDC_ISSUER needs LLIGALL_OIDC_CLIENT_ID (and usually LLIGALL_OIDC_CLIENT_SECRET)',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { ConfigError, loadConfig } from '#src/config.ts';
 import { buildServer } from '#src/server.ts';
 import { citizenIdentifier } from '#modules/citizens/oidc.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
@@ -172,6 +173,30 @@ describe('seu login through OpenID Connect (code + PKCE) against the demo provid
     assert.equal(citizenIdentifier('IDCES-X1234567L'), 'X1234567L');
     for (const bad of ['12345678A', '', 'hello', undefined, 42])
       assert.throws(() => citizenIdentifier(bad), { code: 'CITIZEN_IDENTIFIER_INVALID' });
+  });
+
+  it('the provider settings are checked at start', () => {
+    const base = { LLIGALL_ENV: 'demo', LLIGALL_DATA_DIR: env.dataDir };
+    assert.equal(loadConfig(base).oidcIdentifierClaim, 'identifier');
+    const ok = loadConfig({
+      ...base,
+      LLIGALL_OIDC_ISSUER: 'https://idp.example',
+      LLIGALL_OIDC_CLIENT_ID: 'x',
+    });
+    assert.equal(ok.oidcIssuer, 'https://idp.example');
+    assert.throws(
+      () => loadConfig({ ...base, LLIGALL_OIDC_ISSUER: 'http://idp.example', LLIGALL_OIDC_CLIENT_ID: 'x' }),
+      (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.includes('https')),
+    );
+    assert.throws(
+      () => loadConfig({ ...base, LLIGALL_OIDC_ISSUER: 'https://idp.example' }),
+      (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.includes('CLIENT_ID')),
+    );
+    assert.equal(
+      loadConfig({ ...base, LLIGALL_OIDC_ISSUER: 'http://127.0.0.1:9/x', LLIGALL_OIDC_CLIENT_ID: 'x' })
+        .oidcIssuer,
+      'http://127.0.0.1:9/x',
+    );
   });
 
   it('in production there is no demo provider, and login without a configured provider is 503', async () => {
