@@ -12,7 +12,11 @@ import { CalendarPage } from './pages/CalendarPage.tsx';
 import { ExpedientPage } from './pages/ExpedientPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { PartiesPage } from './pages/PartiesPage.tsx';
+import { BoardPage } from './pages/board/BoardPage.tsx';
+import { IncidentsPage } from './pages/board/IncidentsPage.tsx';
 import { PositionsPage } from './pages/PositionsPage.tsx';
+import { RepresentationsPage } from './pages/RepresentationsPage.tsx';
+import { SeuSettingsPage } from './pages/SeuSettingsPage.tsx';
 import { OfficialsPage } from './pages/registry/OfficialsPage.tsx';
 import { RegistryBookPage } from './pages/registry/RegistryBookPage.tsx';
 import { RegistryCreatePage } from './pages/registry/RegistryCreatePage.tsx';
@@ -126,6 +130,10 @@ const router = createBrowserRouter(
             { path: 'positions', element: <PositionsPage /> },
             { path: 'resolutions', element: <ResolutionsBookPage /> },
             { path: 'documents/:id', element: <DocumentSignaturesPage /> },
+            { path: 'board', element: <BoardPage /> },
+            { path: 'seu-incidents', element: <IncidentsPage /> },
+            { path: 'representations', element: <RepresentationsPage /> },
+            { path: 'seu-settings', element: <SeuSettingsPage /> },
           ],
         },
       ],

@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, NavLink, useNavigate } from 'react-router';
 import { api } from '../api.ts';
 import { ME_KEY } from '../queryClient.ts';
-import { useEntities, useMe } from '../session.ts';
+import { rolesIn, useEntities, useMe } from '../session.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { LanguageSwitch } from './LanguageSwitch.tsx';
 
@@ -12,6 +12,7 @@ import { LanguageSwitch } from './LanguageSwitch.tsx';
 export function Shell({ entity, children }: { entity?: string; children: React.ReactNode }) {
   const { t } = useTranslation();
   const { data: me } = useMe();
+  const isAdmin = entity ? rolesIn(me, entity).includes('admin') : false;
   return (
     <>
       <a className="skip-link" href="#main">
@@ -57,6 +58,20 @@ export function Shell({ entity, children }: { entity?: string; children: React.R
               <li>
                 <NavLink to={`/e/${entity}/resolutions`}>{t('nav.resolutions')}</NavLink>
               </li>
+              <li>
+                <NavLink to={`/e/${entity}/board`}>{t('nav.board')}</NavLink>
+              </li>
+              <li>
+                <NavLink to={`/e/${entity}/seu-incidents`}>{t('nav.incidents')}</NavLink>
+              </li>
+              <li>
+                <NavLink to={`/e/${entity}/representations`}>{t('nav.representations')}</NavLink>
+              </li>
+              {isAdmin ? (
+                <li>
+                  <NavLink to={`/e/${entity}/seu-settings`}>{t('nav.seuSettings')}</NavLink>
+                </li>
+              ) : null}
               <li>
                 <NavLink to="/signatures">{t('nav.signatures')}</NavLink>
               </li>

@@ -11,9 +11,10 @@ import { AuditTab } from './expedient/AuditTab.tsx';
 import { DataTab } from './expedient/DataTab.tsx';
 import { DocumentsTab } from './expedient/DocumentsTab.tsx';
 import { IndexTab } from './expedient/IndexTab.tsx';
+import { NotificationsTab } from './expedient/NotificationsTab.tsx';
 import { PartiesTab } from './expedient/PartiesTab.tsx';
 
-const TABS = ['data', 'parties', 'documents', 'index', 'audit'] as const;
+const TABS = ['data', 'parties', 'documents', 'notifications', 'index', 'audit'] as const;
 type Tab = (typeof TABS)[number];
 
 export function expedientKey(slug: string, id: string) {
@@ -75,6 +76,14 @@ export function ExpedientPage() {
         {tab === 'data' ? <DataTab slug={slug} expedient={x} canWrite={canWrite} isAdmin={isAdmin} /> : null}
         {tab === 'parties' ? <PartiesTab slug={slug} expedient={x} canWrite={canWrite && open} /> : null}
         {tab === 'documents' ? <DocumentsTab slug={slug} expedient={x} canWrite={canWrite && open} /> : null}
+        {tab === 'notifications' ? (
+          <NotificationsTab
+            slug={slug}
+            expedient={x}
+            canNotify={canWrite}
+            canRecordAttempts={canWrite || roles.includes('registrar')}
+          />
+        ) : null}
         {tab === 'index' ? <IndexTab slug={slug} expedient={x} /> : null}
         {tab === 'audit' ? <AuditTab slug={slug} expedient={x} /> : null}
       </Tabs>
