@@ -9,7 +9,7 @@ import { main, type Out } from '#src/cli/main.ts';
 import { loadConfig } from '#src/config.ts';
 import { registerJobs } from '#src/worker.ts';
 import { backend } from '#test/helpers/harness.ts';
-import { createPgDatabase, ROOT } from '#test/helpers/installation.ts';
+import { createPgDatabase, ROOT, seedEmbeddedDataDir } from '#test/helpers/installation.ts';
 
 /** `lligall jobs run`, in process, on a fresh installation of the chosen backend. */
 
@@ -51,6 +51,8 @@ before(async () => {
   } else {
     delete process.env.DATABASE_URL;
     delete process.env.DATABASE_OWNER_URL;
+    // The migrated template (no initdb); `migrate` below then finds the schema up to date.
+    await seedEmbeddedDataDir(dataDir);
   }
   const m = await cli('migrate');
   assert.equal(m.code, 0, m.err);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,7 +15,6 @@ import {
 } from '#platform/crypto/certs.ts';
 import { deriveKek, KeyUnwrapError, unwrapKey } from '#platform/crypto/keywrap.ts';
 import { AppError } from '#platform/errors.ts';
-import { loadConfig } from '#src/config.ts';
 import { loadCheckpoint, loadMasterKey, sealChain, sealKey } from '#modules/audit/audit.checkpoint.ts';
 import { findAuthorisingResolution } from '#modules/seals/resolutions.service.ts';
 import { rotateMasterKey } from '#modules/seals/rotate.ts';
@@ -477,70 +476,5 @@ describe('resolutions behind automated actions and the CSV system', () => {
       'automation_resolution.create',
       'automation_resolution.revoke',
     ]);
-  });
-});
-
-describe('lligall ca export and seal import (CLI, embedded database)', () => {
-  it("exports the CA, imports a PKCS#12 (qualified on the operator's word) and lists the seals", async () => {
-    const root = path.resolve(import.meta.dirname, '..');
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-seals-cli-'));
-    const cli = (...args: string[]) => {
-      const e: NodeJS.ProcessEnv = {
-        ...process.env,
-        LLIGALL_DATA_DIR: dataDir,
-        LLIGALL_ENV: 'development',
-        LOG_LEVEL: 'warn',
-      };
-      delete e.DATABASE_URL;
-      delete e.DATABASE_OWNER_URL;
-      const r = spawnSync(process.execPath, ['bin/lligall.ts', ...args], {
-        cwd: root,
-        env: e,
-        encoding: 'utf8',
-      });
-      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
-    try {
-      assert.ok(loadConfig({ LLIGALL_DATA_DIR: dataDir }).masterKeyFile.startsWith(dataDir));
-      cli('tenant', 'create', '--name', 'Ajuntament de Prova', '--dir3', 'L01259999');
-      const caFile = path.join(dir, 'cli-ca.pem');
-      cli('ca', 'export', '--out', caFile);
-      assert.match(fs.readFileSync(caFile, 'utf8'), /^-----BEGIN CERTIFICATE-----/);
-      // A PKCS#12 made entirely by openssl (its own key and self-signed certificate).
-      const key = path.join(dir, 'cli.key');
-      const crt = path.join(dir, 'cli.crt');
-      openssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        crt,
-        '-days',
-        '30',
-        '-subj',
-        '/O=Ajuntament de Prova/CN=Segell',
-        '-addext',
-        'basicConstraints=critical,CA:FALSE',
-        '-addext',
-        'keyUsage=critical,digitalSignature,nonRepudiation',
-      );
-      const p12 = path.join(dir, 'cli.p12');
-      openssl('pkcs12', '-export', '-inkey', key, '-in', crt, '-passout', 'pass:p4ss', '-out', p12);
-      const pw = write('cli.pw', 'p4ss\n');
-      assert.match(
-        cli('seal', 'import', '--entity', 'L01259999', '--p12', p12, '--password-file', pw, '--qualified'),
-        /Segell/,
-      );
-      const listed = cli('seal', 'list', '--entity', 'L01259999').trim().split('\n');
-      assert.equal(listed.length, 1);
-      assert.match(listed[0]!, /^active\tqualified\t.*CN=Segell/);
-    } finally {
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    }
   });
 });
