@@ -89,7 +89,7 @@ describe('seu login through OpenID Connect (code + PKCE) against the demo provid
     const browser = new Browser();
     const steps = await loginAs(browser, 'demo-citizen-1', 'oc');
     const html = steps.pop()!;
-    assert.match(html, /<html lang="oc-aranes">/);
+    assert.match(html, /<html lang="oc">/);
     assert.match(html, /Marta Exemple Demo/);
     // login → provider's authorization endpoint (with PKCE) → login page … → callback → folder
     assert.match(steps[1]!, /\/idp\/auth\?.*code_challenge_method=S256/);

@@ -96,7 +96,7 @@ export function registerCitizenRoutes(app: FastifyInstance, deps: AppDeps): void
         querystring: Type.Object(
           {
             returnTo: Type.Optional(Type.String({ maxLength: 300 })),
-            lang: Type.Optional(Type.Union([Type.Literal('ca'), Type.Literal('es'), Type.Literal('oc')])),
+            lang: Type.Optional(Type.String({ maxLength: 16 })),
           },
           strict,
         ),
@@ -111,7 +111,10 @@ export function registerCitizenRoutes(app: FastifyInstance, deps: AppDeps): void
       );
       if (!entity || !SEU_STATUSES.has(entity.status))
         throw new AppError('ENTITY_NOT_FOUND', `Entity ${slug} not found`);
-      const start = await startAuthorization(settings(), q.lang ?? null);
+      // ui_locales for the provider's pages: the seu's languages only (anything else: the provider's default).
+      const lang = q.lang?.toLowerCase();
+      const uiLocale = lang === 'ca' || lang === 'es' ? lang : lang?.startsWith('oc') ? 'oc' : null;
+      const start = await startAuthorization(settings(), uiLocale);
       const now = deps.clock.now();
       await deps.db.platform((tx) =>
         recordLoginAttempt(tx, now, {

@@ -66,7 +66,7 @@ function loginPage(lang: PageLang, uid: string): string {
 <label for="c${i}">${esc(demoCitizenName(c))} — NIF ${esc(c.identifier)} — ${esc(c.email ?? t.noEmail)}</label></li>`,
   ).join('\n');
   return `<!DOCTYPE html>
-<html lang="${lang === 'oc' ? 'oc-aranes' : lang}">
+<html lang="${lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">
 <title>${esc(t.title)}</title></head>
 <body><main>

@@ -45,6 +45,8 @@ export async function createCitizenSession(
   const now = ctx.clock.now();
   const token = randomBytes(32).toString('base64url');
   const id = sha256(token);
+  // Sessions past their absolute limit go when someone logs in (idle ones when next presented).
+  await tx.deleteFrom('citizen_sessions').where('expires_at', '<', now).execute();
   await tx
     .insertInto('citizen_sessions')
     .values({
