@@ -34,6 +34,7 @@ let other: Tenant;
 let handler: Record<string, string>;
 let handlerUser: Awaited<ReturnType<typeof makeUser>>;
 let viewer: Record<string, string>;
+let viewerUser: Awaited<ReturnType<typeof makeUser>>;
 let otherHandler: Record<string, string>;
 let base: string;
 let expedient: { id: string; number: string };
@@ -105,7 +106,8 @@ before(async () => {
   base = `/api/v1/entities/${tenant.slug}`;
   handlerUser = await makeUser(env, { tenant, roles: ['handler'] });
   handler = await loginHeaders(app, env, handlerUser);
-  viewer = await loginHeaders(app, env, await makeUser(env, { tenant, roles: ['viewer'] }));
+  viewerUser = await makeUser(env, { tenant, roles: ['viewer'] });
+  viewer = await loginHeaders(app, env, viewerUser);
   otherHandler = await loginHeaders(app, env, await makeUser(env, { tenant: other, roles: ['handler'] }));
   const party = async (t: Tenant, h: Record<string, string>, body: Record<string, unknown>) => {
     const r = await app.inject({
@@ -445,5 +447,45 @@ describe('the citizen in the seu', () => {
       await app.inject({ method: 'GET', url: `${base}/notifications/${n1}`, headers: handler })
     ).json();
     assert.equal(a.state, 'accepted');
+  });
+});
+
+describe('a restricted case file', () => {
+  it('hides its notifications from staff not named on it, and audits reading them', async () => {
+    viewer = await loginHeaders(app, env, viewerUser);
+    const e = await app.inject({
+      method: 'POST',
+      url: `${base}/expedients`,
+      headers: handler,
+      payload: {
+        title: 'Expedient sancionador',
+        accessLevel: 'restricted',
+        parties: [{ partyId: parties.anna, role: 'interested' }],
+      },
+    });
+    assert.equal(e.statusCode, 201, e.body);
+    const r = await app.inject({
+      method: 'POST',
+      url: `${base}/expedients/${e.json().id}/notifications`,
+      headers: handler,
+      payload: {
+        subject: 'Incoació',
+        actText: 'Incoar expedient sancionador.',
+        endsAdministrativeRoute: false,
+        appeals: [],
+        documentIds: [],
+        recipients: [{ partyId: parties.anna }],
+      },
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const id = r.json().items[0].id;
+    const hidden = await app.inject({ method: 'GET', url: `${base}/notifications/${id}`, headers: viewer });
+    assert.equal(hidden.statusCode, 404);
+    const seen = await app.inject({ method: 'GET', url: `${base}/notifications/${id}`, headers: handler });
+    assert.equal(seen.statusCode, 200);
+    const reads = await env.db.owner((tx) =>
+      listEventsForObjects(tx, tenant.id, [{ type: 'expedient', id: e.json().id }]),
+    );
+    assert.ok(reads.some((x) => x.action === 'expedient.read'));
   });
 });

@@ -346,7 +346,9 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: AppDeps):
       await afterCommit(req, made.evidence);
       return reply
         .status(201)
-        .send(await inEntity(deps, req, entity, (tx, ctx) => getNotification(tx, ctx, id)));
+        .send(
+          await inEntity(deps, req, entity, (tx, ctx) => getNotification(tx, ctx, id, { auditRead: false })),
+        );
     },
   );
 
@@ -368,7 +370,9 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: AppDeps):
       await afterCommit(req, made.evidence);
       return reply
         .status(201)
-        .send(await inEntity(deps, req, entity, (tx, ctx) => getNotification(tx, ctx, id)));
+        .send(
+          await inEntity(deps, req, entity, (tx, ctx) => getNotification(tx, ctx, id, { auditRead: false })),
+        );
     },
   );
 

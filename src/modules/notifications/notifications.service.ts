@@ -344,11 +344,18 @@ async function loadRow(tx: Tx, ctx: Ctx, id: string, forUpdate = false): Promise
 }
 
 /** The notification for staff: NOT_FOUND unless its case file is visible to the caller. */
-export async function loadForStaff(tx: Tx, ctx: Ctx, id: string, forUpdate = false): Promise<Row> {
+export async function loadForStaff(
+  tx: Tx,
+  ctx: Ctx,
+  id: string,
+  forUpdate = false,
+  auditRead = false,
+): Promise<Row> {
   if (!canReadNotifications(ctx)) throw new AppError('FORBIDDEN', 'You may not consult notifications');
   const r = await loadRow(tx, ctx, id, forUpdate);
   try {
-    await loadExpedient(tx, ctx, r.expedient_id);
+    // Reading the act of a restricted case file is audited as a read of that case file.
+    await loadExpedient(tx, ctx, r.expedient_id, { auditRead });
   } catch (e) {
     if (e instanceof AppError && e.code === 'EXPEDIENT_NOT_FOUND')
       throw new AppError('NOT_FOUND', `Notification ${id} not found`);
@@ -487,8 +494,13 @@ async function viewOf(tx: Tx, ctx: Ctx, r: Row): Promise<NotificationView> {
 }
 
 /** One notification with its content, attempts, evidence and publication (staff). */
-export async function getNotification(tx: Tx, ctx: Ctx, id: string): Promise<NotificationView> {
-  const r = await loadForStaff(tx, ctx, id);
+export async function getNotification(
+  tx: Tx,
+  ctx: Ctx,
+  id: string,
+  opts: { auditRead?: boolean } = {},
+): Promise<NotificationView> {
+  const r = await loadForStaff(tx, ctx, id, false, opts.auditRead ?? true);
   return viewOf(tx, ctx, r);
 }
 

@@ -316,5 +316,5 @@ export async function recordAttempt(
       state: newState,
     },
   });
-  return { view: await getNotification(tx, ctx, n.id), evidence };
+  return { view: await getNotification(tx, ctx, n.id, { auditRead: false }), evidence };
 }

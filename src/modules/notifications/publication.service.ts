@@ -95,5 +95,5 @@ export async function sendForPublication(
     objectId: n.id,
     details: { publicationId: pubId, bulletin: 'BOE' },
   });
-  return { view: await getNotification(tx, ctx, n.id), evidence: [ev] };
+  return { view: await getNotification(tx, ctx, n.id, { auditRead: false }), evidence: [ev] };
 }
