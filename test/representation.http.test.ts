@@ -346,6 +346,23 @@ describe('the register at the office', () => {
       payload: notPdf.body,
     });
     assert.equal(refused.statusCode, 415);
+    const huge = multipart(fields, {
+      name: 'escriptura.pdf',
+      type: 'application/pdf',
+      data: Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(20 * 1024 * 1024)]),
+    });
+    const tooLarge = await app.inject({
+      method: 'POST',
+      url: `${url}/notarial`,
+      headers: { ...registrar, ...huge.headers },
+      payload: huge.body,
+    });
+    assert.equal(tooLarge.statusCode, 413, tooLarge.body);
+    assert.equal(tooLarge.json().code, 'PAYLOAD_TOO_LARGE');
+    const notarials = await env.db.tenant(a.id, (tx) =>
+      tx.selectFrom('representations').select('id').where('origin', '=', 'notarial').execute(),
+    );
+    assert.equal(notarials.length, 1); // the refused uploads recorded nothing
 
     const list = await app.inject({
       method: 'GET',
