@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { newId } from '#platform/ids.ts';
 import { listEventsForObjects } from '#modules/audit/audit.service.ts';
+import { accessNotification } from '#modules/notifications/notifications.service.ts';
 import { sweepDeemedRejections } from '#modules/notifications/sweeper.service.ts';
 import { getInstallationCaPem } from '#modules/seals/seals.service.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
@@ -487,5 +488,68 @@ describe('a restricted case file', () => {
       listEventsForObjects(tx, tenant.id, [{ type: 'expedient', id: e.json().id }]),
     );
     assert.ok(reads.some((x) => x.action === 'expedient.read'));
+    // The automated action does not see a restricted case file: the evidence is sealed and kept,
+    // linked from the notification, but not in that file's index (docs/notifications.md).
+    const acc = await seu('POST', ANNA, `/${id}/access`);
+    assert.equal(acc.statusCode, 200, acc.body);
+    const v = (
+      await app.inject({ method: 'GET', url: `${base}/notifications/${id}`, headers: handler })
+    ).json();
+    assert.ok(v.evidence[0].documentId);
+    assert.equal(v.evidence[0].incorporated, false);
+  });
+});
+
+describe('an outcome whose evidence was not issued right after it', () => {
+  it('keeps the outcome, and the sweep issues the evidence an hour later', async () => {
+    const r = await notify({ recipients: [{ partyId: parties.anna }] });
+    assert.equal(r.statusCode, 201, r.body);
+    const id = r.json().items[0].id;
+    const who = {
+      citizen: { sessionId: newId(), ...ANNA, email: null, language: null },
+      subject: ANNA,
+      representation: null,
+    };
+    // The access commits, and the process "dies" before issuing the evidence.
+    await env.db.tenant(tenant.id, (tx) =>
+      accessNotification(
+        tx,
+        {
+          tenant: {
+            id: tenant.id,
+            dir3: tenant.dir3,
+            slug: tenant.slug,
+            name: tenant.name,
+            status: tenant.status,
+          },
+          actor: { kind: 'citizen', id: null, label: `citizen:${ANNA.identifier}`, platformRoles: [] },
+          roles: [],
+          request: { ip: null, userAgent: null },
+          clock: env.clock,
+        },
+        env,
+        who,
+        id,
+      ),
+    );
+    const pending = (
+      await app.inject({ method: 'GET', url: `${base}/notifications/${id}`, headers: handler })
+    ).json();
+    assert.equal(pending.state, 'accepted');
+    assert.equal(pending.evidence[0].documentId, null);
+    env.clock.advance(30 * 60_000);
+    await sweepDeemedRejections(env);
+    const still = (
+      await app.inject({ method: 'GET', url: `${base}/notifications/${id}`, headers: handler })
+    ).json();
+    assert.equal(still.evidence[0].documentId, null);
+    env.clock.advance(31 * 60_000);
+    await sweepDeemedRejections(env);
+    handler = await loginHeaders(app, env, handlerUser);
+    const done = (
+      await app.inject({ method: 'GET', url: `${base}/notifications/${id}`, headers: handler })
+    ).json();
+    assert.ok(done.evidence[0].documentId);
+    assert.match(done.evidence[0].csv, /^[0-9A-Z]{5}-/);
   });
 });
