@@ -150,13 +150,15 @@ export type Representation = {
   inForce: boolean;
 };
 
-/** In force, not yet in force, expired or revoked, from the record and today's Madrid date. */
+/**
+ * In force, not yet in force, expired or revoked. Whether it is in force is the server's word (its
+ * clock is the official one); one that is not is expired once its last day is past, else not yet.
+ */
 export type RepresentationStatus = 'in_force' | 'not_yet' | 'expired' | 'revoked';
 export function representationStatus(r: Representation, today: string): RepresentationStatus {
   if (r.revokedAt) return 'revoked';
   if (r.inForce) return 'in_force';
-  if (r.validFrom > today) return 'not_yet';
-  return 'expired';
+  return r.validTo < today ? 'expired' : 'not_yet';
 }
 
 export type SeuContact = {

@@ -321,7 +321,7 @@ function RecordRepresentation({ slug }: { slug: string }) {
   const [representative, setRepresentative] = useState<Person>(EMPTY_PERSON);
   const [scope, setScope] = useState<'general' | 'procedure'>('general');
   const [procedure, setProcedure] = useState('');
-  const [validFrom, setValidFrom] = useState(madridToday());
+  const [validFrom, setValidFrom] = useState('');
   const [validTo, setValidTo] = useState('');
   const [notes, setNotes] = useState('');
   const [errors, setErrors] = useState<RecordErrors>({});
@@ -388,7 +388,8 @@ function RecordRepresentation({ slug }: { slug: string }) {
     if (!representative.name.trim()) next.representativeName = 'representations.nameRequired';
     if (scope === 'procedure' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(procedure.trim()))
       next.procedure = 'representations.procedureRequired';
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(validFrom)) next.validFrom = 'representations.validFromRequired';
+    if (validFrom && !/^\d{4}-\d{2}-\d{2}$/.test(validFrom))
+      next.validFrom = 'representations.validFromRequired';
     if (origin === 'notarial' && !file) next.file = 'representations.fileRequired';
     setErrors(next);
     for (const k of Object.keys(refs) as (keyof typeof refs)[]) {
@@ -489,7 +490,7 @@ function RecordRepresentation({ slug }: { slug: string }) {
         <div className="grid-2">
           <Field
             label={t('representations.validFrom')}
-            required
+            hint={t('representations.validFromHint')}
             error={errors.validFrom ? t(errors.validFrom) : null}
           >
             {(p) => (

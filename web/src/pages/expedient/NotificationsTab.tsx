@@ -77,6 +77,7 @@ function NotificationCard({
   const headingId = useId();
   const [attemptOpen, setAttemptOpen] = useState(false);
   const [published, setPublished] = useState(false);
+  const [recorded, setRecorded] = useState<string | null>(null);
   const base = `${entityPath(slug)}/notifications/${encodeURIComponent(n.id)}`;
   const lastAttempt = n.attempts[n.attempts.length - 1];
   const attemptsOpen =
@@ -225,6 +226,7 @@ function NotificationCard({
 
       <p role="status" className="status-message">
         {published ? t('notifications.publishedDone') : ''}
+        {recorded ? t('notifications.attemptRecorded', { state: recorded }) : ''}
       </p>
       <ErrorAlert error={publish.error} />
       <div className="actions">
@@ -233,7 +235,10 @@ function NotificationCard({
             type="button"
             className="button small secondary"
             aria-label={`${t('notifications.recordAttempt')}: ${n.recipient.name}`}
-            onClick={() => setAttemptOpen(true)}
+            onClick={() => {
+              setRecorded(null);
+              setAttemptOpen(true);
+            }}
           >
             {t('notifications.recordAttempt')}
           </button>
@@ -255,6 +260,7 @@ function NotificationCard({
           slug={slug}
           notification={n}
           second={n.attempts.length === 1}
+          onRecorded={setRecorded}
           onClose={() => setAttemptOpen(false)}
         />
       ) : null}
@@ -271,11 +277,14 @@ function AttemptForm({
   slug,
   notification: n,
   second,
+  onRecorded,
   onClose,
 }: {
   slug: string;
   notification: StaffNotification;
   second: boolean;
+  /** The state after an attempt is recorded, in words (the card announces it: the form may close). */
+  onRecorded: (state: string | null) => void;
   onClose: () => void;
 }) {
   const { t } = useTranslation();
@@ -289,7 +298,6 @@ function AttemptForm({
   const [over14, setOver14] = useState(false);
   const [notes, setNotes] = useState('');
   const [errors, setErrors] = useState<AttemptErrors>({});
-  const [done, setDone] = useState<string | null>(null);
   const atRef = useRef<HTMLInputElement>(null);
   const nameRef = useRef<HTMLInputElement>(null);
   const docRef = useRef<HTMLInputElement>(null);
@@ -321,9 +329,9 @@ function AttemptForm({
         },
       );
     },
-    onMutate: () => setDone(null),
+    onMutate: () => onRecorded(null),
     onSuccess: async (updated) => {
-      setDone(t(`notifications.stateName.${updated.state}`));
+      onRecorded(t(`notifications.stateName.${updated.state}`));
       await queryClient.invalidateQueries({ queryKey: notificationsKey(slug, n.expedientId) });
       await queryClient.invalidateQueries({ queryKey: ['index', slug, n.expedientId] });
     },
@@ -357,9 +365,6 @@ function AttemptForm({
         {second ? t('notifications.secondAttemptHeading') : t('notifications.firstAttemptHeading')}
       </h4>
       {second ? <p className="hint">{t('notifications.secondAttemptRule')}</p> : null}
-      <p role="status" className="status-message">
-        {done ? t('notifications.attemptRecorded', { state: done }) : ''}
-      </p>
       <form
         className="form"
         noValidate
