@@ -488,15 +488,28 @@ describe('a restricted case file', () => {
       listEventsForObjects(tx, tenant.id, [{ type: 'expedient', id: e.json().id }]),
     );
     assert.ok(reads.some((x) => x.action === 'expedient.read'));
-    // The automated action does not see a restricted case file: the evidence is sealed and kept,
-    // linked from the notification, but not in that file's index (docs/notifications.md).
+    // The automated action puts the evidence into the restricted case file's index too: its
+    // handler finds it there, a member not named on the file still does not see the file.
     const acc = await seu('POST', ANNA, `/${id}/access`);
     assert.equal(acc.statusCode, 200, acc.body);
     const v = (
       await app.inject({ method: 'GET', url: `${base}/notifications/${id}`, headers: handler })
     ).json();
     assert.ok(v.evidence[0].documentId);
-    assert.equal(v.evidence[0].incorporated, false);
+    assert.equal(v.evidence[0].incorporated, true);
+    const index = await app.inject({
+      method: 'GET',
+      url: `${base}/expedients/${e.json().id}/index`,
+      headers: handler,
+    });
+    assert.equal(index.statusCode, 200, index.body);
+    assert.ok(JSON.stringify(index.json()).includes(v.evidence[0].documentId), 'evidence in the index');
+    const hiddenIndex = await app.inject({
+      method: 'GET',
+      url: `${base}/expedients/${e.json().id}/index`,
+      headers: viewer,
+    });
+    assert.equal(hiddenIndex.statusCode, 404);
   });
 });
 

@@ -83,9 +83,10 @@ export async function getVisibleExpedient(
   tenantId: string,
   userId: string,
   id: string,
-  opts: { forUpdate?: boolean } = {},
+  opts: { forUpdate?: boolean; anyAccess?: boolean } = {},
 ) {
-  let q = base(tx, tenantId).where('expedients.id', '=', id).where(visibleTo(userId));
+  let q = base(tx, tenantId).where('expedients.id', '=', id);
+  if (!opts.anyAccess) q = q.where(visibleTo(userId));
   if (opts.forUpdate) q = q.forUpdate('expedients');
   return (await q.executeTakeFirst()) as ExpedientRow | undefined;
 }

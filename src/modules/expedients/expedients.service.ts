@@ -88,7 +88,10 @@ const actorId = (ctx: Ctx) => ctx.actor.id ?? '00000000-0000-0000-0000-000000000
 /**
  * The case file if the caller may see it, else EXPEDIENT_NOT_FOUND (another entity's id, a
  * malformed id and a restricted file not shared with the caller all look the same).
- * Reading a restricted case file is audited.
+ * Reading a restricted case file is audited. The entity's own automated actions (the system
+ * actor: a notification's evidence, a publication's certificate, a decree's stamp) act on the
+ * case file their record belongs to whatever its access level: the evidence of a restricted case
+ * file belongs in that case file's index too.
  */
 export async function loadExpedient(
   tx: Tx,
@@ -97,7 +100,10 @@ export async function loadExpedient(
   opts: { forUpdate?: boolean; auditRead?: boolean } = {},
 ): Promise<ExpedientRow> {
   if (!isUuid(id)) throw new AppError('EXPEDIENT_NOT_FOUND', 'Case file not found');
-  const row = await getVisibleExpedient(tx, ctx.tenant.id, actorId(ctx), id, opts);
+  const row = await getVisibleExpedient(tx, ctx.tenant.id, actorId(ctx), id, {
+    forUpdate: opts.forUpdate,
+    anyAccess: ctx.actor.kind === 'system',
+  });
   if (!row) throw new AppError('EXPEDIENT_NOT_FOUND', 'Case file not found');
   if (opts.auditRead && row.access_level === 'restricted') await audit(tx, ctx, 'expedient.read', row.id);
   return row;
