@@ -5,6 +5,9 @@
  * serious or critical WCAG 2.1 A/AA violation, declares its language in <html lang>, has one h1
  * and a title naming it, and reflows at 320 px wide with no horizontal scrolling. With the
  * browser's clock days wrong, the official date and time shown are the server's (TestClock).
+ * A citizen logs in through the demo OpenID provider, files a generic request with two attachments
+ * from the keyboard, downloads its receipt, finds it in La meva carpeta, and opens a notification
+ * (sender and subject only until she accesses it; then the act and its document).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -25,7 +28,8 @@ import {
   stopAll,
   type WebServer,
 } from '#test/helpers/browser.ts';
-import { openTestEnv, type TestEnv } from '#test/helpers/harness.ts';
+import { makeUser, openTestEnv, type TestEnv, tokenHeaders } from '#test/helpers/harness.ts';
+import { multipart } from '#test/helpers/multipart.ts';
 import { pdftotext } from '#test/helpers/pdf-tools.ts';
 import { ensureWebBuilt } from '../../scripts/ensure-web.ts';
 
@@ -312,7 +316,7 @@ describe('the seu electrònica in Chromium', browserSuite(), () => {
     await ctx.close();
   });
 
-  it('a citizen logs in through OpenID Connect, files a generic request with two attachments from the keyboard, gets the receipt and finds it in the folder', async () => {
+  it('a citizen logs in through OpenID Connect, files a generic request with two attachments from the keyboard, gets the receipt and finds it in the folder; a notification shows sender and subject until she accesses it', async () => {
     // The server's clock moves on from here (sessions and the registry follow it).
     env.clock.set('2026-03-02T09:05:00Z');
     const ctx = await browser.newContext({
@@ -385,6 +389,74 @@ describe('the seu electrònica in Chromium', browserSuite(), () => {
     await page.goto(`${base}/seu/${abella.slug}/carpeta`);
     await page.getByRole('heading', { level: 3, name: `${number} · Instància genèrica` }).waitFor();
     await page.getByRole('link', { name: `Descarrega el justificant de ${number}` }).waitFor();
+
+    // A handler notifies her, electronically (she chose it), in a case file where she is the applicant.
+    const staff = await tokenHeaders(env, await makeUser(env, { tenant: abella, roles: ['handler'] }));
+    const api = async (url: string, payload: unknown, headers: Record<string, string> = {}) => {
+      const r = await server.app.inject({
+        method: 'POST',
+        url: `/api/v1/entities/${abella.slug}${url}`,
+        headers: { ...staff, ...headers },
+        payload: payload as string,
+      });
+      assert.ok(r.statusCode < 300, r.body);
+      return r.json();
+    };
+    // Her filing made her a party of the entity (matched by NIF); she chose electronic notification.
+    const found = await server.app.inject({
+      method: 'GET',
+      url: `/api/v1/entities/${abella.slug}/parties?identifier=11111111H`,
+      headers: staff,
+    });
+    const party = (found.json().items as { id: string; identifier: string }[]).find(
+      (p) => p.identifier === '11111111H',
+    );
+    assert.ok(party, found.body);
+    const patched = await server.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/entities/${abella.slug}/parties/${party.id}`,
+      headers: staff,
+      payload: {
+        eNotification: 'chosen',
+        eNotificationEvidence: 'Instància de la seu, casella de notificació electrònica',
+      },
+    });
+    assert.equal(patched.statusCode, 200, patched.body);
+    const expedient = await api('/expedients', {
+      title: 'Reparació d’enllumenat',
+      parties: [{ partyId: party.id, role: 'applicant' }],
+    });
+    const form = multipart(
+      { title: 'Resolució de reparació', documentType: 'TD01' },
+      { name: 'resolucio.pdf', type: 'application/pdf', data: PDF },
+    );
+    const doc = await api(`/expedients/${expedient.id}/documents`, form.body, form.headers);
+    await api(`/expedients/${expedient.id}/notifications`, {
+      subject: 'Resolució sobre el fanal',
+      actText: 'RESOLC: Reparar el fanal del carrer Major, 3.',
+      endsAdministrativeRoute: true,
+      appeals: [{ appeal: 'Recurs potestatiu de reposició', body: 'Alcaldia', term: 'Un mes' }],
+      documentIds: [doc.id],
+      recipients: [{ partyId: party.id }],
+    });
+    await page.reload();
+    await page.getByRole('heading', { level: 3, name: /Reparació d’enllumenat$/ }).waitFor();
+    // Before she opens it: sender and subject, never the act.
+    const subject = page.getByRole('link', { name: 'Resolució sobre el fanal' });
+    await subject.waitFor();
+    assert.equal(await page.getByText('RESOLC: Reparar el fanal').count(), 0);
+    await assertAccessible(page, 'folder with a notification');
+    await subject.focus();
+    await page.keyboard.press('Enter');
+    const access = page.getByRole('button', { name: 'Accedeix a la notificació' });
+    await access.waitFor();
+    assert.equal(await page.getByText('RESOLC: Reparar el fanal').count(), 0);
+    await assertAccessible(page, 'notification before access');
+    await access.focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('RESOLC: Reparar el fanal del carrer Major, 3.').waitFor();
+    await page.getByRole('link', { name: 'Resolució de reparació' }).waitFor();
+    await assertAccessible(page, 'notification after access');
     await ctx.close();
   });
 });
