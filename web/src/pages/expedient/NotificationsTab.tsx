@@ -160,7 +160,7 @@ function NotificationCard({
       {n.attempts.length > 0 ? (
         <>
           <h4>{t('notifications.attempts')}</h4>
-          <ol className="attempt-list">
+          <ul className="attempt-list">
             {n.attempts.map((a) => (
               <li key={a.id}>
                 {t('notifications.attemptLine', {
@@ -189,7 +189,7 @@ function NotificationCard({
                 ) : null}
               </li>
             ))}
-          </ol>
+          </ul>
         </>
       ) : null}
 
