@@ -202,6 +202,10 @@ describe('the seu electrònica in Chromium', browserSuite(), () => {
       await page.locator(`a[href="${href}"]`).first().click();
       await page.waitForURL(`${base}${href}`);
       await checkPage(page, lang, `${lang} ${href}`);
+      // The notice board asks search engines not to index it; the other pages do not.
+      const meta = page.locator('meta[name=robots]');
+      const robots = (await meta.count()) > 0 ? await meta.getAttribute('content') : null;
+      assert.equal(robots, p === 'tauler' ? 'noindex, nofollow' : null, `${lang} ${href}: robots`);
     }
   }
 
@@ -254,6 +258,9 @@ describe('the seu electrònica in Chromium', browserSuite(), () => {
     const langs = page.getByRole('navigation', { name: 'Lengua' }).getByRole('button');
     assert.deepEqual(await langs.allTextContents(), ['Aranés', 'Català', 'Español']);
     await visitAll(page, arres.slug, 'oc');
+    // Loaded directly, the board's page also says so in its HTTP answer.
+    const board = await page.goto(`${base}/seu/${arres.slug}/tauler`);
+    assert.equal(board?.headers()['x-robots-tag'], 'noindex, nofollow');
     await page.context().close();
   });
 
