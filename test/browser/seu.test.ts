@@ -323,7 +323,7 @@ describe('the seu electrònica in Chromium', browserSuite(), () => {
     await ctx.close();
   });
 
-  it('a citizen logs in through OpenID Connect, files a generic request with two attachments from the keyboard, gets the receipt and finds it in the folder; a notification shows sender and subject until she accesses it', async () => {
+  it('a citizen logs in through OpenID Connect, files a generic request with two attachments from the keyboard, gets the receipt and finds it in the folder; a notification shows sender and subject until she accesses it; she grants and revokes a power', async () => {
     // The server's clock moves on from here (sessions and the registry follow it).
     env.clock.set('2026-03-02T09:05:00Z');
     const ctx = await browser.newContext({
@@ -464,6 +464,22 @@ describe('the seu electrònica in Chromium', browserSuite(), () => {
     await page.getByText('RESOLC: Reparar el fanal del carrer Major, 3.').waitFor();
     await page.getByRole('link', { name: 'Resolució de reparació' }).waitFor();
     await assertAccessible(page, 'notification after access');
+
+    // She grants Jordi a general power from her folder, then revokes it.
+    await page.goto(`${base}/seu/${abella.slug}/carpeta`);
+    await page.getByLabel('NIF o NIE del representant').focus();
+    await page.keyboard.type('22222222J');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Jordi Prova Demo');
+    await page.getByRole('button', { name: 'Atorga el poder' }).focus();
+    await page.keyboard.press('Enter');
+    const revoke = page.getByRole('button', { name: 'Revoca el poder de Jordi Prova Demo' });
+    await revoke.waitFor();
+    await assertAccessible(page, 'folder with a power granted');
+    await revoke.focus();
+    await page.keyboard.press('Enter');
+    await revoke.waitFor({ state: 'detached' });
+    await page.getByText(/Poder general · .* · revocat/).waitFor();
     await ctx.close();
   });
 });

@@ -306,7 +306,7 @@ function Notifications() {
   );
 }
 
-function RepresentationItem({ r }: { r: Representation }) {
+function RepresentationItem({ r, onRevoke }: { r: Representation; onRevoke?: (id: string) => void }) {
   const { t } = useTranslation();
   return (
     <li className="seu-subcard">
@@ -330,6 +330,13 @@ function RepresentationItem({ r }: { r: Representation }) {
             ? t('seu.folder.inForce')
             : t('seu.folder.notInForce')}
       </p>
+      {onRevoke && r.inForce && !r.revokedAt ? (
+        <p>
+          <button type="button" className="seu-button secondary" onClick={() => onRevoke(r.id)}>
+            {t('seu.folder.revoke', { name: r.representative.name })}
+          </button>
+        </p>
+      ) : null}
     </li>
   );
 }
@@ -345,11 +352,19 @@ function Representations() {
       ),
     staleTime: 0,
   });
+  const revoke = useMutation({
+    mutationFn: (id: string) =>
+      seuSend<Representation>(
+        `/seu/${encodeURIComponent(slug)}/representations/${encodeURIComponent(id)}/revoke`,
+        {},
+      ),
+    onSuccess: () => void q.refetch(),
+  });
   return (
     <section aria-labelledby="representations-h" className="seu-card">
       <h2 id="representations-h">{t('seu.folder.representations')}</h2>
       {q.isPending ? <Loading /> : null}
-      <ErrorNote error={q.error} />
+      <ErrorNote error={q.error ?? revoke.error} />
       {q.data ? (
         <>
           <h3>{t('seu.folder.granted')}</h3>
@@ -358,10 +373,11 @@ function Representations() {
           ) : (
             <ul className="seu-list-plain">
               {q.data.granted.map((r) => (
-                <RepresentationItem key={r.id} r={r} />
+                <RepresentationItem key={r.id} r={r} onRevoke={(id) => revoke.mutate(id)} />
               ))}
             </ul>
           )}
+          <GrantPower onDone={() => void q.refetch()} />
           <h3>{t('seu.folder.held')}</h3>
           {q.data.held.length === 0 ? (
             <p>{t('seu.folder.none')}</p>
@@ -567,5 +583,81 @@ function NotificationPage() {
       ) : null}
       <BackToFolder />
     </>
+  );
+}
+
+/** Grant a power of attorney electronically (LPACAP art. 6.4): the logged-in citizen is the represented person. */
+function GrantPower({ onDone }: { onDone: () => void }) {
+  const { t } = useTranslation();
+  const { slug } = useSeu();
+  const [identifier, setIdentifier] = useState('');
+  const [name, setName] = useState('');
+  const [scope, setScope] = useState<'general' | 'procedure'>('general');
+  const [validTo, setValidTo] = useState('');
+  const [missing, setMissing] = useState(false);
+  const grant = useMutation({
+    mutationFn: () =>
+      seuSend<Representation>(`/seu/${encodeURIComponent(slug)}/representations`, {
+        representative: { identifier: identifier.trim().toUpperCase(), name: name.trim() },
+        scope,
+        ...(scope === 'procedure' ? { procedure: 'generic_request' } : {}),
+        ...(validTo ? { validTo } : {}),
+      }),
+    onSuccess: () => {
+      setIdentifier('');
+      setName('');
+      setValidTo('');
+      onDone();
+    },
+  });
+  function submit(e: React.FormEvent) {
+    e.preventDefault();
+    const m = identifier.trim() === '' || name.trim() === '';
+    setMissing(m);
+    if (!m) grant.mutate();
+  }
+  return (
+    <form className="seu-subcard seu-form" noValidate onSubmit={submit} aria-labelledby="grant-h">
+      <h3 id="grant-h">{t('seu.folder.grantTitle')}</h3>
+      <p className="seu-hint">{t('seu.folder.grantIntro')}</p>
+      {missing ? (
+        <p className="seu-error" role="alert">
+          {t('seu.folder.grantMissing')}
+        </p>
+      ) : null}
+      <label htmlFor="rep-id">{t('seu.folder.repIdentifier')}</label>
+      <input
+        id="rep-id"
+        autoComplete="off"
+        value={identifier}
+        onChange={(e) => setIdentifier(e.target.value)}
+      />
+      <label htmlFor="rep-name">{t('seu.folder.repName')}</label>
+      <input id="rep-name" autoComplete="off" value={name} onChange={(e) => setName(e.target.value)} />
+      <label htmlFor="rep-scope">{t('seu.folder.repScope')}</label>
+      <select
+        id="rep-scope"
+        value={scope}
+        onChange={(e) => setScope(e.target.value === 'procedure' ? 'procedure' : 'general')}
+      >
+        <option value="general">{t('seu.folder.scopeGeneral')}</option>
+        <option value="procedure">{t('seu.folder.scopeGenericRequest')}</option>
+      </select>
+      <label htmlFor="rep-to">{t('seu.folder.repValidTo')}</label>
+      <p id="rep-to-hint" className="seu-hint">
+        {t('seu.folder.repValidToHint')}
+      </p>
+      <input
+        id="rep-to"
+        type="date"
+        aria-describedby="rep-to-hint"
+        value={validTo}
+        onChange={(e) => setValidTo(e.target.value)}
+      />
+      <button type="submit" className="seu-button" disabled={grant.isPending}>
+        {t('seu.folder.grant')}
+      </button>
+      <ErrorNote error={grant.error} />
+    </form>
   );
 }
