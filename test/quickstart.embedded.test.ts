@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { seedEmbeddedDataDir } from '#test/helpers/installation.ts';
 
 // The quick start contract: `npm start` = `lligall serve --demo` on the embedded database.
 // This runs the real CLI as a child process (embedded PGlite whatever the test backend).
@@ -154,6 +155,9 @@ describe('quick start (the `npm start` command line)', () => {
   it('LLIGALL_ENV=production seeds no demo entity or user', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-qs-'));
     dirs.push(dataDir);
+    // A migrated, empty installation (the test run's template: no second initdb; the first start
+    // from nothing is the test above).
+    await seedEmbeddedDataDir(dataDir);
     // Production requires an SMTP server for alerts and confirmations (nothing is sent here).
     const env = cleanEnv({
       LLIGALL_DATA_DIR: dataDir,

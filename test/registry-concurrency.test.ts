@@ -218,9 +218,15 @@ describe(`registry entries filed concurrently (${backend()})`, () => {
     it('two API processes number 1,000 entries 1..1000, times follow numbers, each answered with its receipt', async (t) => {
       const entity = await provisionEntity(inst, { role: 'registrar', username: 'registre' });
       // Both processes share the database and the data directory (blobs, master key).
-      const a = await startServer(inst, { role: 'api' });
-      const b = await startServer(inst, { role: 'api' });
-      servers.push(a, b);
+      // Started side by side (each start waits on its own process); both are stopped in after().
+      const started = await Promise.allSettled([
+        startServer(inst, { role: 'api' }),
+        startServer(inst, { role: 'api' }),
+      ]);
+      const up = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      servers.push(...up);
+      for (const s of started) if (s.status === 'rejected') throw s.reason;
+      const [a, b] = up as [ServerProcess, ServerProcess];
       const year = madridYear(new Date());
       const answers = await fileConcurrently(
         1000,

@@ -210,9 +210,15 @@ if (backend() === 'postgres') {
           LOG_LEVEL: 'warn',
         },
       } as unknown as Installation;
-      const a = await startServer(inst, { role: 'api' });
-      const b = await startServer(inst, { role: 'api' });
-      servers.push(a, b);
+      // Started side by side (each start waits on its own process); both are stopped in after().
+      const started = await Promise.allSettled([
+        startServer(inst, { role: 'api' }),
+        startServer(inst, { role: 'api' }),
+      ]);
+      const up = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      servers.push(...up);
+      for (const s of started) if (s.status === 'rejected') throw s.reason;
+      const [a, b] = up as [ServerProcess, ServerProcess];
 
       let killed = false;
       let restarted: ServerProcess | null = null;
