@@ -281,8 +281,8 @@ describe(`registry entries filed concurrently (${backend()})`, () => {
       // Every number answered 201 exists; numbers are 1..count; the restarted worker issues every
       // receipt the killed processes owed (the job enqueued with each entry), with no operator step.
       let all = await entriesOf(inst.urls!.owner, entity.tenantId);
-      for (let i = 0; i < 120 && all.some((r) => !r.receipt_sha); i++) {
-        await new Promise((r) => setTimeout(r, 1000));
+      for (let i = 0; i < 480 && all.some((r) => !r.receipt_sha); i++) {
+        await new Promise((r) => setTimeout(r, 250));
         all = await entriesOf(inst.urls!.owner, entity.tenantId);
       }
       const unissued = all.filter((r) => !r.receipt_sha).map((r) => r.number);

@@ -280,8 +280,8 @@ if (backend() === 'postgres') {
       // The stamp (number and date on the PDF, before the secretary signs) is done by the request
       // that numbered the decree or, if that process died, by the restarted worker's job.
       let unstamped = numbered.filter((r) => !r.stamped_at);
-      for (let i = 0; i < 120 && unstamped.length; i++) {
-        await new Promise((res) => setTimeout(res, 1000));
+      for (let i = 0; i < 480 && unstamped.length; i++) {
+        await new Promise((res) => setTimeout(res, 250));
         const now = await resolutions();
         unstamped = now.filter((r) => mine.has(r.document_id) && !r.stamped_at);
       }
