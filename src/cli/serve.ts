@@ -4,7 +4,7 @@ import { openApp } from '../app.ts';
 import { formatCredentials, seedDemo, seedDemoUnits } from '../demo.ts';
 import { buildServer } from '../server.ts';
 import { registerJobs } from '../worker.ts';
-import { main, type Out } from './main.ts';
+import { buildProgram, main, type Out } from './main.ts';
 import { startRelay } from './relay.ts';
 
 export function registerServeCommand(program: Command, out: Out): void {
@@ -31,6 +31,9 @@ export function registerServeCommand(program: Command, out: Out): void {
       await registerJobs(deps);
       await deps.jobs.start({ worker: o.role !== 'api', ...(app ? { log: app.log } : {}) });
       // Embedded database: CLI commands run meanwhile come through this socket (see relay.ts).
+      // Every command family is loaded now, as the server starts: a relayed command then opens
+      // no module file while the server runs.
+      if (isEmbedded(config)) await buildProgram(out);
       const closeRelay = isEmbedded(config) ? await startRelay(deps, main) : null;
       let stopping = false;
       const stop = async (signal: string) => {
