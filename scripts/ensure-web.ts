@@ -13,7 +13,7 @@ const root = path.resolve(import.meta.dirname, '..');
 const webDir = path.join(root, 'web');
 const builtIndex = path.join(webDir, 'dist', 'index.html');
 /** Everything the build reads besides node_modules. */
-const sources = ['src', 'public', 'index.html', 'vite.config.ts', 'tsconfig.json'].map((p) =>
+const sources = ['src', 'public', 'index.html', 'seu.html', 'vite.config.ts', 'tsconfig.json'].map((p) =>
   path.join(webDir, p),
 );
 const lockDir = path.join(root, '.tmp', 'web-build.lock');
