@@ -19,6 +19,8 @@ import {
 } from '#test/helpers/harness.ts';
 import { multipart } from '#test/helpers/multipart.ts';
 import { nssDbTrusting, pdfsig, pdftotext } from '#test/helpers/pdf-tools.ts';
+import { type SmtpSink, startSmtpSink } from '#test/helpers/smtp.ts';
+import { MAIL_JOB } from '#platform/mail/mail.service.ts';
 
 /**
  * Electronic notifications (LPACAP art. 40–43): the acceptance figures of issue 5 — made available
@@ -99,8 +101,14 @@ let n2: string; // never accessed: deemed rejected
 let n3: string; // accessed at 23:59:59 on the 10th day
 let n4: string; // rejected by a representative
 
+let sink: SmtpSink;
+
 before(async () => {
-  env = await openTestEnv({ clock: new TestClock('2026-03-02T09:00:00Z') });
+  sink = await startSmtpSink();
+  env = await openTestEnv({
+    clock: new TestClock('2026-03-02T09:00:00Z'),
+    config: { smtpUrl: sink.url, mailFrom: 'seu@isona.example.org' },
+  });
   app = await makeServer(env);
   tenant = await makeTenant(env, { name: 'Ajuntament d’Isona i Conca Dellà' });
   other = await makeTenant(env);
@@ -161,6 +169,7 @@ before(async () => {
 after(async () => {
   await app.close();
   await env.close();
+  await sink.close();
 });
 
 describe('notifying from a case file (staff)', () => {
@@ -564,5 +573,38 @@ describe('an outcome whose evidence was not issued right after it', () => {
     ).json();
     assert.ok(done.evidence[0].documentId);
     assert.match(done.evidence[0].csv, /^[0-9A-Z]{5}-/);
+  });
+});
+
+describe('the alert e-mail', () => {
+  it('reaches the SMTP server in the party’s language (Spanish here), with no content of the act', async () => {
+    const r = await app.inject({
+      method: 'POST',
+      url: `${base}/parties`,
+      headers: handler,
+      payload: {
+        identifier: '00000004G',
+        name: 'Dolors Prova Exemple',
+        email: 'dolors@example.es',
+        language: 'es',
+        eNotification: 'chosen',
+        eNotificationEvidence: 'Solicitud E/2026/000002, casilla de notificación electrónica',
+      },
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const add = await app.inject({
+      method: 'POST',
+      url: `${base}/expedients/${expedient.id}/parties`,
+      headers: handler,
+      payload: { partyId: r.json().id, role: 'interested' },
+    });
+    assert.ok(add.statusCode < 300, add.body);
+    const n = await notify({ recipients: [{ partyId: r.json().id }] });
+    assert.equal(n.statusCode, 201, n.body);
+    assert.ok((await env.jobs.drain(MAIL_JOB)) >= 1);
+    const mail = await sink.waitFor((m) => JSON.stringify(m.to).includes('dolors@example.es'));
+    assert.match(mail.subject ?? '', /tiene una notificación en la sede electrónica/);
+    assert.match(mail.text ?? '', /ha puesto a su disposición una notificación/);
+    assert.doesNotMatch(mail.text ?? '', /RESOLC|coberta|llicència/i);
   });
 });
