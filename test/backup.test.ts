@@ -16,7 +16,6 @@ import { checkpointsDir, sealCheckpoints } from '#modules/audit/audit.checkpoint
 import { recordEvent } from '#modules/audit/audit.service.ts';
 import { verifyAudit } from '#modules/audit/audit.verify.ts';
 import { backend, makeTenant, makeUser, openTestEnv, type TestEnv } from '#test/helpers/harness.ts';
-import { seedEmbeddedDataDir } from '#test/helpers/installation.ts';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-backup-test-'));
 let source: TestEnv;
@@ -357,10 +356,6 @@ describe('the CLI', () => {
     if (backend() === 'postgres') {
       pgA = await openTestEnv();
       pgB = await openTestEnv();
-    } else {
-      // The source installation starts migrated (the template: no initdb); the restore goes into
-      // a new, empty data directory.
-      await seedEmbeddedDataDir(a);
     }
     try {
       const va = vars(a, pgA);
