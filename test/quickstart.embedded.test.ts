@@ -44,7 +44,8 @@ async function startServer(
   child.stderr?.on('data', (d) => {
     out += d;
   });
-  const deadline = Date.now() + 60_000;
+  // A failure limit (npm start builds the web app when needed and seeds the demo), not a timing check.
+  const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const m = /listening on (http:\/\/[^\s]+)/.exec(out);
     // Credentials follow the "listening" line in the same write.

@@ -3,7 +3,7 @@
  * have all finished but whose process stays alive (a handle left open: a socket, a timer, a
  * database) would otherwise stall the whole run until the runner's watchdog kills it, and every
  * result of that pass would be lost. Once the file's last test and hooks are done, this waits
- * LLIGALL_TEST_EXIT_GRACE_MS (30 s by default) — an unref'd timer, so a file that exits by
+ * LLIGALL_TEST_EXIT_GRACE_MS (15 s by default) — an unref'd timer, so a file that exits by
  * itself is never delayed — then names the file and what keeps it alive on stderr, writes a
  * marker the runner counts, and ends the process with the exit code its tests set.
  *
@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after } from 'node:test';
 
-const grace = Number(process.env.LLIGALL_TEST_EXIT_GRACE_MS || 30_000);
+const grace = Number(process.env.LLIGALL_TEST_EXIT_GRACE_MS || 15_000);
 
 // Where each timer was set (a short stack), so that a timer keeping a file alive names the code
 // that set it. Only global setTimeout/setInterval are wrapped (cheap; no async hooks).
