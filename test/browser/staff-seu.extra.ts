@@ -1,4 +1,8 @@
 /**
+ * NOT in `npm test` (CI time: ~70 s of the 20-minute budget): run it with
+ * `node --test test/browser/staff-seu.extra.ts` after changing the staff seu pages. It passed on
+ * 2026-11-30; it returns to the suite once the browser files share one Chromium and one server.
+ *
  * The staff side of the seu in a real browser (test/helpers/browser.ts: Debian's Chromium through
  * playwright-core, axe-core on every new page), in Abella de la Conca, whose calendar has Good
  * Friday (2026-04-03) and Easter Monday (2026-04-06) as holidays, on a clock the test sets:
