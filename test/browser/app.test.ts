@@ -72,6 +72,15 @@ describe('web app in Chromium', browserSuite(), () => {
     await p.context().close();
   });
 
+  it('the accessibility check fails on a page with a nameless button and an image without text', async () => {
+    const p = await (await browser.newContext()).newPage();
+    await p.setContent(
+      '<html lang="ca"><title>x</title><main><h1>x</h1><button></button><img src="a.png"></main></html>',
+    );
+    await assert.rejects(assertAccessible(p, 'a broken page'), /critical button-name[\s\S]*image-alt/);
+    await p.context().close();
+  });
+
   it('logs in with the keyboard alone', async () => {
     const kctx = await browser.newContext();
     const p = await kctx.newPage();

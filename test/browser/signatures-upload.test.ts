@@ -12,10 +12,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { FastifyInstance } from 'fastify';
 import { PDFDocument } from 'pdf-lib';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { cliActor, noRequest } from '#platform/context.ts';
 import {
   createSelfSignedCa,
@@ -37,44 +36,16 @@ import {
   type TestUser,
   tokenHeaders,
 } from '#test/helpers/harness.ts';
+import { assertAccessible, browserSuite, launchChromium } from '#test/helpers/browser.ts';
 import { multipart } from '#test/helpers/multipart.ts';
 import { tmpDir } from '#test/helpers/pdf-tools.ts';
 import { ensureWebBuilt } from '../../scripts/ensure-web.ts';
 
-const CHROMIUM = process.env.LLIGALL_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const haveChromium = fs.existsSync(CHROMIUM);
-const missing = `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set LLIGALL_CHROMIUM`;
 const DAY = 86400_000;
 const NIF = '12345678Z';
 const TEXT = Buffer.from('Acta de la comissió informativa\r\n', 'utf8');
 
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  const result = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
-    .analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const report = bad
-    .map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`)
-    .join('\n');
-  assert.equal(bad.length, 0, `axe found serious or critical violations on ${what}:\n${report}`);
-}
-
-if (!haveChromium && process.env.CI === 'true') {
-  it('browser test needs Chromium under CI', () => {
-    assert.fail(missing);
-  });
-}
-
-describe('signing by upload in Chromium', { skip: haveChromium ? false : missing }, () => {
+describe('signing by upload in Chromium', browserSuite(), () => {
   let env: TestEnv;
   let app: FastifyInstance;
   let browser: Browser;
@@ -195,7 +166,7 @@ describe('signing by upload in Chromium', { skip: haveChromium ? false : missing
       payload: { totp: currentTotp(env, signer) },
     });
     assert.equal(signed.statusCode, 200, signed.body);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { it } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
+import axe from 'axe-core';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 import { buildServer } from '#src/server.ts';
@@ -44,12 +44,30 @@ export function browserSuite(): { skip: string | false } {
   return { skip: haveChromium ? false : missing };
 }
 
-/** Runs axe on the page as it is and fails on any serious or critical WCAG 2.1 A/AA violation. */
+/** axe-core's source, injected into a page's document once (our pages have no iframes). */
+const AXE_SOURCE = axe.source;
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+
+/**
+ * Runs axe-core on the page as it is and fails on any serious or critical WCAG 2.1 A/AA
+ * violation. axe is injected once per document (a single-page app keeps it across its own
+ * navigations) and asked for violations only: @axe-core/playwright re-injected it and opened a
+ * blank page for every check, which made the checks most of the browser tests' CI time.
+ */
 export async function assertAccessible(page: Page, what: string): Promise<void> {
-  const result = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
-    .analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const injected = await page.evaluate(() => 'axe' in globalThis);
+  if (!injected) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(
+    async (tags) =>
+      (
+        await (globalThis as unknown as { axe: typeof axe }).axe.run({
+          runOnly: { type: 'tag', values: tags },
+          resultTypes: ['violations'],
+        })
+      ).violations,
+    AXE_TAGS,
+  );
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const report = bad
     .map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`)
     .join('\n');
