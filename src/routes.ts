@@ -23,6 +23,7 @@ import { registerCitizenRoutes } from '#modules/citizens/citizens.routes.ts';
 import { registerNotificationRoutes } from '#modules/notifications/notifications.routes.ts';
 import { registerSeuRoutes } from '#modules/seu/seu.routes.ts';
 import { registerFilingRoutes } from '#modules/filings/filings.routes.ts';
+import { registerRolloutRoutes } from '#modules/rollout/rollout.routes.ts';
 
 /** Each domain module's routes. A new module adds its register function here. */
 export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void {
@@ -51,6 +52,8 @@ export function registerRouteModules(app: FastifyInstance, deps: AppDeps): void 
   registerFilingRoutes(app, deps);
   registerNotificationRoutes(app, deps);
   registerBoardRoutes(app, deps);
+  // Issue 6: the Diputació's console (enrolment, waves, provisioning, support access, dashboard).
+  registerRolloutRoutes(app, deps);
   // Only in demo, development and test modes (the function returns at once in production).
   registerLocalCscRoutes(app, deps);
 }

@@ -31,6 +31,7 @@ const FAMILIES: { commands: string[]; load: () => Promise<Register> }[] = [
   { commands: ['jobs'], load: async () => (await import('./jobs.ts')).registerJobsCommands },
   { commands: ['mux'], load: async () => (await import('./mux.ts')).registerMuxCommands },
   { commands: ['trust'], load: async () => (await import('./trust.ts')).registerTrustCommands },
+  { commands: ['rollout'], load: async () => (await import('./rollout.ts')).registerRolloutCommands },
 ];
 
 /**

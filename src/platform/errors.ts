@@ -3,6 +3,27 @@
  * `code` the UI translates; clients may rely on them.
  */
 export type ErrorCode =
+  | 'STATE_UNCHANGED' // issue 6: the entity is already in that state
+  | 'STATE_TRANSITION_NOT_ALLOWED' // issue 6: the roll-out does not allow that change of state
+  | 'CHECKLIST_INCOMPLETE' // issue 6: going live needs every go-live checklist item (details.missing)
+  | 'CHECKLIST_ITEM_UNKNOWN' // issue 6: not an item of the go-live checklist
+  | 'BYPASS_REASON_REQUIRED' // issue 6: bypassing the certification gate needs a written reason
+  | 'ENROLMENT_NOT_FOUND' // issue 6: no such enrolment request
+  | 'ENROLMENT_ALREADY_DECIDED' // issue 6: the enrolment request was already accepted or rejected
+  | 'ENROLMENT_DUPLICATE' // issue 6: the entity already has an open or accepted enrolment request
+  | 'ENROLMENT_ENTITY_UNKNOWN' // issue 6: the entity is not one of the province's municipalities (or the EMD's parent is unknown)
+  | 'ENROLMENT_SIGNATURE_INVALID' // issue 6: an uploaded signed PDF has no valid signature
+  | 'ENROLMENT_FILE_INVALID' // issue 6: an uploaded file is missing, not a PDF, or too large
+  | 'CALL_NOT_FOUND' // issue 6: no such call for enrolment
+  | 'WAVE_NOT_FOUND' // issue 6: no such roll-out wave
+  | 'WAVE_NAME_TAKEN' // issue 6: a wave or call with that name exists
+  | 'WAVE_FULL' // issue 6: the wave already has its number of entities
+  | 'WAVE_ENTITY_NOT_ELIGIBLE' // issue 6: the entity cannot join that wave (no accepted request, or already further on)
+  | 'PROVISIONING_NOT_ALLOWED' // issue 6: the entity is not in a state that can be provisioned
+  | 'INVITATION_INVALID' // issue 6: the invitation link is unknown, used or expired
+  | 'SUPPORT_GRANT_NOT_FOUND' // issue 6: no such support access request
+  | 'SUPPORT_GRANT_ALREADY_DECIDED' // issue 6: the support access request was already decided
+  | 'SUPPORT_GRANT_TOO_LONG' // issue 6: support access may last at most the configured maximum
   | 'VALIDATION_FAILED' // the request body, query or params do not match the schema
   | 'MALFORMED_JSON'
   | 'UNSUPPORTED_MEDIA_TYPE'
@@ -282,6 +303,27 @@ const STATUS: Record<ErrorCode, number> = {
   NOTIFICATION_RECEIVER_UNDER_14: 422,
   NOTIFICATION_NOT_FAILED: 409,
   NOTIFICATION_EVIDENCE_NOT_READY: 404,
+  STATE_UNCHANGED: 409,
+  STATE_TRANSITION_NOT_ALLOWED: 409,
+  CHECKLIST_INCOMPLETE: 409,
+  CHECKLIST_ITEM_UNKNOWN: 422,
+  BYPASS_REASON_REQUIRED: 422,
+  ENROLMENT_NOT_FOUND: 404,
+  ENROLMENT_ALREADY_DECIDED: 409,
+  ENROLMENT_DUPLICATE: 409,
+  ENROLMENT_ENTITY_UNKNOWN: 422,
+  ENROLMENT_SIGNATURE_INVALID: 422,
+  ENROLMENT_FILE_INVALID: 422,
+  CALL_NOT_FOUND: 404,
+  WAVE_NOT_FOUND: 404,
+  WAVE_NAME_TAKEN: 409,
+  WAVE_FULL: 409,
+  WAVE_ENTITY_NOT_ELIGIBLE: 409,
+  PROVISIONING_NOT_ALLOWED: 409,
+  INVITATION_INVALID: 404,
+  SUPPORT_GRANT_NOT_FOUND: 404,
+  SUPPORT_GRANT_ALREADY_DECIDED: 409,
+  SUPPORT_GRANT_TOO_LONG: 422,
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,

@@ -3,6 +3,7 @@ import type { BoardTables } from './schema/board.ts';
 import type { CitizensTables } from './schema/citizens.ts';
 import type { MailTables } from './schema/mail.ts';
 import type { NotificationsTables } from './schema/notifications.ts';
+import type { RolloutTables } from './schema/rollout.ts';
 import type { SeuTables } from './schema/seu.ts';
 
 /** timestamptz: written as Date or ISO string, read back as Date. */
@@ -286,7 +287,13 @@ export type CalendarEntityYearsTable = {
   updated_at: Timestamp;
 };
 
-export type DB = CoreTables & CitizensTables & MailTables & NotificationsTables & BoardTables & SeuTables;
+export type DB = CoreTables &
+  CitizensTables &
+  MailTables &
+  NotificationsTables &
+  BoardTables &
+  SeuTables &
+  RolloutTables;
 
 type CoreTables = {
   tenants: TenantsTable;
@@ -371,6 +378,15 @@ export const PLATFORM_TABLES = [
   'board_due',
   'citizen_sessions',
   'citizen_logins',
+  // issue 6: the Diputació's roll-out (migration 0023)
+  'rollout_calls',
+  'rollout_waves',
+  'rollout_assignments',
+  'enrolment_requests',
+  'entity_state_changes',
+  'golive_checklist',
+  'support_grants',
+  'user_invitations',
 ] as const;
 
 /** A certification authority the operator trusts for signature verification (besides the installation CA). */

@@ -14,13 +14,16 @@
  * Generau d'Aran's usage) before production.
  */
 
+import { ROLLOUT_MAIL_MESSAGES, ROLLOUT_MAIL_PARAMS, type RolloutMailTemplate } from './rollout-messages.ts';
+
 /** The recipient's language: a party's or citizen's preferred language (BCP 47 `oc-aranes` for Aranese). */
 export type MailLanguage = 'ca' | 'es' | 'oc-aranes';
 export type MailTemplate =
   | 'notification_alert'
   | 'filing_confirmation'
   | 'representation_granted'
-  | 'representation_revoked';
+  | 'representation_revoked'
+  | RolloutMailTemplate;
 
 export const MAIL_LANGUAGES: readonly MailLanguage[] = ['ca', 'es', 'oc-aranes'];
 
@@ -44,6 +47,7 @@ export const MAIL_PARAMS = {
     'scope',
     'validTo',
   ],
+  ...ROLLOUT_MAIL_PARAMS,
 } as const satisfies Record<MailTemplate, readonly string[]>;
 
 export const MAIL_TEMPLATES = Object.keys(MAIL_PARAMS) as MailTemplate[];
@@ -221,6 +225,7 @@ Podetz consultar es vòstes representacions en «Era mia carpeta» dera seu elec
 {seuUrl}`,
     },
   },
+  ...ROLLOUT_MAIL_MESSAGES,
 };
 
 /** A rendered message, ready for the transport. */

@@ -20,6 +20,7 @@ import { mailMigration } from './0019-mail.ts';
 import { notificationsMigration } from './0020-notifications.ts';
 import { boardMigration } from './0021-board.ts';
 import { seuMigration } from './0022-seu.ts';
+import { rolloutMigration } from './0023-rollout.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -49,6 +50,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0020-notifications': notificationsMigration(ctx),
         '0021-board': boardMigration(ctx),
         '0022-seu': seuMigration(ctx),
+        '0023-rollout': rolloutMigration(ctx),
       };
     },
   };
