@@ -160,6 +160,8 @@ export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Prom
   }
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/app/'));
   app.get('/app', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/app/'));
+  // The Diputació's console is a part of the web app (same login, same session).
+  app.get('/console', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/app/console'));
   // The public CSV verification page (LRJSP art. 42.b): a short address printed on documents,
   // answered by the web app's /verify page, which needs no session. The query (?csv=…) is kept.
   app.get('/verify', { schema: { hide: true } }, async (req, reply) => {

@@ -3,6 +3,15 @@ import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { createBrowserRouter, Navigate, Outlet, useLocation, useParams } from 'react-router';
 import { RouterProvider } from 'react-router/dom';
+import { ConsoleEntityPage } from './console/ConsoleEntityPage.tsx';
+import { ConsoleLayout } from './console/ConsoleLayout.tsx';
+import { DashboardPage } from './console/DashboardPage.tsx';
+import { EnrolmentInboxPage } from './console/EnrolmentInboxPage.tsx';
+import { EnrolmentRequestPage } from './console/EnrolmentRequestPage.tsx';
+import { InvitationPage } from './console/InvitationPage.tsx';
+import { SupportGrantsConsolePage } from './console/SupportGrantsConsolePage.tsx';
+import { WavesPage } from './console/WavesPage.tsx';
+import { SupportAccessPage } from './pages/SupportAccessPage.tsx';
 import { ErrorAlert, Loading } from './components/ErrorAlert.tsx';
 import { PageTitle } from './components/PageTitle.tsx';
 import { Shell } from './components/Shell.tsx';
@@ -104,6 +113,8 @@ const router = createBrowserRouter(
     { path: '/login', element: <LoginPage /> },
     // Public: anyone verifies a document by its CSV (LRJSP art. 42.b), with no session.
     { path: '/verify', element: <VerifyPage /> },
+    // Issue 6: a new user's one-time invitation (set a password, enrol TOTP), with no session.
+    { path: '/invitation/:token', element: <InvitationPage /> },
     {
       element: <RequireAuth enrolment />,
       children: [{ path: '/totp', element: <TotpEnrolPage /> }],
@@ -113,6 +124,19 @@ const router = createBrowserRouter(
       children: [
         { path: '/', element: <Home /> },
         { path: '/signatures', element: <SignatureInboxPage /> },
+        // Issue 6: the Diputació's console (operators and support technicians; /console redirects here).
+        {
+          path: '/console',
+          element: <ConsoleLayout />,
+          children: [
+            { index: true, element: <DashboardPage /> },
+            { path: 'requests', element: <EnrolmentInboxPage /> },
+            { path: 'requests/:id', element: <EnrolmentRequestPage /> },
+            { path: 'waves', element: <WavesPage /> },
+            { path: 'entities/:ref', element: <ConsoleEntityPage /> },
+            { path: 'support', element: <SupportGrantsConsolePage /> },
+          ],
+        },
         {
           path: '/e/:slug',
           element: <EntityLayout />,
@@ -134,6 +158,7 @@ const router = createBrowserRouter(
             { path: 'seu-incidents', element: <IncidentsPage /> },
             { path: 'representations', element: <RepresentationsPage /> },
             { path: 'seu-settings', element: <SeuSettingsPage /> },
+            { path: 'support-access', element: <SupportAccessPage /> },
           ],
         },
       ],

@@ -3,6 +3,15 @@ import { initReactI18next } from 'react-i18next';
 import ca from './ca.json';
 import es from './es.json';
 import oc from './oc.json';
+import consoleCa from './console.ca.json';
+import consoleEs from './console.es.json';
+import consoleOc from './console.oc.json';
+import dashboardCa from './dashboard.ca.json';
+import dashboardEs from './dashboard.es.json';
+import dashboardOc from './dashboard.oc.json';
+import supportCa from './support.ca.json';
+import supportEs from './support.es.json';
+import supportOc from './support.oc.json';
 
 /** The interface languages: Catalan (default), Spanish and Aranese (Occitan of the Val d'Aran). */
 export const LANGUAGES = ['ca', 'es', 'oc'] as const;
@@ -42,7 +51,13 @@ export function initI18n(): typeof i18next {
     document.documentElement.lang = isLanguage(lng) ? lng : 'ca';
   });
   void i18next.use(initReactI18next).init({
-    resources: { ca: { translation: ca }, es: { translation: es }, oc: { translation: oc } },
+    // The console's catalogues (issue 6) are kept apart and merged under their own keys:
+    // t('console.…'), t('dashboard.…'), t('support.…').
+    resources: {
+      ca: { translation: { ...ca, console: consoleCa, dashboard: dashboardCa, support: supportCa } },
+      es: { translation: { ...es, console: consoleEs, dashboard: dashboardEs, support: supportEs } },
+      oc: { translation: { ...oc, console: consoleOc, dashboard: dashboardOc, support: supportOc } },
+    },
     lng: storedLanguage(),
     fallbackLng: 'ca',
     supportedLngs: [...LANGUAGES],

@@ -1,0 +1,4 @@
+/** Issue 6 console page (placeholder until its work lands). */
+export function EnrolmentInboxPage() {
+  return null;
+}
