@@ -6,12 +6,11 @@
  * database only (the quick start, the CLI on PGlite) and run once, in the PGlite pass. The
  * browser tests (test/browser/) drive the web app through its HTTP API, whose behaviour on both
  * backends the HTTP tests already check; they run once too, in the PGlite pass (which always runs),
- * to keep CI within its time budget.
+ * to keep CI within its time budget, as do the files that use no database at all.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { Database } from '../src/platform/db/database.ts';
 
@@ -55,10 +54,39 @@ if (ci && !pgConfigured) {
   );
   process.exit(1);
 }
-/** Files that run once, in the PGlite pass: the embedded-only ones and the browser tests. */
+/**
+ * Whether a test file touches a database at all: through the test harness, the database layer, a
+ * server, or a `lligall` process. A file that does not (PDF, CMS, XAdES, masking, deadline
+ * arithmetic…) gives the same result on both backends, so it runs once.
+ */
+const DATABASE_USE =
+  /helpers\/harness|helpers\/installation|helpers\/browser|\/db\/|\bDatabase\b|PGlite|LLIGALL_TEST_BACKEND|DATABASE_URL|bin\/lligall|cli\/main|buildServer|openTestEnv/;
+const usesDatabase = (f: string) => DATABASE_USE.test(fs.readFileSync(path.join(root, f), 'utf8'));
+/** Files that run once, in the PGlite pass: the embedded-only ones, the browser tests, and those with no database. */
 const onePassOnly = (f: string) =>
-  f.endsWith('.embedded.test.ts') || f.startsWith(`test${path.sep}browser${path.sep}`);
+  f.endsWith('.embedded.test.ts') || f.startsWith(`test${path.sep}browser${path.sep}`) || !usesDatabase(f);
 const backends: ('pglite' | 'postgres')[] = pgConfigured ? ['pglite', 'postgres'] : ['pglite'];
+
+/**
+ * The files that take longest (several processes, a browser, hundreds of requests), started first
+ * so that they overlap with the short ones instead of running alone at the end of a pass. Order
+ * only: a file missing from this list runs all the same, after them.
+ */
+const LONG_FILES = [
+  'test/registry-concurrency.test.ts',
+  'test/resolutions-concurrency.test.ts',
+  'test/browser/seu.test.ts',
+  'test/quickstart.embedded.test.ts',
+  'test/browser/registry.test.ts',
+  'test/browser/signatures.test.ts',
+  'test/upload-memory.test.ts',
+  'test/cli.embedded.test.ts',
+  'test/concurrency.test.ts',
+];
+function longFirst(list: string[]): string[] {
+  const long = LONG_FILES.map((f) => f.split('/').join(path.sep)).filter((f) => list.includes(f));
+  return [...long, ...list.filter((f) => !long.includes(f))];
+}
 
 type Totals = { pass: number; fail: number; skip: number; todo: number; tests: number };
 const totals: Totals = { pass: 0, fail: 0, skip: 0, todo: 0, tests: 0 };
@@ -69,24 +97,16 @@ for (const b of backends) {
   const guardLog = path.join(tmp, `exit-guard-${b}.txt`);
   fs.rmSync(guardLog, { force: true });
   console.log(`\n=== test files on ${b} ===`);
+  const passFiles = b === 'pglite' ? files : files.filter((f) => !onePassOnly(f));
   const r = spawnSync(
     process.execPath,
     [
-      '--test',
-      // Ends a file whose tests are done but whose process stays alive (test/helpers/exit-guard.ts).
-      '--import',
-      pathToFileURL(path.join(root, 'test', 'helpers', 'exit-guard.ts')).href,
+      path.join(root, 'scripts', 'test-runner.ts'),
+      tap,
       // PostgreSQL's pass runs three files at a time: its two long concurrency tests would
       // otherwise hold both slots together while the light files wait (CI time).
-      `--test-concurrency=${process.env.LLIGALL_TEST_CONCURRENCY || (b === 'postgres' ? 3 : 2)}`,
-      // A test that hangs fails after 5 minutes. (--test-force-exit is not used: it can end the
-      // run before every file has reported, and tests would go missing unnoticed.)
-      '--test-timeout=300000',
-      '--test-reporter=spec',
-      '--test-reporter-destination=stdout',
-      '--test-reporter=tap',
-      `--test-reporter-destination=${tap}`,
-      ...(b === 'pglite' ? files : files.filter((f) => !onePassOnly(f))),
+      process.env.LLIGALL_TEST_CONCURRENCY || (b === 'postgres' ? '3' : '2'),
+      ...longFirst(passFiles),
     ],
     {
       cwd: root,
