@@ -50,6 +50,10 @@ export async function seedDemo(deps: AppDeps): Promise<DemoCredentials | null> {
     const password = () => randomBytes(9).toString('base64url');
     const secretary = { username: 'secretaria', password: password(), totpSecret: newTotpSecret() };
     const handler = { username: 'tramitador', password: password() };
+    // The Diputació's console (issue 6): an operator of the roll-out and a support technician,
+    // both with TOTP (platform roles must have it, ENS).
+    const operator = { username: 'operador', password: password(), totpSecret: newTotpSecret() };
+    const support = { username: 'suport', password: password(), totpSecret: newTotpSecret() };
     const s = await createUser(tx, ctx, { ...secretary, name: 'Secretària (demo)', demo: true });
     const h = await createUser(tx, ctx, { ...handler, name: 'Tramitador (demo)', demo: true });
     await grantMembership(tx, ctx, {
@@ -58,6 +62,18 @@ export async function seedDemo(deps: AppDeps): Promise<DemoCredentials | null> {
       roles: ['admin', 'handler', 'registrar', 'signer'],
     });
     await grantMembership(tx, ctx, { userId: h.id, tenantId: entity.id, roles: ['handler'] });
+    await createUser(tx, ctx, {
+      ...operator,
+      name: 'Operadora de la Diputació (demo)',
+      platformRoles: ['operator'],
+      demo: true,
+    });
+    await createUser(tx, ctx, {
+      ...support,
+      name: 'Tècnic de suport (demo)',
+      platformRoles: ['support'],
+      demo: true,
+    });
     // Units of the demo entity (no DIR3 codes: those are not in the shipped data; an admin enters them).
     return [
       {
@@ -68,6 +84,18 @@ export async function seedDemo(deps: AppDeps): Promise<DemoCredentials | null> {
         totpUri: totpUri(secretary.totpSecret, secretary.username),
       },
       { username: handler.username, password: handler.password, role: 'handler' },
+      ...(
+        [
+          [operator, 'console operator'],
+          [support, 'console support'],
+        ] as const
+      ).map(([u, role]) => ({
+        username: u.username,
+        password: u.password,
+        role,
+        totpSecret: u.totpSecret,
+        totpUri: totpUri(u.totpSecret, u.username),
+      })),
     ];
   });
 }
@@ -136,6 +164,7 @@ export function formatCredentials(creds: DemoCredentials, baseUrl: string): stri
     '',
     '================ Lligall demo ================',
     `Web app: ${baseUrl}/app   (entity: Ajuntament d'Abella de la Conca, ${DEMO_ENTITY_DIR3})`,
+    `Console of the Diputació: ${baseUrl}/console   (operator and support users below)`,
     'Demo users (shown once; demonstration only, not for real data):',
   ];
   for (const c of creds) {
