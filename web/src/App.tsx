@@ -59,7 +59,11 @@ function RequireAuth({ enrolment = false }: { enrolment?: boolean }) {
 function Home() {
   const { t } = useTranslation();
   const { data: entities, isPending, error } = useEntities();
+  const { data: me } = useMe();
   if (isPending) return <Loading />;
+  // Issue 6: the Diputació's operators and support technicians without an entity start at the console.
+  const consoleUser = me?.platformRoles.some((r) => r === 'operator' || r === 'support');
+  if (consoleUser && !error && entities?.length === 0) return <Navigate to="/console" replace />;
   if (error || !entities || entities.length === 0) {
     return (
       <Shell>

@@ -192,6 +192,13 @@ function UserMenu() {
             ))}
           </ul>
         ) : null}
+        {me.platformRoles.some((r) => r === 'operator' || r === 'support') ? (
+          <p>
+            <Link to="/console" onClick={() => setOpen(false)}>
+              {t('console.nav.open')}
+            </Link>
+          </p>
+        ) : null}
         {!me.totpEnabled ? (
           <p>
             <Link to="/totp" onClick={() => setOpen(false)}>
