@@ -69,8 +69,10 @@ let call1: { id: string };
 let call2: { id: string };
 const cli = () => ({ actor: cliActor, request: noRequest, clock: env.clock });
 
-async function api(method: 'GET' | 'POST' | 'PUT', url: string, headers = op, payload?: unknown) {
-  const res = await app.inject({ method, url, headers, ...(payload !== undefined ? { payload } : {}) });
+async function api(method: 'GET' | 'POST' | 'PUT', url: string, headers = op, payload?: object) {
+  const res = await app.inject(
+    payload === undefined ? { method, url, headers } : { method, url, headers, payload },
+  );
   return { status: res.statusCode, body: res.body ? res.json() : null };
 }
 
