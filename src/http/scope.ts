@@ -4,6 +4,11 @@ import type { Ctx, RequestMeta } from '#platform/context.ts';
 import type { Tx } from '#platform/db/database.ts';
 import { AppError } from '#platform/errors.ts';
 import type { AuthUser } from '#modules/identity/identity.service.ts';
+import {
+  canUseSupportAccess,
+  findActiveGrant,
+  recordSupportAccess,
+} from '#modules/rollout/support.service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,6 +33,13 @@ export function requireUser(req: FastifyRequest): AuthUser {
 /**
  * Runs `fn` in one tenant transaction for the entity named in the URL (DIR3 or slug), as the
  * caller. A caller who is not a member gets ENTITY_NOT_FOUND (404), never a hint that it exists.
+ *
+ * Support access (issue 6): a caller with no membership but a support platform role (support,
+ * operator) acts with the roles of a grant of the entity that is in force now (granted, not
+ * revoked, starts_at ≤ now < ends_at); each such call records `support.access` in the entity's
+ * chain — in the same transaction when it succeeds, in its own when it is refused — so the entity
+ * sees every read and action. Without a grant in force: ENTITY_NOT_FOUND, as for anyone else.
+ * Members take the same single round trip as before (the grant lookup is only for non-members).
  */
 export async function inEntity<T>(
   deps: AppDeps,
@@ -36,27 +48,87 @@ export async function inEntity<T>(
   fn: (tx: Tx, ctx: Ctx) => Promise<T>,
 ): Promise<T> {
   const user = requireUser(req);
-  return deps.db.tenantByRef(
-    entityRef,
-    (tenant) => {
-      const roles = user.memberships.get(tenant.id);
-      if (!roles || roles.length === 0)
-        throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
-      if (tenant.status === 'suspended') throw new AppError('ENTITY_SUSPENDED', 'This entity is suspended');
-    },
-    (tx, tenant) =>
-      fn(tx, {
-        tenant: {
+  const actor = {
+    kind: 'user' as const,
+    id: user.id,
+    label: user.username,
+    platformRoles: user.platformRoles,
+  };
+  let support: { tenantId: string; grantId: string } | null = null;
+  try {
+    return await deps.db.tenantByRef(
+      entityRef,
+      (tenant) => {
+        const roles = user.memberships.get(tenant.id);
+        if (!roles || roles.length === 0) {
+          if (canUseSupportAccess(user.platformRoles)) return; // decided inside, with the grant
+          throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
+        }
+        if (tenant.status === 'suspended') throw new AppError('ENTITY_SUSPENDED', 'This entity is suspended');
+      },
+      async (tx, tenant) => {
+        const tenantRef = {
           id: tenant.id,
           dir3: tenant.dir3,
           slug: tenant.slug,
           name: tenant.name,
           status: tenant.status,
-        },
-        actor: { kind: 'user', id: user.id, label: user.username, platformRoles: user.platformRoles },
-        roles: user.memberships.get(tenant.id)!,
-        request: requestMeta(req),
-        clock: deps.clock,
-      }),
-  );
+        };
+        const memberRoles = user.memberships.get(tenant.id);
+        if (memberRoles && memberRoles.length > 0) {
+          return fn(tx, {
+            tenant: tenantRef,
+            actor,
+            roles: memberRoles,
+            request: requestMeta(req),
+            clock: deps.clock,
+          });
+        }
+        const grant = await findActiveGrant(tx, tenant.id, user.id, deps.clock.now());
+        if (!grant) throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
+        support = { tenantId: tenant.id, grantId: grant.id };
+        if (tenant.status === 'suspended') throw new AppError('ENTITY_SUSPENDED', 'This entity is suspended');
+        const result = await fn(tx, {
+          tenant: tenantRef,
+          actor,
+          roles: grant.roles,
+          request: requestMeta(req),
+          clock: deps.clock,
+        });
+        // Last, after the use case's own events (lock order: the audit head is taken last).
+        await recordSupportAccess(tx, {
+          tenantId: tenant.id,
+          actor,
+          request: requestMeta(req),
+          clock: deps.clock,
+          grantId: grant.id,
+          method: req.method,
+          path: req.url.split('?')[0] ?? req.url,
+        });
+        return result;
+      },
+    );
+  } catch (e) {
+    // A refused request under a grant (403, 404 of an object, validation…) rolled back with its
+    // transaction: it is still an access the entity must see.
+    const s = support as { tenantId: string; grantId: string } | null;
+    if (s) {
+      const refused = e instanceof AppError ? e.code : 'INTERNAL';
+      await deps.db
+        .tenant(s.tenantId, (tx) =>
+          recordSupportAccess(tx, {
+            tenantId: s.tenantId,
+            actor,
+            request: requestMeta(req),
+            clock: deps.clock,
+            grantId: s.grantId,
+            method: req.method,
+            path: req.url.split('?')[0] ?? req.url,
+            refused,
+          }),
+        )
+        .catch(() => undefined); // the original error is what the caller must see
+    }
+    throw e;
+  }
 }
