@@ -72,6 +72,11 @@ export function Shell({ entity, children }: { entity?: string; children: React.R
                   <NavLink to={`/e/${entity}/seu-settings`}>{t('nav.seuSettings')}</NavLink>
                 </li>
               ) : null}
+              {isAdmin ? (
+                <li>
+                  <NavLink to={`/e/${entity}/support-access`}>{t('support.entity.nav')}</NavLink>
+                </li>
+              ) : null}
               <li>
                 <NavLink to="/signatures">{t('nav.signatures')}</NavLink>
               </li>
