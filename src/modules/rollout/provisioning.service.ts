@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { sql } from 'kysely';
 import type { AppDeps } from '#src/app.ts';
 import type { Ctx } from '#platform/context.ts';
@@ -99,7 +98,7 @@ export async function provisionEntity(
       throw new AppError(
         'PROVISIONING_NOT_ALLOWED',
         `An entity that is ${entity.status} cannot be provisioned (it must be scheduled in a wave first)`,
-        { status: entity.status },
+        { entityStatus: entity.status },
       );
     steps.set('codes', checkCodes(entity));
     const request = await acceptedRequest(tx, entity.id);
@@ -152,7 +151,7 @@ export async function provisionEntity(
           reference: `sha256:${seal.fingerprint}`,
         })) || checklist;
     const dpa = first.request?.files.find((f) => f.role === 'dpa');
-    if (dpa && fs.existsSync(deps.blobs.pathOf(dpa.sha256)))
+    if (dpa && deps.blobs.exists(dpa.sha256))
       checklist =
         (await recordChecklistItemIfMissing(tx, ctx, e, 'dpa', {
           kind: 'document',
