@@ -5,6 +5,7 @@ import { Link, NavLink, Route, Routes, useParams } from 'react-router';
 import { type SeuInfo, type SeuLanguage, SeuApiError, seuGet } from './api.ts';
 import { OfficialClock } from './Clock.tsx';
 import { ErrorNote, Loading, PageTitle } from './common.tsx';
+import { EnrolmentPage } from './EnrolmentPage.tsx';
 import { FolderPage } from './folder.tsx';
 import { setSeuLanguage, storedLanguage } from './i18n.ts';
 import {
@@ -115,6 +116,13 @@ function Seu() {
                 </NavLink>
               </li>
             ))}
+            {info.data?.entity.kind === 'diputacio' ? (
+              <li>
+                <NavLink to={`${base}/alta`} end>
+                  {t('seu.enrolment.nav')}
+                </NavLink>
+              </li>
+            ) : null}
           </ul>
         </nav>
       </header>
@@ -134,6 +142,9 @@ function Seu() {
               <Route path="accessibilitat" element={<AccessibilityPage />} />
               <Route path="privadesa" element={<PrivacyPage />} />
               <Route path="carpeta/*" element={<FolderPage />} />
+              {info.data.entity.kind === 'diputacio' ? (
+                <Route path="alta" element={<EnrolmentPage />} />
+              ) : null}
               <Route path="*" element={<NotFoundPage />} />
             </Routes>
           </SeuContext.Provider>
