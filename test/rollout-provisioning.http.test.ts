@@ -461,6 +461,32 @@ describe('provisioning an entity', () => {
     assert.equal(ok.statusCode, 200, ok.body);
   });
 
+  it('two provisionings of one entity at the same time create one of everything', async () => {
+    const aitona = await municipality('25006', 'scheduled');
+    const body = { adminName: 'Anna Vidal', adminEmail: 'anna@aitona.example' };
+    const [a, b] = await Promise.all([provision(aitona.dir3, body), provision(aitona.dir3, body)]);
+    assert.equal(a.statusCode, 200, a.body);
+    assert.equal(b.statusCode, 200, b.body);
+    assert.equal([a.json(), b.json()].filter((r) => r.invitationSent).length, 1);
+    const units = await env.db.tenant(aitona.id, (tx) => tx.selectFrom('units').select('kind').execute());
+    assert.equal(units.length, 3);
+    const positions = await env.db.tenant(aitona.id, (tx) =>
+      tx.selectFrom('positions').select('kind').execute(),
+    );
+    assert.equal(positions.length, 2);
+    const seals = await env.db.tenant(aitona.id, (tx) => tx.selectFrom('seals').select('id').execute());
+    assert.equal(seals.length, 1);
+    const admins = await env.db.platform((tx) =>
+      tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', aitona.id).execute(),
+    );
+    assert.equal(admins.length, 1);
+    assert.equal((await outbox(aitona.id)).length, 1);
+    const states = await env.db.platform((tx) =>
+      tx.selectFrom('entity_state_changes').select('to_status').where('entity_id', '=', aitona.id).execute(),
+    );
+    assert.deepEqual(states.map((s) => s.to_status).sort(), ['pilot', 'provisioning']);
+  });
+
   it('an entity in pilot is completed without a new administrator; other states are refused; the console is for operators', async () => {
     // An entity in pilot with an administrator who already has a password (created by hand).
     const alpicat = await municipality('25004', 'pilot');

@@ -122,6 +122,8 @@ export async function provisionEntity(
     clock: ctx.clock,
   };
   await deps.db.tenant(entity.id, async (tx) => {
+    // One provisioning of an entity at a time here too (the units and positions are read, then added).
+    await tx.selectFrom('tenants').select('id').where('id', '=', entity.id).forUpdate().execute();
     // The calendar of the seat must resolve (throws when the entity has no known place).
     await entityHolidayCalendar(tx, entity.id, ctx.clock.now());
     steps.set('calendar', first.calendarLoaded ? 'created' : 'existing');
