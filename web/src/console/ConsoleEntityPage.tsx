@@ -426,9 +426,13 @@ function ChecklistRow({ entry: it, refKey }: { entry: ChecklistEntry; refKey: st
         {!it.required ? <span className="block muted">{t('console.checklist.notRequired')}</span> : null}
       </th>
       <td>
-        <span className={`badge ${status === 'missing' ? 'badge-e02' : 'badge-e01'}`}>
-          {t(`console.checklist.statusName.${status}`, status)}
-        </span>
+        {status === 'missing' && !it.required ? (
+          <span className="badge badge-e02">{t('console.checklist.statusName.notRequired')}</span>
+        ) : (
+          <span className={`badge ${status === 'missing' ? 'badge-e02' : 'badge-e01'}`}>
+            {t(`console.checklist.statusName.${status}`, status)}
+          </span>
+        )}
       </td>
       <td>
         {it.documentName ? <span className="block">{it.documentName}</span> : null}

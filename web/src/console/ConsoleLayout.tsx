@@ -9,6 +9,7 @@ import { Shell } from '../components/Shell.tsx';
 import { useMe } from '../session.ts';
 import { type ConsoleEntity, consoleKeys, entityRef, hasConsoleRole, isOperator } from './consoleApi.ts';
 import { ConsoleError, EntityStatusBadge } from './consoleUi.tsx';
+import './console.css';
 
 /**
  * The Diputació's console (issue 6): operators (roll-out, provisioning) and support technicians.
@@ -31,7 +32,7 @@ export function ConsoleLayout() {
     <Shell>
       <nav className="console-nav card" aria-label={t('console.nav.label')}>
         <p className="eyebrow">{t('console.nav.title')}</p>
-        <ul className="inline-controls">
+        <ul>
           {operator ? (
             <>
               <li>
@@ -70,7 +71,7 @@ function EntitySearch() {
   const [q, setQ] = useState('');
   const queryClient = useQueryClient();
   return (
-    <search aria-label={t('console.search.label')}>
+    <search className="console-search" aria-label={t('console.search.label')}>
       <form
         className="inline-search"
         onSubmit={async (e) => {

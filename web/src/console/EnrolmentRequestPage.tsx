@@ -7,7 +7,7 @@ import { Loading } from '../components/ErrorAlert.tsx';
 import { Field } from '../components/Field.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
 import { formatBytes, formatCivilDate, formatDateTime, formatNumber } from '../format.ts';
-import { type EnrolmentDetail, type SignatureCheck, consoleKeys } from './consoleApi.ts';
+import { consoleKeys, dayOf, type EnrolmentDetail, type SignatureCheck } from './consoleApi.ts';
 import { ConsoleError, EnrolmentStatusBadge } from './consoleUi.tsx';
 
 const requestPath = (id: string) => `/console/enrolment-requests/${encodeURIComponent(id)}`;
@@ -93,7 +93,7 @@ export function EnrolmentRequestPage() {
           <dt>{t('console.request.adhesionAct')}</dt>
           <dd>
             {t(`console.request.actKind.${r.adhesionAct.kind}`, r.adhesionAct.kind)},{' '}
-            {formatCivilDate(r.adhesionAct.date, lang, 'medium')}
+            {formatCivilDate(dayOf(r.adhesionAct.date), lang, 'medium')}
           </dd>
           <dt>{t('console.request.submittedAt')}</dt>
           <dd>{formatDateTime(r.submittedAt, lang)}</dd>

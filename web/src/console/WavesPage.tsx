@@ -11,6 +11,7 @@ import {
   type Call,
   type ConsoleEntity,
   consoleKeys,
+  dayOf,
   type EntityRef,
   entityRef,
   type Proposal,
@@ -83,8 +84,8 @@ function CallsTable({ calls }: { calls: Call[] }) {
           {calls.map((c) => (
             <tr key={c.id}>
               <th scope="row">{c.name}</th>
-              <td>{formatCivilDate(c.opensOn, lang, 'medium')}</td>
-              <td>{formatCivilDate(c.closesOn, lang, 'medium')}</td>
+              <td>{formatCivilDate(dayOf(c.opensOn), lang, 'medium')}</td>
+              <td>{formatCivilDate(dayOf(c.closesOn), lang, 'medium')}</td>
             </tr>
           ))}
         </tbody>
@@ -116,8 +117,8 @@ function WaveCard({ wave: w }: { wave: Wave }) {
         <dt>{t('console.waves.dates')}</dt>
         <dd>
           {t('console.waves.fromTo', {
-            from: formatCivilDate(w.plannedStart, lang, 'medium'),
-            to: formatCivilDate(w.plannedEnd, lang, 'medium'),
+            from: formatCivilDate(dayOf(w.plannedStart), lang, 'medium'),
+            to: formatCivilDate(dayOf(w.plannedEnd), lang, 'medium'),
           })}
         </dd>
         <dt>{t('console.waves.certification')}</dt>

@@ -171,3 +171,6 @@ export const consoleKeys = {
   entity: (ref: string) => ['console', 'entities', ref] as const,
   checklist: (ref: string) => ['console', 'checklist', ref] as const,
 };
+
+/** A civil date as 'YYYY-MM-DD', also when a server sends it as a midnight instant. */
+export const dayOf = (d: string) => d.slice(0, 10);

@@ -11,19 +11,12 @@ export function ConsoleError({ error, id }: { error: unknown; id?: string }) {
   if (!error) return null;
   if (error instanceof ApiError) {
     const own = t(`console.errors.${error.code}`, { defaultValue: '' });
-    if (own) {
-      const detailed = error.code === 'VALIDATION_FAILED' || error.code === 'CHECKLIST_INCOMPLETE';
+    if (own)
       return (
         <div className="alert alert-error" role="alert" id={id}>
           <p>{own}</p>
-          {detailed && error.detail ? (
-            <p className="alert-detail">
-              {t('errors.detail')}: <span lang="en">{error.detail}</span>
-            </p>
-          ) : null}
         </div>
       );
-    }
   }
   return <ErrorAlert error={error} {...(id ? { id } : {})} />;
 }
