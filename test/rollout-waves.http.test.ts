@@ -217,6 +217,29 @@ describe('waves and the roll-out rule', () => {
     assert.equal(eligible[K - 1]!.population, eligible[K]!.population);
     assert.ok(eligible[K - 1]!.name > eligible[K]!.name, 'INE order differs from name order at the cut');
 
+    const w = await api('GET', `/api/v1/console/waves/${wave1.id}`);
+    assert.deepEqual(
+      [
+        w.body.callName,
+        w.body.plannedStart,
+        w.body.plannedEnd,
+        w.body.capacity,
+        w.body.requiresCertification,
+      ],
+      ['Convocatòria 2026', '2027-01-11', '2027-02-26', K, false],
+    );
+    const calls = await api('GET', '/api/v1/console/calls');
+    assert.deepEqual(
+      calls.body.map((c: { name: string; opensOn: string; closesOn: string }) => [
+        c.name,
+        c.opensOn,
+        c.closesOn,
+      ]),
+      [
+        ['Convocatòria 2026', '2026-09-01', '2026-10-31'],
+        ['Convocatòria 2027', '2026-11-01', '2027-03-31'],
+      ],
+    );
     const r = await api('GET', `/api/v1/console/waves/${wave1.id}/proposal`);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.rule, 'no_system');

@@ -36,6 +36,12 @@ export type ProposedEntity = EntityRef & { requestId: string; currentProvider: s
 
 export type Proposal = { rule: ProposalRule; entities: ProposedEntity[] };
 
+/**
+ * A `date` column as 'YYYY-MM-DD': the drivers (pg, PGlite) return a JavaScript Date at local
+ * midnight, so it is formatted in SQL instead.
+ */
+const civil = (col: string) => sql<string>`to_char(${sql.ref(col)}, 'YYYY-MM-DD')`;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function cleanName(name: string, what: string): string {
@@ -91,7 +97,12 @@ export async function createCall(
 }
 
 export async function listCalls(tx: Tx): Promise<Call[]> {
-  const rows = await tx.selectFrom('rollout_calls').selectAll().orderBy('opens_on').orderBy('name').execute();
+  const rows = await tx
+    .selectFrom('rollout_calls')
+    .select(['id', 'name', civil('opens_on').as('opens_on'), civil('closes_on').as('closes_on')])
+    .orderBy('opens_on')
+    .orderBy('name')
+    .execute();
   return rows.map((r) => ({ id: r.id, name: r.name, opensOn: r.opens_on, closesOn: r.closes_on }));
 }
 
@@ -198,8 +209,16 @@ export async function listWaves(tx: Tx, filter: { ids?: string[] } = {}): Promis
   let q = tx
     .selectFrom('rollout_waves as w')
     .innerJoin('rollout_calls as c', 'c.id', 'w.call_id')
-    .selectAll('w')
-    .select('c.name as call_name')
+    .select([
+      'w.id',
+      'w.call_id',
+      'w.name',
+      'w.requires_certification',
+      'w.capacity',
+      civil('w.planned_start').as('planned_start'),
+      civil('w.planned_end').as('planned_end'),
+      'c.name as call_name',
+    ])
     .orderBy('w.planned_start')
     .orderBy('w.name');
   if (filter.ids) q = q.where('w.id', 'in', filter.ids);
