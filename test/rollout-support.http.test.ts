@@ -219,7 +219,7 @@ describe('support access (issue 6)', () => {
       const res = await get(tech, url);
       assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
     }
-    const list = await get(tech, urls[0]!);
+    const list = await get(tech, `${urls[0]!}?q=obres`);
     assert.equal(list.json().items[0].id, expedientId);
     const create = await post(tech, `/api/v1/entities/${a.slug}/expedients`, { title: 'No' });
     assert.equal(create.statusCode, 403, create.body);
@@ -234,6 +234,7 @@ describe('support access (issue 6)', () => {
     const events = (await supportAccessEvents()).reverse(); // oldest first
     const requests = urls.length + 1 + 1 + 1; // the reads, the list again, the refused creation, the refused grants list
     assert.equal(events.length, requests);
+    assert.equal((events[urls.length]!.details as { query?: string }).query, 'q=obres');
     for (const e of events) {
       assert.equal(e.actor, tech.username);
       assert.equal((e.details as { grantId: string }).grantId, grantId);

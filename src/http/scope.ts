@@ -30,6 +30,12 @@ export function requireUser(req: FastifyRequest): AuthUser {
   return req.auth;
 }
 
+/** The request's path and its query string apart (a search under a support grant is an access too). */
+function pathAndQuery(url: string): { path: string; query?: string } {
+  const i = url.indexOf('?');
+  return i < 0 ? { path: url } : { path: url.slice(0, i), query: url.slice(i + 1, i + 1001) };
+}
+
 /**
  * Runs `fn` in one tenant transaction for the entity named in the URL (DIR3 or slug), as the
  * caller. A caller who is not a member gets ENTITY_NOT_FOUND (404), never a hint that it exists.
@@ -103,7 +109,7 @@ export async function inEntity<T>(
           clock: deps.clock,
           grantId: grant.id,
           method: req.method,
-          path: req.url.split('?')[0] ?? req.url,
+          ...pathAndQuery(req.url),
         });
         return result;
       },
@@ -123,7 +129,7 @@ export async function inEntity<T>(
             clock: deps.clock,
             grantId: s.grantId,
             method: req.method,
-            path: req.url.split('?')[0] ?? req.url,
+            ...pathAndQuery(req.url),
             refused,
           }),
         )

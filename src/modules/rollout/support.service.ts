@@ -419,6 +419,7 @@ export async function recordSupportAccess(
     grantId: string;
     method: string;
     path: string;
+    query?: string | undefined;
     refused?: string | undefined;
   },
 ): Promise<void> {
@@ -434,6 +435,7 @@ export async function recordSupportAccess(
       grantId: input.grantId,
       method: input.method,
       path: input.path,
+      ...(input.query ? { query: input.query } : {}),
       ...(input.refused ? { refused: input.refused } : {}),
     },
   });

@@ -186,6 +186,7 @@ function AdminView({ slug }: { slug: string }) {
                         <>
                           <code>
                             {String(e.details.method ?? '')} {String(e.details.path ?? '')}
+                            {e.details.query ? `?${String(e.details.query)}` : ''}
                           </code>
                           {e.details.refused ? (
                             <span className="muted">
