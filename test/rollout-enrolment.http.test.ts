@@ -12,6 +12,7 @@ import { MAIL_JOB } from '#platform/mail/mail.service.ts';
 import type { SigningIdentity } from '#platform/pdf/cades.ts';
 import { signPdfDocument } from '#platform/pdf/pades.ts';
 import { madridDateOf } from '#modules/calendar/civil-date.ts';
+import { callForDate } from '#modules/rollout/enrolment.service.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import { createTenant, importProvince } from '#modules/tenancy/tenancy.service.ts';
 import { CITIZENS, citizenHeaders } from '#test/helpers/citizens.ts';
@@ -259,6 +260,11 @@ describe('enrolment requests', () => {
     const r4 = await fileRequest(fieldsFor(), { adhesionAct: Buffer.from('GIF89a not a pdf') });
     assert.equal(r4.statusCode, 422, r4.body);
     assert.equal(r4.json().code, 'ENROLMENT_FILE_INVALID');
+    // 10 MiB is the limit of each file.
+    const big = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(10 * 1024 * 1024)]);
+    const r4b = await fileRequest(fieldsFor(), { adhesionAct: big });
+    assert.equal(r4b.statusCode, 422, r4b.body);
+    assert.equal(r4b.json().code, 'ENROLMENT_FILE_INVALID');
     const r5 = await fileRequest(fieldsFor({ ine: '99999' }));
     assert.equal(r5.json().code, 'ENROLMENT_ENTITY_UNKNOWN');
     const r6 = await fileRequest(fieldsFor({ mayorEmail: 'no' }));
@@ -329,6 +335,48 @@ describe('enrolment requests', () => {
     const r = await fileRequest(fieldsFor({ mayorName: 'Una altra persona' }));
     assert.equal(r.statusCode, 409, r.body);
     assert.equal(r.json().code, 'ENROLMENT_DUPLICATE');
+  });
+
+  it('two requests for one entity filed at once: one is registered, the other is a duplicate', async () => {
+    const [a, b] = await Promise.all([
+      fileRequest(fieldsFor({ ine: '25209' })),
+      fileRequest(fieldsFor({ ine: '25209', mayorName: 'Una altra persona' })),
+    ]);
+    assert.deepEqual([a.statusCode, b.statusCode].sort(), [201, 409], `${a.body} ${b.body}`);
+    const rows = await env.db.platform((tx) =>
+      tx
+        .selectFrom('enrolment_requests as r')
+        .innerJoin('tenants as t', 't.id', 'r.entity_id')
+        .select('r.id')
+        .where('t.ine', '=', '25209')
+        .execute(),
+    );
+    assert.equal(rows.length, 1);
+  });
+
+  it('a request belongs to the call open on its filing date (Europe/Madrid), else to the next one', async () => {
+    const y = Number(madridDateOf(env.clock.now()).slice(0, 4));
+    const [open, between, after, none] = await env.db.platform(async (tx) => {
+      const later = newId();
+      await tx
+        .insertInto('rollout_calls')
+        .values({
+          id: later,
+          name: 'Convocatòria següent',
+          opens_on: `${y + 3}-01-01`,
+          closes_on: `${y + 3}-06-30`,
+          created_at: env.clock.now(),
+          created_by: 'test',
+        })
+        .execute();
+      return [
+        await callForDate(tx, `${y}-06-01`),
+        await callForDate(tx, `${y + 2}-06-01`),
+        await callForDate(tx, `${y + 3}-03-01`),
+        await callForDate(tx, `${y + 4}-01-01`),
+      ].map((id) => (id === later ? 'later' : id === callId ? 'open' : id));
+    });
+    assert.deepEqual([open, between, after, none], ['open', 'later', 'later', null]);
   });
 
   it('the inbox is the operators’ only: others get 404', async () => {
@@ -410,7 +458,12 @@ describe('enrolment requests', () => {
   it('accept: an ajuntament stays requested; an EMD’s tenant is created under its parent', async () => {
     const a = await fileRequest(fieldsFor({ ine: '25234', mayorEmail: 'alcaldia@tremp.example.org' }));
     assert.equal(a.statusCode, 201, a.body);
-    const acc = await post(`${CONSOLE}/${a.json().id}/accept`, operator, {});
+    // Accepting needs no body at all.
+    const acc = await app.inject({
+      method: 'POST',
+      url: `${CONSOLE}/${a.json().id}/accept`,
+      headers: operator,
+    });
     assert.equal(acc.statusCode, 200, acc.body);
     assert.equal(acc.json().status, 'accepted');
     assert.equal(await entityStatus('25234'), 'requested');

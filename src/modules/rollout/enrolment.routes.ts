@@ -437,7 +437,7 @@ export function registerEnrolmentRoutes(app: FastifyInstance, deps: AppDeps): vo
   const decide = (
     path: string,
     summary: string,
-    body: TSchema,
+    body: TSchema | null,
     toDecision: (b: { reason?: string }) => EnrolmentDecision,
   ) =>
     app.post(
@@ -449,12 +449,19 @@ export function registerEnrolmentRoutes(app: FastifyInstance, deps: AppDeps): vo
           description:
             'Audited; e-mailed to the mayor and the secretary in the request’s language. 409 ENROLMENT_ALREADY_DECIDED for a request already accepted or rejected.',
           params: IdParams,
-          body,
+          ...(body ? { body } : {}),
           response: { 200: Detail },
         },
       },
       async (req) => {
         const { id } = req.params as { id: string };
+        // Accepting takes no body, or an empty object.
+        if (
+          !body &&
+          req.body != null &&
+          (typeof req.body !== 'object' || Array.isArray(req.body) || Object.keys(req.body).length > 0)
+        )
+          throw new AppError('VALIDATION_FAILED', 'Accepting takes no body (or {})');
         const decision = toDecision((req.body ?? {}) as { reason?: string });
         return inConsole(deps, req, ['operator'], (tx, ctx) =>
           decideEnrolment(tx, ctx, { jobs: deps.jobs, formUrl }, id, decision),
@@ -463,8 +470,8 @@ export function registerEnrolmentRoutes(app: FastifyInstance, deps: AppDeps): vo
     );
   decide(
     'accept',
-    'Accept the request (an EMD’s tenant is created; the entity is requested)',
-    Type.Object({}, strict),
+    'Accept the request (an EMD’s tenant is created; the entity is requested). No body, or {}.',
+    null,
     () => ({
       kind: 'accept',
     }),
