@@ -235,6 +235,9 @@ describe('enrolment requests', () => {
       status: 'listed',
     });
     assert.ok(list.some((m) => m.name === 'Lleida' && m.ine === '25120'));
+    const doc = (await get('/api/v1/openapi.json', {})).json();
+    assert.ok(doc.paths['/api/v1/seu/{slug}/enrolment-requests'].post, 'documented in the OpenAPI');
+    assert.ok(doc.paths['/api/v1/console/enrolment-requests/{id}/reject'].post);
     const other = await makeTenant(env);
     const r404 = await get(`/api/v1/seu/${other.slug}/enrolment/entities`, {});
     assert.equal(r404.statusCode, 404);
