@@ -22,6 +22,7 @@ import {
   blobFiles,
   loginHeaders,
   makeServer,
+  makeTenant,
   makeUser,
   ORIGIN,
   openTestEnv,
@@ -503,6 +504,29 @@ describe('provisioning an entity', () => {
     assert.equal(res.json().adminUsername, 'admin.alpicat');
     assert.equal(res.json().entity.status, 'pilot');
     assert.equal((await outbox(alpicat.id)).length, 0);
+
+    // An entity made by hand, without an INE code (as test fixtures are), provisions too.
+    const byHand = await makeTenant(env, { status: 'scheduled' });
+    const handRun = await provision(byHand.dir3, {
+      adminName: 'Joan Prova',
+      adminEmail: 'joan@prova.example',
+    });
+    assert.equal(handRun.statusCode, 200, handRun.body);
+    assert.equal(handRun.json().entity.status, 'pilot');
+    assert.equal(handRun.json().adminUsername, 'joan.prova');
+    // Codes that contradict the province's data are refused.
+    const wrong = await env.db.platform((tx) =>
+      createTenant(tx, sys(), {
+        kind: 'ajuntament',
+        name: 'Codi erroni',
+        dir3: 'L01259990',
+        ine: '25999',
+        status: 'scheduled',
+      }),
+    );
+    const wrongRun = await provision(wrong.dir3);
+    assert.equal(wrongRun.statusCode, 409);
+    assert.equal(wrongRun.json().code, 'PROVISIONING_NOT_ALLOWED');
 
     const listed = await municipality('25005', 'listed');
     const refused = await provision(listed.dir3);

