@@ -13,7 +13,6 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { noRequest, systemActor } from '#platform/context.ts';
@@ -22,42 +21,17 @@ import { putSeuSettings } from '#modules/seu/seu.service.ts';
 import type { SeuSettings } from '#modules/seu/seu.model.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import { type CreateTenantInput, createTenant } from '#modules/tenancy/tenancy.service.ts';
-import { buildServer } from '#src/server.ts';
 import {
   assertAccessible,
   browserSuite,
   launchChromium,
+  startWebServer,
   stopAll,
   type WebServer,
 } from '#test/helpers/browser.ts';
-import { makeUser, openTestEnv, type TestEnv, tokenHeaders } from '#test/helpers/harness.ts';
+import { makeUser, type TestEnv, tokenHeaders } from '#test/helpers/harness.ts';
 import { multipart } from '#test/helpers/multipart.ts';
 import { nssDbTrusting, pdfsig, pdftotext } from '#test/helpers/pdf-tools.ts';
-import { ensureWebBuilt } from '../../scripts/ensure-web.ts';
-
-/** A loopback port free now (the server's public URL must be known before it is built: OpenID redirects). */
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const address = srv.address();
-  assert.ok(address && typeof address === 'object');
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return address.port;
-}
-
-/**
- * The web app served with a public URL (the demo OpenID provider at /idp sends the browser back
- * to it), on the port that URL names.
- */
-async function startSeuServer(): Promise<WebServer> {
-  await ensureWebBuilt({ quiet: true });
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = await openTestEnv({ config: { publicUrl: base, port } });
-  const app = await buildServer(env, { logger: false });
-  await app.listen({ port, host: '127.0.0.1' });
-  return { env, app, base };
-}
 
 /** Every page of the seu, by its path under /seu/<slug>/ (linked from the header or the footer). */
 const PAGES = [
@@ -126,7 +100,7 @@ describe('the seu electrònica in Chromium', browserSuite(), () => {
     );
 
   before(async () => {
-    server = await startSeuServer();
+    server = await startWebServer({ publicUrl: true });
     ({ env, base } = server);
     // The server's official time: Monday 2 March 2026, 10:00 in Lleida (09:00 UTC).
     env.clock.set('2026-03-02T09:00:00Z');

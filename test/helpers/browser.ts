@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import { it } from 'node:test';
 import axe from 'axe-core';
 import type { FastifyInstance } from 'fastify';
@@ -77,15 +78,32 @@ export async function assertAccessible(page: Page, what: string): Promise<void> 
 /** A test environment and its server listening on a random loopback port. */
 export type WebServer = { env: TestEnv; app: FastifyInstance; base: string };
 
-/** Builds the web app if needed (the server serves web/dist only if it exists when it starts), then starts a server. */
-export async function startWebServer(): Promise<WebServer> {
+/**
+ * Builds the web app if needed (the server serves web/dist only if it exists when it starts), then
+ * starts a server. With `publicUrl`, the server knows its own URL before it is built (the demo
+ * OpenID provider at /idp sends the browser back to it, and e-mails carry links to it): it then
+ * listens on a port chosen beforehand.
+ */
+export async function startWebServer(opts: { publicUrl?: boolean } = {}): Promise<WebServer> {
   await ensureWebBuilt({ quiet: true });
-  const env = await openTestEnv();
+  const port = opts.publicUrl ? await freePort() : 0;
+  const base = `http://127.0.0.1:${port}`;
+  const env = await openTestEnv(opts.publicUrl ? { config: { publicUrl: base, port } } : {});
   const app = await buildServer(env, { logger: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port, host: '127.0.0.1' });
   const address = app.server.address();
   assert.ok(address && typeof address === 'object');
   return { env, app, base: `http://127.0.0.1:${address.port}` };
+}
+
+/** A loopback port free now. */
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const address = srv.address();
+  assert.ok(address && typeof address === 'object');
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return address.port;
 }
 
 /** Closes what `startWebServer` and `launchChromium` opened (any of them may be missing if `before` failed). */
