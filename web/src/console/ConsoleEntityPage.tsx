@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api } from '../api.ts';
@@ -75,7 +75,7 @@ export function ConsoleEntityPage() {
 
       <StateChange entity={e} refKey={ref} />
       <History entity={e} />
-      <Provision refKey={ref} />
+      <Provision refKey={ref} status={e.status} />
       <ChecklistSection refKey={ref} />
 
       <section aria-labelledby="entity-request-heading">
@@ -237,7 +237,10 @@ function History({ entity: e }: { entity: EntityDetail }) {
   );
 }
 
-function Provision({ refKey }: { refKey: string }) {
+/** The states provisioning runs in (creates in scheduled/provisioning, completes in pilot/live). */
+const PROVISIONABLE = new Set(['scheduled', 'provisioning', 'pilot', 'live']);
+
+function Provision({ refKey, status }: { refKey: string; status: string }) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
   const [adminName, setAdminName] = useState('');
@@ -261,55 +264,59 @@ function Provision({ refKey }: { refKey: string }) {
     <section aria-labelledby="entity-provision-heading">
       <h2 id="entity-provision-heading">{t('console.provision.title')}</h2>
       <p>{t('console.provision.intro')}</p>
-      <form
-        className="card form"
-        noValidate
-        onSubmit={(ev) => {
-          ev.preventDefault();
-          provision.mutate();
-        }}
-      >
-        <ConsoleError error={provision.error} />
-        <details>
-          <summary>{t('console.provision.adminOverride')}</summary>
-          <Field label={t('console.provision.adminName')}>
-            {(p) => (
-              <input
-                {...p}
-                maxLength={200}
-                value={adminName}
-                onChange={(ev) => setAdminName(ev.target.value)}
-              />
-            )}
-          </Field>
-          <Field label={t('console.provision.adminEmail')}>
-            {(p) => (
-              <input
-                {...p}
-                type="email"
-                maxLength={254}
-                value={adminEmail}
-                onChange={(ev) => setAdminEmail(ev.target.value)}
-              />
-            )}
-          </Field>
-          <Field label={t('console.provision.adminUsername')}>
-            {(p) => (
-              <input
-                {...p}
-                maxLength={64}
-                autoCapitalize="none"
-                spellCheck={false}
-                value={adminUsername}
-                onChange={(ev) => setAdminUsername(ev.target.value)}
-              />
-            )}
-          </Field>
-        </details>
-        <button type="submit" className="button primary" disabled={provision.isPending}>
-          {provision.isPending ? t('console.provision.running') : t('console.provision.run')}
-        </button>
-      </form>
+      {!PROVISIONABLE.has(status) && !r ? (
+        <p className="empty">{t('console.provision.notYet')}</p>
+      ) : (
+        <form
+          className="card form"
+          noValidate
+          onSubmit={(ev) => {
+            ev.preventDefault();
+            provision.mutate();
+          }}
+        >
+          <ConsoleError error={provision.error} />
+          <details>
+            <summary>{t('console.provision.adminOverride')}</summary>
+            <Field label={t('console.provision.adminName')}>
+              {(p) => (
+                <input
+                  {...p}
+                  maxLength={200}
+                  value={adminName}
+                  onChange={(ev) => setAdminName(ev.target.value)}
+                />
+              )}
+            </Field>
+            <Field label={t('console.provision.adminEmail')}>
+              {(p) => (
+                <input
+                  {...p}
+                  type="email"
+                  maxLength={254}
+                  value={adminEmail}
+                  onChange={(ev) => setAdminEmail(ev.target.value)}
+                />
+              )}
+            </Field>
+            <Field label={t('console.provision.adminUsername')}>
+              {(p) => (
+                <input
+                  {...p}
+                  maxLength={64}
+                  autoCapitalize="none"
+                  spellCheck={false}
+                  value={adminUsername}
+                  onChange={(ev) => setAdminUsername(ev.target.value)}
+                />
+              )}
+            </Field>
+          </details>
+          <button type="submit" className="button primary" disabled={provision.isPending}>
+            {provision.isPending ? t('console.provision.running') : t('console.provision.run')}
+          </button>
+        </form>
+      )}
       {r ? (
         <div role="status" className="card">
           <p>
@@ -387,6 +394,9 @@ function ChecklistRow({ entry: it, refKey }: { entry: ChecklistEntry; refKey: st
   const [file, setFile] = useState<File | null>(null);
   const [missing, setMissing] = useState(false);
   const firstRef = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
+  useEffect(() => {
+    if (action) firstRef.current?.focus();
+  }, [action]);
   const name = t(`console.checklist.items.${it.item}`, it.item);
   const record = useMutation({
     mutationFn: () => {

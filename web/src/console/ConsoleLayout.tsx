@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, NavLink, Outlet, useNavigate } from 'react-router';
+import { Link, Navigate, NavLink, Outlet, useMatch, useNavigate } from 'react-router';
 import { api, query } from '../api.ts';
 import { Loading } from '../components/ErrorAlert.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
@@ -18,6 +18,7 @@ import './console.css';
 export function ConsoleLayout() {
   const { t } = useTranslation();
   const { data: me, isPending } = useMe();
+  const atIndex = useMatch('/console');
   if (isPending) return <Loading />;
   if (!hasConsoleRole(me)) {
     return (
@@ -28,6 +29,8 @@ export function ConsoleLayout() {
     );
   }
   const operator = isOperator(me);
+  // The dashboard is the operators'; a support technician starts at the support access requests.
+  if (!operator && atIndex) return <Navigate to="/console/support" replace />;
   return (
     <Shell>
       <nav className="console-nav card" aria-label={t('console.nav.label')}>

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, apiUrl } from '../api.ts';
@@ -206,6 +206,12 @@ function Decision({ request: r, open }: { request: EnrolmentDetail; open: boolea
   const [reason, setReason] = useState('');
   const [missing, setMissing] = useState(false);
   const reasonRef = useRef<HTMLTextAreaElement>(null);
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  // The chosen decision's form takes the focus: its reason, or the confirmation of an acceptance.
+  useEffect(() => {
+    if (action === 'accept') confirmRef.current?.focus();
+    else if (action) reasonRef.current?.focus();
+  }, [action]);
   const decide = useMutation({
     mutationFn: (a: Action) => {
       const path = a === 'accept' ? 'accept' : a === 'corrections' ? 'request-corrections' : 'reject';
@@ -292,7 +298,7 @@ function Decision({ request: r, open }: { request: EnrolmentDetail; open: boolea
             </Field>
           )}
           <div className="actions">
-            <button type="submit" className="button primary" disabled={decide.isPending}>
+            <button ref={confirmRef} type="submit" className="button primary" disabled={decide.isPending}>
               {action === 'accept'
                 ? t('console.request.confirmAccept')
                 : action === 'corrections'
