@@ -1,40 +1,29 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { withApp } from '#src/cli/admin.ts';
 import { main } from '#src/cli/main.ts';
+import { runningApp } from '#src/cli/relay.ts';
 import { cliActor, noRequest } from '#platform/context.ts';
 import { newId } from '#platform/ids.ts';
 import { changeEntityState } from '#modules/rollout/lifecycle.service.ts';
-import { seedEmbeddedDataDir } from '#test/helpers/installation.ts';
+import { importProvince } from '#modules/tenancy/tenancy.service.ts';
+import { openTestEnv, type TestEnv } from '#test/helpers/harness.ts';
 
-// `lligall rollout …` (issue 6) on the embedded database: calls, waves, the proposal, the
-// operator's list, states and the go-live checklist. In-process runs (`lligall`) for speed, one
-// real process (`spawned`) for the exit code and message a shell sees.
-const root = path.resolve(import.meta.dirname, '..');
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-rollout-cli-'));
-const saved = { ...process.env };
-
+// `lligall rollout …` (issue 6): calls, waves, the proposal, the operator's list, states and the
+// go-live checklist. Each command runs bin/lligall.ts's `main` in this process, on the test's
+// open database (as commands relayed into a running server do: `runningApp`), with what it would
+// print and its exit code — one database open for the file instead of one per command.
+let env: TestEnv;
 type Run = { status: number; stdout: string; stderr: string };
-
-function spawned(...args: string[]): Run {
-  const env: NodeJS.ProcessEnv = { ...process.env, LLIGALL_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-  delete env.DATABASE_URL;
-  delete env.DATABASE_OWNER_URL;
-  const r = spawnSync(process.execPath, ['bin/lligall.ts', ...args], { cwd: root, env, encoding: 'utf8' });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 async function lligall(...args: string[]): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
-  const status = await main(['node', 'lligall', ...args], {
-    log: (l) => out.push(`${l}\n`),
-    error: (l) => err.push(`${l}\n`),
-  });
+  const status = await runningApp.run(env, () =>
+    main(['node', 'lligall', ...args], {
+      log: (l) => out.push(`${l}\n`),
+      error: (l) => err.push(`${l}\n`),
+    }),
+  );
   return { status, stdout: out.join(''), stderr: err.join('') };
 }
 
@@ -44,16 +33,14 @@ const FULLEDA = { ine: '25097', dir3: 'L01250978', pop: 87 };
 const IVORRA = { ine: '25114', dir3: 'L01251142', pop: 100 };
 const CAVA = { ine: '25071', dir3: 'L01250714', pop: 38 }; // on another provider
 
+const cli = () => ({ actor: cliActor, request: noRequest, clock: env.clock });
+
 before(async () => {
-  process.env.LLIGALL_DATA_DIR = dataDir;
-  process.env.LOG_LEVEL = 'warn';
-  delete process.env.DATABASE_URL;
-  delete process.env.DATABASE_OWNER_URL;
-  await seedEmbeddedDataDir(dataDir);
+  env = await openTestEnv();
+  await env.db.platform((tx) => importProvince(tx, cli()));
 });
-after(() => {
-  process.env = saved;
-  fs.rmSync(dataDir, { recursive: true, force: true });
+after(async () => {
+  await env?.close();
 });
 
 describe('lligall rollout', () => {
@@ -65,7 +52,6 @@ describe('lligall rollout', () => {
   });
 
   it('an operator opens a call, plans a wave, takes the proposal and schedules it', async () => {
-    assert.equal((await lligall('tenant', 'import-province')).status, 0);
     const call = await lligall(
       'rollout',
       'calls',
@@ -79,62 +65,55 @@ describe('lligall rollout', () => {
     );
     assert.equal(call.status, 0, call.stderr);
     // Accepted requests (the enrolment's own flow is tested elsewhere), entities moved to requested.
-    await withApp((deps) =>
-      deps.db.platform(async (tx) => {
-        const c = await tx.selectFrom('rollout_calls').select('id').executeTakeFirstOrThrow();
-        for (const m of [ARSEGUEL, FULLEDA, IVORRA, CAVA]) {
-          const t = await tx
-            .selectFrom('tenants')
-            .select(['id', 'dir3', 'population'])
-            .where('ine', '=', m.ine)
-            .executeTakeFirstOrThrow();
-          assert.equal(t.dir3, m.dir3);
-          assert.equal(t.population, m.pop);
-          const now = deps.clock.now();
-          await tx
-            .insertInto('enrolment_requests')
-            .values({
-              id: newId(),
-              entity_id: t.id,
-              entity_kind: 'ajuntament',
-              emd_name: null,
-              emd_dir3: null,
-              parent_entity_id: null,
-              mayor_name: 'Alcalde',
-              mayor_email: 'alcaldia@example.cat',
-              mayor_phone: null,
-              secretary_name: 'Secretària',
-              secretary_email: 'secretaria@example.cat',
-              secretary_phone: null,
-              population: m.pop,
-              current_provider: m === CAVA ? 'Gestiona' : null,
-              adhesion_act_kind: 'mayor_decree',
-              adhesion_act_date: '2026-09-10',
-              files: JSON.stringify([]),
-              request_signature: JSON.stringify({}),
-              language: 'ca',
-              status: 'accepted',
-              status_reason: null,
-              call_id: c.id,
-              registry_tenant_id: null,
-              registry_entry_id: null,
-              registry_number: `E-${m.ine}`,
-              filed_by: 'ciutada',
-              submitted_at: now,
-              decided_at: now,
-              decided_by: 'cli',
-              updated_at: now,
-            })
-            .execute();
-          await changeEntityState(
-            tx,
-            { actor: cliActor, request: noRequest, clock: deps.clock },
-            t.id,
-            'requested',
-          );
-        }
-      }),
-    );
+    await env.db.platform(async (tx) => {
+      const c = await tx.selectFrom('rollout_calls').select('id').executeTakeFirstOrThrow();
+      for (const m of [ARSEGUEL, FULLEDA, IVORRA, CAVA]) {
+        const t = await tx
+          .selectFrom('tenants')
+          .select(['id', 'dir3', 'population'])
+          .where('ine', '=', m.ine)
+          .executeTakeFirstOrThrow();
+        assert.equal(t.dir3, m.dir3);
+        assert.equal(t.population, m.pop);
+        const now = env.clock.now();
+        await tx
+          .insertInto('enrolment_requests')
+          .values({
+            id: newId(),
+            entity_id: t.id,
+            entity_kind: 'ajuntament',
+            emd_name: null,
+            emd_dir3: null,
+            parent_entity_id: null,
+            mayor_name: 'Alcalde',
+            mayor_email: 'alcaldia@example.cat',
+            mayor_phone: null,
+            secretary_name: 'Secretària',
+            secretary_email: 'secretaria@example.cat',
+            secretary_phone: null,
+            population: m.pop,
+            current_provider: m === CAVA ? 'Gestiona' : null,
+            adhesion_act_kind: 'mayor_decree',
+            adhesion_act_date: '2026-09-10',
+            files: JSON.stringify([]),
+            request_signature: JSON.stringify({}),
+            language: 'ca',
+            status: 'accepted',
+            status_reason: null,
+            call_id: c.id,
+            registry_tenant_id: null,
+            registry_entry_id: null,
+            registry_number: `E-${m.ine}`,
+            filed_by: 'ciutada',
+            submitted_at: now,
+            decided_at: now,
+            decided_by: 'cli',
+            updated_at: now,
+          })
+          .execute();
+        await changeEntityState(tx, cli(), t.id, 'requested');
+      }
+    });
     const reqs = await lligall('rollout', 'requests', '--status', 'accepted');
     assert.equal(reqs.status, 0, reqs.stderr);
     assert.equal(reqs.stdout.trim().split('\n').length, 4);
@@ -184,7 +163,7 @@ describe('lligall rollout', () => {
   });
 
   it('states follow the roll-out; the checklist shows what going live still needs', async () => {
-    const bad = spawned('rollout', 'state', ARSEGUEL.dir3, 'live');
+    const bad = await lligall('rollout', 'state', ARSEGUEL.dir3, 'live');
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /cannot go from scheduled to live \(STATE_TRANSITION_NOT_ALLOWED\)/);
     const back = await lligall('rollout', 'state', FULLEDA.dir3, 'requested', '--reason', 'ajornada');
@@ -199,5 +178,20 @@ describe('lligall rollout', () => {
     assert.ok(lines.includes('seu_decree\tMISSING'));
     assert.ok(lines.includes('certification\tnot required'));
     assert.match(lines.at(-1)!, /^missing: seu_decree, registry_decree, .*processing_record, dpa$/);
+  });
+
+  it('provisions a scheduled entity (idempotent) and shows its first administrator', async () => {
+    const first = await lligall('rollout', 'provision', ARSEGUEL.dir3);
+    assert.equal(first.status, 0, first.stderr);
+    const lines = first.stdout.trim().split('\n');
+    assert.match(lines[0]!, new RegExp(`^Arsèguel \\(${ARSEGUEL.dir3}\\): pilot$`));
+    assert.ok(lines.some((l) => /\tcreated$/.test(l)));
+    assert.match(lines.at(-1)!, /^administrator: \S+/);
+    const again = await lligall('rollout', 'provision', ARSEGUEL.dir3);
+    assert.equal(again.status, 0, again.stderr);
+    assert.ok(
+      again.stdout.split('\n').every((l) => !/\tcreated$/.test(l)),
+      again.stdout,
+    );
   });
 });
