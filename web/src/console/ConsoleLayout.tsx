@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, Navigate, NavLink, Outlet, useMatch, useNavigate } from 'react-router';
+import { Link, Navigate, NavLink, Outlet, useLocation, useMatch, useNavigate } from 'react-router';
 import { api, query } from '../api.ts';
 import { Loading } from '../components/ErrorAlert.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
@@ -73,6 +73,10 @@ function EntitySearch() {
   const [draft, setDraft] = useState('');
   const [q, setQ] = useState('');
   const queryClient = useQueryClient();
+  const { pathname } = useLocation();
+  // Opening a result (or any other page) closes the list of results.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on each change of page
+  useEffect(() => setQ(''), [pathname]);
   return (
     <search className="console-search" aria-label={t('console.search.label')}>
       <form
