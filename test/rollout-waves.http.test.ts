@@ -315,9 +315,12 @@ describe('waves and the roll-out rule', () => {
     );
     assert.equal(audited.length, 1);
     assert.deepEqual((audited[0]!.details as { added: string[] }).added, ids);
-    // The proposal now has no free place.
+    // A full wave proposes its own list, unchanged (no free place).
     const p = await api('GET', `/api/v1/console/waves/${wave1.id}/proposal`);
-    assert.deepEqual(p.body.entities, []);
+    assert.deepEqual(
+      p.body.entities.map((e: { dir3: string; requestId: string }) => [e.dir3, Boolean(e.requestId)]),
+      ids.map((d) => [d, true]),
+    );
     // The schedule and the entity list show it.
     const s = await api('GET', '/api/v1/console/schedule');
     assert.deepEqual(
@@ -380,6 +383,15 @@ describe('waves and the roll-out rule', () => {
     assert.equal(d.body.wave, null);
     assert.deepEqual(d.body.history.at(-1).from, 'scheduled');
     assert.deepEqual(d.body.history.at(-1).to, 'requested');
+    // The earlier wave (no capacity) proposes its entity, then every candidate left, smallest first.
+    const p = await api('GET', `/api/v1/console/waves/${wave0.id}/proposal`);
+    const left = NO_SYSTEM_CALL1.filter((ine) => !list.includes(dir3(ine)))
+      .map((ine) => byIne.get(ine)!)
+      .sort((a, b) => a.population - b.population || a.ine.localeCompare(b.ine));
+    assert.deepEqual(
+      p.body.entities.map((e: { ine: string }) => e.ine),
+      [IN_OTHER_WAVE, ...left.map((m) => m.ine)],
+    );
   });
 });
 

@@ -314,12 +314,36 @@ async function candidates(
   return opts.limit && wave.capacity !== null ? out.slice(0, wave.capacity) : out;
 }
 
-/** The proposal for a wave: its free places filled by the roll-out rule (entities already in it keep theirs). */
+/**
+ * The proposal for a wave, as a list the operator can save unchanged (PUT …/entities): the
+ * entities already in it, in their order, then its free places filled by the roll-out rule.
+ */
 export async function proposeWave(tx: Tx, ref: string): Promise<Proposal> {
   const wave = await getWave(tx, ref);
   const free = wave.capacity === null ? null : Math.max(0, wave.capacity - wave.entities.length);
-  const entities = await candidates(tx, { ...wave, capacity: free }, { limit: true });
-  return { rule: wave.requiresCertification ? 'certification' : 'no_system', entities };
+  const fresh = await candidates(tx, { ...wave, capacity: free }, { limit: true });
+  const requests = new Map<string, { id: string; provider: string | null }>();
+  if (wave.entities.length > 0) {
+    const rows = await tx
+      .selectFrom('enrolment_requests')
+      .select(['id', 'entity_id', 'current_provider'])
+      .where('status', '=', 'accepted')
+      .where(
+        'entity_id',
+        'in',
+        wave.entities.map((e) => e.id),
+      )
+      .orderBy('submitted_at')
+      .execute();
+    for (const r of rows)
+      if (r.entity_id) requests.set(r.entity_id, { id: r.id, provider: r.current_provider?.trim() || null });
+  }
+  const kept: ProposedEntity[] = wave.entities.map(({ position: _, ...e }) => ({
+    ...e,
+    requestId: requests.get(e.id)?.id ?? '',
+    currentProvider: requests.get(e.id)?.provider ?? null,
+  }));
+  return { rule: wave.requiresCertification ? 'certification' : 'no_system', entities: [...kept, ...fresh] };
 }
 
 /**
