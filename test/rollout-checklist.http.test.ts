@@ -258,6 +258,13 @@ describe('the go-live checklist', () => {
       assert.equal(r.statusCode, 422, JSON.stringify(payload));
       assert.equal(r.json().code, 'BYPASS_REASON_REQUIRED');
     }
+    const noBody = await app.inject({
+      method: 'POST',
+      url: `/api/v1/console/entities/${migrated.dir3}/checklist/certification/bypass`,
+      headers: operator,
+    });
+    assert.equal(noBody.statusCode, 422, noBody.body);
+    assert.equal(noBody.json().code, 'BYPASS_REASON_REQUIRED');
     assert.equal((await setState(migrated, 'live')).status, 409);
 
     const reason =

@@ -140,14 +140,21 @@ export function registerProvisioningRoutes(app: FastifyInstance, deps: AppDeps):
         description:
           'Operator. For an entity `scheduled` (→ `provisioning`, then `pilot` when every step is done) or `provisioning`; on `pilot` or `live` it completes what is missing. Steps: codes, administrator, invitation, calendar, units, positions, settings, seal, checklist — each `created`, `existing`, or `pending` (the seal in production until the operator imports it). The first administrator defaults to the secretary of the accepted enrolment request. 409 PROVISIONING_NOT_ALLOWED in other states.',
         params: RefParams,
-        body: Type.Object(
-          {
-            adminName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-            adminEmail: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
-            adminUsername: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9._@-]{1,63}$' })),
+        // Per content type: the body may be left out (every field has a default).
+        body: {
+          content: {
+            'application/json': {
+              schema: Type.Object(
+                {
+                  adminName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+                  adminEmail: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
+                  adminUsername: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9._@-]{1,63}$' })),
+                },
+                strict,
+              ),
+            },
           },
-          strict,
-        ),
+        },
         response: { 200: ProvisionResult },
       },
     },
@@ -259,7 +266,17 @@ export function registerProvisioningRoutes(app: FastifyInstance, deps: AppDeps):
         summary: 'Bypass the certification gate, with a written reason (audited checklist.bypass)',
         description: '422 BYPASS_REASON_REQUIRED when the reason is missing or blank.',
         params: RefParams,
-        body: Type.Object({ reason: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))) }, strict),
+        // Per content type, so that a request without a body is answered BYPASS_REASON_REQUIRED too.
+        body: {
+          content: {
+            'application/json': {
+              schema: Type.Object(
+                { reason: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))) },
+                strict,
+              ),
+            },
+          },
+        },
         response: { 200: Checklist },
       },
     },
