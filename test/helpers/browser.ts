@@ -129,18 +129,21 @@ export async function newPage(
   });
   const page = await ctx.newPage();
   page.setDefaultTimeout(opts.timeout ?? 15_000);
+  // An uncaught error in the page is what a failing wait usually hides: print it.
+  page.on('pageerror', (e) => console.error(`[page error] ${page.url()}: ${e.message}`));
   return page;
 }
 
 /**
  * Logs in through the login form at `from` (default /app/login), answering the TOTP step with the
- * current code when the user has TOTP, and waits for the case files list.
+ * current code when the user has TOTP, and waits for the case files list (or the `landing` page's
+ * h1: a console user with no entity lands on the console).
  */
 export async function logIn(
   page: Page,
   server: Pick<WebServer, 'base' | 'env'>,
   user: TestUser,
-  opts: { from?: string } = {},
+  opts: { from?: string; landing?: string } = {},
 ): Promise<void> {
   await page.goto(`${server.base}${opts.from ?? '/app/login'}`);
   await page.getByLabel("Nom d'usuari").fill(user.username);
@@ -152,5 +155,5 @@ export async function logIn(
     await page.getByLabel(/^Codi de verificació/).fill(currentTotp(server.env, user));
     await page.getByRole('button', { name: 'Verifica' }).click();
   }
-  await page.getByRole('heading', { level: 1, name: 'Expedients' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: opts.landing ?? 'Expedients' }).waitFor();
 }
