@@ -43,10 +43,14 @@ export function EnrolmentRequestPage() {
       </p>
       <div className="page-head">
         <div>
-          <p className="eyebrow">
-            {t('console.request.title')} {r.registryNumber ?? ''}
-          </p>
-          <PageTitle title={`${t('console.request.title')} · ${r.entityName}`}>{r.entityName}</PageTitle>
+          {r.registryNumber ? (
+            <p className="eyebrow">
+              {t('console.request.registryNumber')} {r.registryNumber}
+            </p>
+          ) : null}
+          <PageTitle title={t('console.request.heading', { name: r.entityName })}>
+            {t('console.request.heading', { name: r.entityName })}
+          </PageTitle>
         </div>
       </div>
       <p>
