@@ -22,7 +22,7 @@ import {
 // console API, on the province's real municipalities (data/seed).
 
 // The shipped data, read here directly (not through the product's loader).
-type Muni = { ine: string; name: string; population: number; dir3: string };
+type Muni = { ine: string; name: string; population: number; dir3: string; comarca: string };
 const SEED = path.resolve(import.meta.dirname, '../data/seed/lleida_municipis.csv');
 const csv = (
   parse(fs.readFileSync(SEED, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[]
@@ -32,6 +32,7 @@ const csv = (
     name: r.name_display!,
     population: Number(r.population_2025),
     dir3: r.dir3_derived!,
+    comarca: r.comarca_2025 || r.comarca_name!,
   }),
 );
 const byIne = new Map(csv.map((m) => [m.ine, m]));
@@ -334,6 +335,20 @@ describe('waves and the roll-out rule', () => {
     const l = await api('GET', `/api/v1/console/entities?waveId=${wave1.id}`);
     assert.deepEqual(l.body.map((e: { dir3: string }) => e.dir3).sort(), [...ids].sort());
     assert.ok(l.body.every((e: { waveName: string }) => e.waveName === 'Onada 1'));
+    const urgell = csv
+      .filter((m) => m.comarca === 'Alt Urgell')
+      .map((m) => m.ine)
+      .sort();
+    const c = await api('GET', `/api/v1/console/entities?comarca=${encodeURIComponent('Alt Urgell')}`);
+    assert.deepEqual(c.body.map((e: { ine: string }) => e.ine).sort(), urgell);
+    const cs = await api(
+      'GET',
+      `/api/v1/console/entities?comarca=${encodeURIComponent('Alt Urgell')}&status=scheduled`,
+    );
+    assert.deepEqual(
+      cs.body.map((e: { ine: string }) => e.ine),
+      expected.filter((m) => m.comarca === 'Alt Urgell').map((m) => m.ine),
+    );
     const q = await api('GET', '/api/v1/console/entities?status=requested&q=castell%20de%20mur');
     assert.deepEqual(
       q.body.map((e: { ine: string; waveId: null }) => [e.ine, e.waveId]),
