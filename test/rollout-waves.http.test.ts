@@ -79,7 +79,7 @@ async function api(method: 'GET' | 'POST' | 'PUT', url: string, headers = op, pa
 
 async function request(
   ine: string,
-  o: { callId: string; provider?: string | null; status?: 'accepted' | 'submitted' | 'rejected' },
+  o: { callId: string | null; provider?: string | null; status?: 'accepted' | 'submitted' | 'rejected' },
 ) {
   await env.db.platform(async (tx) => {
     const t = await tx
@@ -407,6 +407,35 @@ describe('waves and the roll-out rule', () => {
       p.body.entities.map((e: { ine: string }) => e.ine),
       [IN_OTHER_WAVE, ...left.map((m) => m.ine)],
     );
+  });
+});
+
+describe('calls', () => {
+  it('a request filed when no call was open joins the next call opened, not one already closed', async () => {
+    await request('25063', { callId: null }); // Canejan
+    const past = await api('POST', '/api/v1/console/calls', op, {
+      name: 'Convocatòria 2020',
+      opensOn: '2020-01-01',
+      closesOn: '2020-12-31',
+    });
+    assert.equal(past.status, 201);
+    const callOf = () =>
+      env.db.platform((tx) =>
+        tx
+          .selectFrom('enrolment_requests as r')
+          .innerJoin('tenants as t', 't.id', 'r.entity_id')
+          .select('r.call_id')
+          .where('t.ine', '=', '25063')
+          .executeTakeFirstOrThrow(),
+      );
+    assert.equal((await callOf()).call_id, null);
+    const next = await api('POST', '/api/v1/console/calls', op, {
+      name: 'Convocatòria 2099',
+      opensOn: '2099-01-01',
+      closesOn: '2099-12-31',
+    });
+    assert.equal(next.status, 201);
+    assert.equal((await callOf()).call_id, next.body.id);
   });
 });
 

@@ -62,6 +62,10 @@ async function assertNameFree(tx: Tx, table: 'rollout_calls' | 'rollout_waves', 
 
 // ---- calls ----
 
+/**
+ * Opens a call for enrolment. Requests filed while no call was open or announced (call_id null)
+ * join it if it closes on or after the day they were filed.
+ */
 export async function createCall(
   tx: Tx,
   ctx: PlatformCtx,
@@ -85,13 +89,22 @@ export async function createCall(
       created_by: ctx.actor.label,
     })
     .execute();
+  // Requests filed when no call was open or announced belong to the next call: this one, if it
+  // closes on or after the day they were filed (Europe/Madrid).
+  const adopted = await tx
+    .updateTable('enrolment_requests')
+    .set({ call_id: id })
+    .where('call_id', 'is', null)
+    .where(sql<boolean>`(submitted_at at time zone 'Europe/Madrid')::date <= ${closesOn}::date`)
+    .returning('id')
+    .execute();
   await recordEvent(tx, {
     tenantId: PLATFORM_TENANT,
     ...ctx,
     action: 'rollout.call.create',
     objectType: 'rollout_call',
     objectId: id,
-    details: { name, opensOn, closesOn },
+    details: { name, opensOn, closesOn, ...(adopted.length ? { requests: adopted.map((r) => r.id) } : {}) },
   });
   return { id, name, opensOn, closesOn };
 }
