@@ -39,7 +39,8 @@ describe('province dashboard in Chromium', browserSuite(), () => {
   after(() => stopAll(browser, server));
 
   it('an operator sees the literal counts, the 231 municipalities in their states’ colours, and an accessible page', async () => {
-    page = await newPage(browser);
+    // A loaded CI machine can take more than the usual 15 s for the first console page.
+    page = await newPage(browser, { timeout: 30_000 });
     // The login form, with the TOTP step (an operator has no entity: the home page says so).
     await page.goto(`${server.base}/app/login`);
     await page.getByLabel("Nom d'usuari").fill(operator.username);
