@@ -35,6 +35,8 @@ import { DocumentSignaturesPage } from './pages/signatures/DocumentSignaturesPag
 import { SignatureInboxPage } from './pages/signatures/SignatureInboxPage.tsx';
 import { TotpEnrolPage } from './pages/TotpEnrolPage.tsx';
 import { VerifyPage } from './pages/VerifyPage.tsx';
+import type { Entity } from './api.ts';
+import { formatDateTime } from './format.ts';
 import { queryClient } from './queryClient.ts';
 import { rememberEntity, rememberedEntity, useEntities, useMe } from './session.ts';
 
@@ -79,10 +81,13 @@ function Home() {
 
 /** One entity's pages. An entity the user does not belong to is a "not found". */
 function EntityLayout() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { slug = '' } = useParams();
   const { data: entities, isPending, error } = useEntities();
-  const entity = entities?.find((e) => e.slug === slug);
+  // Issue 6: a support technician also gets the entities where a grant of theirs is in force.
+  const entity = entities?.find((e) => e.slug === slug) as
+    | (Entity & { support?: { grantId: string; endsAt: string } })
+    | undefined;
   useEffect(() => {
     if (entity) rememberEntity(entity.slug);
   }, [entity]);
@@ -97,6 +102,11 @@ function EntityLayout() {
   }
   return (
     <Shell entity={entity.slug}>
+      {entity.support ? (
+        <p className="alert alert-info support-notice">
+          {t('support.layout.notice', { date: formatDateTime(entity.support.endsAt, i18n.language) })}
+        </p>
+      ) : null}
       <Outlet />
     </Shell>
   );

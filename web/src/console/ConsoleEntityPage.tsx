@@ -394,8 +394,17 @@ function ChecklistRow({ entry: it, refKey }: { entry: ChecklistEntry; refKey: st
   const [file, setFile] = useState<File | null>(null);
   const [missing, setMissing] = useState(false);
   const firstRef = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
+  const openerRef = useRef<HTMLButtonElement>(null);
+  const wasOpen = useRef(false);
+  // The opened form takes the focus; closed (saved or cancelled), the focus returns to the row's actions.
   useEffect(() => {
-    if (action) firstRef.current?.focus();
+    if (action) {
+      firstRef.current?.focus();
+      wasOpen.current = true;
+    } else if (wasOpen.current) {
+      wasOpen.current = false;
+      openerRef.current?.focus();
+    }
   }, [action]);
   const name = t(`console.checklist.items.${it.item}`, it.item);
   const record = useMutation({
@@ -469,6 +478,7 @@ function ChecklistRow({ entry: it, refKey }: { entry: ChecklistEntry; refKey: st
           <div className="cell-actions">
             {it.item === 'certification' ? (
               <button
+                ref={openerRef}
                 type="button"
                 className="button small secondary"
                 aria-label={`${t('console.checklist.bypass')}: ${name}`}
@@ -479,6 +489,7 @@ function ChecklistRow({ entry: it, refKey }: { entry: ChecklistEntry; refKey: st
             ) : (
               <>
                 <button
+                  ref={openerRef}
                   type="button"
                   className="button small secondary"
                   aria-label={`${t('console.checklist.recordFact')}: ${name}`}

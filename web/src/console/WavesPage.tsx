@@ -103,9 +103,12 @@ function WaveCard({ wave: w }: { wave: Wave }) {
   const headingId = useId();
   const propose = useMutation({
     mutationFn: () => api<Proposal>(`/console/waves/${encodeURIComponent(w.id)}/proposal`),
+    // The proposal fills the wave's free places: the entities already in it stay, first.
     onSuccess: (p) => {
       setRule(p.rule);
-      setEditing(p.entities.map((e) => ({ ...e, currentProvider: e.currentProvider })));
+      const current: EditorRow[] = w.entities.map((e) => ({ ...e, currentProvider: null }));
+      const proposed = p.entities.filter((e) => !current.some((c) => c.id === e.id));
+      setEditing([...current, ...proposed.map((e) => ({ ...e, currentProvider: e.currentProvider }))]);
     },
   });
   return (
@@ -209,6 +212,13 @@ function EntitiesTable({ caption, rows }: { caption: string; rows: EntityRef[] }
   );
 }
 
+function move<T>(list: T[], from: number, to: number): T[] {
+  const next = [...list];
+  const [item] = next.splice(from, 1);
+  if (item !== undefined) next.splice(to, 0, item);
+  return next;
+}
+
 /** The operator's adjustment of a wave's list: remove entities, add eligible ones, save in order. */
 function WaveEditor({
   wave: w,
@@ -273,7 +283,25 @@ function WaveEditor({
                   </th>
                   <td>{e.population === null ? '—' : formatNumber(e.population, lang)}</td>
                   <td>{e.currentProvider || t('console.request.noProvider')}</td>
-                  <td>
+                  <td className="cell-actions">
+                    <button
+                      type="button"
+                      className="button small secondary"
+                      aria-label={`${t('console.waves.moveUp')}: ${e.name}`}
+                      disabled={i === 0}
+                      onClick={() => setRows((rs) => move(rs, i, i - 1))}
+                    >
+                      {t('console.waves.moveUp')}
+                    </button>
+                    <button
+                      type="button"
+                      className="button small secondary"
+                      aria-label={`${t('console.waves.moveDown')}: ${e.name}`}
+                      disabled={i === rows.length - 1}
+                      onClick={() => setRows((rs) => move(rs, i, i + 1))}
+                    >
+                      {t('console.waves.moveDown')}
+                    </button>
                     <button
                       type="button"
                       className="button small secondary"
