@@ -315,4 +315,50 @@ describe('support access (issue 6)', () => {
       ['denied', 'revoked', 'expired'],
     );
   });
+
+  it('GET /api/v1/entities lists the entity while a grant is in force (grant roles, support.endsAt), not after; members have no support field', async () => {
+    const entities = async (u: TestUser) => {
+      const res = await get(u, '/api/v1/entities');
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json() as { slug: string; roles: string[]; support?: { grantId: string; endsAt: string } }[];
+    };
+    // Expired, revoked and denied grants (the tests above) give nothing.
+    assert.deepEqual(await entities(tech), []);
+    const g = await requestAccess(3, 'Quarta: formació');
+    assert.deepEqual(await entities(tech), [], 'a grant asked for but not decided opens nothing');
+    const ok = await post(adminA, `${grants(a)}/${g.id}/grant`, { roles: ['viewer', 'registrar'] });
+    assert.equal(ok.statusCode, 200, ok.body);
+    const endsAt = ok.json().endsAt as string;
+    assert.equal(new Date(endsAt).getTime(), env.clock.now().getTime() + 3 * 3600_000);
+
+    const during = await entities(tech);
+    assert.deepEqual(
+      during.map((e) => [e.slug, [...e.roles].sort(), e.support]),
+      [[a.slug, ['registrar', 'viewer'], { grantId: g.id, endsAt }]],
+    );
+    // The entity's data answers as the list says.
+    assert.equal((await get(tech, dataUrls()[0]!)).statusCode, 200);
+
+    for (const [u, t, roles] of [
+      [adminA, a, ['admin']],
+      [handlerA, a, ['handler']],
+      [adminB, b, ['admin']],
+    ] as const) {
+      const mine = await entities(u);
+      assert.deepEqual(
+        mine.map((e) => [e.slug, e.roles]),
+        [[t.slug, roles]],
+      );
+      assert.ok(
+        !('support' in mine[0]!),
+        `a member's entry has no support field: ${JSON.stringify(mine[0])}`,
+      );
+    }
+
+    env.clock.set(new Date(new Date(endsAt).getTime() - 1).toISOString());
+    assert.equal((await entities(tech)).length, 1);
+    env.clock.set(endsAt);
+    assert.deepEqual(await entities(tech), [], 'at endsAt the grant is no longer in force');
+    assert.equal((await get(tech, dataUrls()[0]!)).statusCode, 404);
+  });
 });

@@ -5,17 +5,36 @@ import { requestMeta, requireUser } from '../../http/scope.ts';
 import { AppError } from '#platform/errors.ts';
 import { SESSION_COOKIE } from '../../http/auth.ts';
 import { listTenants } from '#modules/tenancy/tenancy.repository.ts';
+import { canUseSupportAccess, findActiveGrant } from '#modules/rollout/support.service.ts';
 import { confirmTotpEnrolment, login, logout, startTotpEnrolment } from './identity.service.ts';
 
-const EntitySummary = Type.Object({
-  id: Type.String(),
-  dir3: Type.String(),
-  slug: Type.String(),
-  name: Type.String(),
-  kind: Type.String(),
-  status: Type.String(),
-  language: Type.String(),
-});
+/**
+ * One entry of GET /api/v1/entities: an entity the caller belongs to (roles of the membership), or,
+ * for a support technician (platform role support or operator) who is not a member, an entity where
+ * a support grant is in force now (issue 6): the grant's roles and `support` (members: no `support`).
+ */
+const EntityEntry = Type.Object(
+  {
+    id: Type.String(),
+    dir3: Type.String(),
+    slug: Type.String(),
+    name: Type.String(),
+    kind: Type.String(),
+    status: Type.String(),
+    language: Type.String(),
+    roles: Type.Array(Type.String()),
+    support: Type.Optional(
+      Type.Object(
+        {
+          grantId: Type.String(),
+          endsAt: Type.String({ description: 'End of the grant (ISO instant); access ends then' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const Me = Type.Object({
   id: Type.String(),
@@ -168,13 +187,63 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: AppDeps): voi
     {
       schema: {
         tags: ['entities'],
-        summary: 'The entities the caller belongs to',
-        response: { 200: Type.Array(EntitySummary) },
+        summary: 'The entities the caller belongs to, and those where a support grant of theirs is in force',
+        description:
+          'Members: each entity with the membership roles. A support technician (platform role support or ' +
+          'operator) also gets each entity where a grant of theirs is in force now (granted, not revoked, ' +
+          'startsAt ≤ now < endsAt), with the grant roles and `support: {grantId, endsAt}`. A membership ' +
+          'wins over a grant. Ordered by name.',
+        response: { 200: Type.Array(EntityEntry) },
       },
     },
     async (req) => {
       const user = requireUser(req);
-      return deps.db.platform((tx) => listTenants(tx, { ids: [...user.memberships.keys()] }));
+      const now = deps.clock.now();
+      return deps.db.platform(async (tx) => {
+        const members = (await listTenants(tx, { ids: [...user.memberships.keys()] })).map((t) => ({
+          id: t.id,
+          dir3: t.dir3,
+          slug: t.slug,
+          name: t.name,
+          kind: t.kind,
+          status: t.status,
+          language: t.language,
+          roles: user.memberships.get(t.id) ?? [],
+        }));
+        if (!canUseSupportAccess(user.platformRoles)) return members;
+        // Candidates, then the same definition of "in force" that inEntity applies (findActiveGrant).
+        const candidates = await tx
+          .selectFrom('support_grants')
+          .select('entity_id')
+          .distinct()
+          .where('technician_id', '=', user.id)
+          .where('status', '=', 'granted')
+          .where('revoked_at', 'is', null)
+          .where('ends_at', '>', now)
+          .execute();
+        const grants = new Map<string, { id: string; roles: string[]; endsAt: Date }>();
+        for (const c of candidates) {
+          if ((user.memberships.get(c.entity_id) ?? []).length > 0) continue;
+          const g = await findActiveGrant(tx, c.entity_id, user.id, now);
+          if (g) grants.set(c.entity_id, g);
+        }
+        if (grants.size === 0) return members;
+        const supported = (await listTenants(tx, { ids: [...grants.keys()] })).map((t) => {
+          const g = grants.get(t.id)!;
+          return {
+            id: t.id,
+            dir3: t.dir3,
+            slug: t.slug,
+            name: t.name,
+            kind: t.kind,
+            status: t.status,
+            language: t.language,
+            roles: g.roles,
+            support: { grantId: g.id, endsAt: g.endsAt.toISOString() },
+          };
+        });
+        return [...members, ...supported].sort((x, y) => x.name.localeCompare(y.name, 'ca'));
+      });
     },
   );
 }
