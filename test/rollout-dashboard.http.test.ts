@@ -277,6 +277,11 @@ describe('province dashboard API', () => {
     const byDir3Ine = new Map(loadMunicipalities().map((m) => [m.ine, m.dir3]));
     for (const f of map.features) {
       assert.ok(['Polygon', 'MultiPolygon'].includes(f.geometry.type));
+      const rings = f.geometry.type === 'Polygon' ? f.geometry.coordinates : f.geometry.coordinates.flat();
+      for (const ring of rings as number[][][]) {
+        assert.ok(ring.length >= 4, `a ring of ${f.properties.ine} keeps at least 3 corners`);
+        assert.deepEqual(ring[0], ring.at(-1), `a ring of ${f.properties.ine} is closed`);
+      }
       const dir3 = byDir3Ine.get(f.properties.ine)!;
       assert.equal(f.properties.status, FIXTURE_STATES[dir3] ?? 'listed', f.properties.ine);
     }

@@ -332,8 +332,8 @@ export function dashboardCsv(entities: readonly DashboardEntity[], usage: readon
 // ---------------------------------------------------------------------------------------------
 // Map
 
-/** The municipal boundaries shipped in data/seed (ICGC, CC BY 4.0; see data/seed/SOURCES.md). */
-export const BOUNDARIES_FILE = path.join(SEED_DIR, 'lleida_municipis.geojson');
+/** The municipal boundaries for the map: data/seed's ICGC file (CC BY 4.0; see data/seed/SOURCES.md), simplified to 150 m by scripts/simplify-boundaries.ts. */
+export const BOUNDARIES_FILE = path.join(SEED_DIR, 'lleida_municipis_map.geojson');
 
 type Boundary = { ine: string; name: string; geometryJson: string };
 let boundaries: Boundary[] | null = null;
