@@ -401,6 +401,11 @@ describe('enrolment requests', () => {
     assert.equal(d.statusCode, 200, d.body);
     const detail = d.json();
     assert.equal(detail.signatures.request.integrity, 'valid');
+    assert.deepEqual(
+      detail.adhesionAct,
+      { kind: 'ple_resolution', date: '2026-01-15' },
+      'the civil date as filed',
+    );
     assert.equal(detail.signatures.request.signerName, 'Alcaldessa de Prova');
     assert.equal(detail.signatures.dpa.integrity, 'valid');
     assert.deepEqual(

@@ -16,7 +16,7 @@ export function socketPath(config: Config): string {
 }
 
 /** Commands that may run inside a running server (never `serve`, `migrate` or `restore`). */
-const RELAYABLE = new Set(['tenant', 'user', 'token', 'audit', 'backup', 'mux', 'jobs', 'ca']);
+const RELAYABLE = new Set(['tenant', 'user', 'token', 'audit', 'backup', 'mux', 'jobs', 'ca', 'rollout']);
 
 /** The running server's app, for commands relayed to it (see `withApp`). */
 export const runningApp = new AsyncLocalStorage<AppDeps>();

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Ctx } from '#platform/context.ts';
 import { asTenant, type Tx } from '#platform/db/database.ts';
 import type {
@@ -13,7 +13,6 @@ import { newId } from '#platform/ids.ts';
 import type { Jobs } from '#platform/jobs/jobs.ts';
 import { enqueueMail } from '#platform/mail/mail.service.ts';
 import type { SignatureReport } from '#platform/signatures/verify-cms.ts';
-import type { Selectable } from 'kysely';
 import { recordEvent } from '#modules/audit/audit.service.ts';
 import { madridDateOf } from '#modules/calendar/civil-date.ts';
 import type { Acting } from '#modules/citizens/citizens.model.ts';
@@ -612,12 +611,21 @@ export type EnrolmentDetail = EnrolmentSummary & {
 };
 
 function baseQuery(tx: Tx) {
-  return tx
-    .selectFrom('enrolment_requests as r')
-    .leftJoin('tenants as t', 't.id', 'r.entity_id')
-    .leftJoin('rollout_calls as c', 'c.id', 'r.call_id')
-    .selectAll('r')
-    .select(['t.name as entity_name', 't.ine as entity_ine', 't.dir3 as entity_dir3', 'c.name as call_name']);
+  return (
+    tx
+      .selectFrom('enrolment_requests as r')
+      .leftJoin('tenants as t', 't.id', 'r.entity_id')
+      .leftJoin('rollout_calls as c', 'c.id', 'r.call_id')
+      .selectAll('r')
+      .select([
+        't.name as entity_name',
+        't.ine as entity_ine',
+        't.dir3 as entity_dir3',
+        'c.name as call_name',
+      ])
+      // A date column reads back as a Date at local midnight: keep the civil date as written.
+      .select(sql<string>`to_char(r.adhesion_act_date, 'YYYY-MM-DD')`.as('adhesion_act_date'))
+  );
 }
 
 const NO_CHECK: SignatureCheck = {
