@@ -60,7 +60,9 @@ describe('support access in Chromium', browserSuite(), () => {
     await page.getByRole('button', { name: 'Envia la sol·licitud' }).click();
     // The browser refuses more than 72 hours before anything is sent (the server would answer 422).
     assert.equal(
-      await page.getByLabel(/^Durada/).evaluate((el) => (el as HTMLInputElement).validity.valid),
+      await page
+        .getByLabel(/^Durada/)
+        .evaluate((el) => (el as unknown as { validity: { valid: boolean } }).validity.valid),
       false,
     );
     await page.getByLabel(/^Durada/).fill('3');
