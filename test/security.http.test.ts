@@ -13,6 +13,7 @@ import {
   openTestEnv,
   TestClock,
   type TestEnv,
+  tokenHeaders,
 } from '#test/helpers/harness.ts';
 
 let env: TestEnv;
@@ -211,6 +212,36 @@ describe('entities and headers', () => {
     const res = await login({ username: user.username, password: user.password });
     assert.equal(res.statusCode, 403);
     assert.equal(res.json().code, 'ENTITY_SUSPENDED');
+  });
+
+  it('staff of an entity still being provisioned do not see it yet: it is not listed and its routes are 404 until pilot', async () => {
+    const preparing = await makeTenant(env, { status: 'provisioning' });
+    const user = await makeUser(env, { tenant: preparing, roles: ['handler'] });
+    const headers = await tokenHeaders(env, user);
+    const list = await app.inject({ method: 'GET', url: '/api/v1/entities', headers });
+    assert.equal(list.statusCode, 200);
+    assert.deepEqual(list.json(), []);
+    const res = await app.inject({
+      method: 'GET',
+      url: `/api/v1/entities/${preparing.dir3}/expedients`,
+      headers,
+    });
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.json().code, 'ENTITY_NOT_FOUND');
+    await env.db.platform((tx) =>
+      tx.updateTable('tenants').set({ status: 'pilot' }).where('id', '=', preparing.id).execute(),
+    );
+    const now = await app.inject({
+      method: 'GET',
+      url: `/api/v1/entities/${preparing.dir3}/expedients`,
+      headers,
+    });
+    assert.equal(now.statusCode, 200, now.body);
+    const listed = await app.inject({ method: 'GET', url: '/api/v1/entities', headers });
+    assert.deepEqual(
+      (listed.json() as { dir3: string }[]).map((e) => e.dir3),
+      [preparing.dir3],
+    );
   });
 
   it('sends security headers and problem+json for unknown routes', async () => {

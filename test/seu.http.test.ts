@@ -26,6 +26,7 @@ let abella: Tenant;
 let arres: Tenant;
 let suspended: Tenant;
 let listed: Tenant;
+let pilot: Tenant;
 let admin: Record<string, string>;
 let handler: Record<string, string>;
 let adminArres: Record<string, string>;
@@ -93,7 +94,7 @@ before(async () => {
     ine: '25031',
     comarca: 'Aran',
     language: 'oc-aranes',
-    status: 'pilot',
+    status: 'live',
   });
   suspended = await tenant({
     kind: 'ajuntament',
@@ -102,6 +103,7 @@ before(async () => {
     status: 'suspended',
   });
   listed = await tenant({ kind: 'ajuntament', name: 'Ens Llistat', dir3: 'L01999992', status: 'listed' });
+  pilot = await tenant({ kind: 'ajuntament', name: 'Ens en Pilot', dir3: 'L01999993', status: 'pilot' });
   await ensureEntitySeal(env, abella.id);
 });
 
@@ -197,8 +199,8 @@ describe('the public seu', () => {
     );
   });
 
-  it('is 404 for an unknown, a suspended or a not yet live entity', async () => {
-    for (const slug of ['no-such-entity', suspended.slug, listed.slug]) {
+  it('is 404 for an unknown, a suspended or a not yet live entity (a pilot entity works in Lligall, its seu is not open yet)', async () => {
+    for (const slug of ['no-such-entity', suspended.slug, listed.slug, pilot.slug]) {
       for (const path of ['', '/time', '/calendar/2026']) {
         const res = await get(`/api/v1/seu/${slug}${path}`);
         assert.equal(res.statusCode, 404, `${slug}${path}`);

@@ -4,6 +4,7 @@ import type { Ctx, RequestMeta } from '#platform/context.ts';
 import type { Tx } from '#platform/db/database.ts';
 import { AppError } from '#platform/errors.ts';
 import type { AuthUser } from '#modules/identity/identity.service.ts';
+import { staffCanEnter } from '#modules/rollout/rollout.model.ts';
 import {
   canUseSupportAccess,
   findActiveGrant,
@@ -70,6 +71,9 @@ export async function inEntity<T>(
           if (canUseSupportAccess(user.platformRoles)) return; // decided inside, with the grant
           throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
         }
+        // Staff work in an entity from `pilot` on (issue 6): before, it is being provisioned.
+        if (!staffCanEnter(tenant.status))
+          throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
         if (tenant.status === 'suspended') throw new AppError('ENTITY_SUSPENDED', 'This entity is suspended');
       },
       async (tx, tenant) => {
@@ -91,7 +95,8 @@ export async function inEntity<T>(
           });
         }
         const grant = await findActiveGrant(tx, tenant.id, user.id, deps.clock.now());
-        if (!grant) throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
+        if (!grant || !staffCanEnter(tenant.status))
+          throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
         support = { tenantId: tenant.id, grantId: grant.id };
         if (tenant.status === 'suspended') throw new AppError('ENTITY_SUSPENDED', 'This entity is suspended');
         const result = await fn(tx, {

@@ -12,7 +12,7 @@ import {
   sha256,
   startAuthorization,
 } from './oidc.ts';
-import { inSeu, SEU_STATUSES } from './seu-scope.ts';
+import { hasPublicSeu, inSeu } from './seu-scope.ts';
 import { listRepresentations } from './representations.service.ts';
 import {
   CITIZEN_COOKIE,
@@ -107,9 +107,13 @@ export function registerCitizenRoutes(app: FastifyInstance, deps: AppDeps): void
       const q = req.query as { returnTo?: string; lang?: string };
       if (!SLUG.test(slug)) throw new AppError('ENTITY_NOT_FOUND', `Entity ${slug} not found`);
       const entity = await deps.db.platformRead((db) =>
-        db.selectFrom('tenants').select(['slug', 'status']).where('slug', '=', slug).executeTakeFirst(),
+        db
+          .selectFrom('tenants')
+          .select(['slug', 'status', 'demo'])
+          .where('slug', '=', slug)
+          .executeTakeFirst(),
       );
-      if (!entity || !SEU_STATUSES.has(entity.status))
+      if (!entity || !hasPublicSeu(entity))
         throw new AppError('ENTITY_NOT_FOUND', `Entity ${slug} not found`);
       // ui_locales for the provider's pages: the seu's languages only (anything else: the provider's default).
       const lang = q.lang?.toLowerCase();

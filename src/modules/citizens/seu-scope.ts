@@ -8,8 +8,14 @@ import type { Acting, Citizen } from './citizens.model.ts';
 import { findPowerInForce, personIdentifier } from './representations.service.ts';
 import { citizenActor } from './sessions.service.ts';
 
-/** The entities that have a seu on Lligall (as the seu module's): in pilot or live. */
-export const SEU_STATUSES: ReadonlySet<string> = new Set(['pilot', 'live']);
+/**
+ * Whether an entity's seu is public (issue 6): from `live` on. A `pilot` entity works in Lligall
+ * but its seu is not open yet, except the demo entity of demo mode (never in production), which
+ * opens it so the quick start shows a seu.
+ */
+export function hasPublicSeu(tenant: { status: string; demo: boolean }): boolean {
+  return tenant.status === 'live' || (tenant.status === 'pilot' && tenant.demo);
+}
 
 export type SeuOptions = {
   /** The represented person's NIF/NIE when the citizen acts for someone else. */
@@ -79,7 +85,7 @@ export async function inSeu<T>(
   return deps.db.tenantByRef(
     slug,
     (tenant) => {
-      if (tenant.slug !== slug || !SEU_STATUSES.has(tenant.status))
+      if (tenant.slug !== slug || !hasPublicSeu(tenant))
         throw new AppError('ENTITY_NOT_FOUND', `Entity ${slug} not found`);
     },
     async (tx, tenant) => {

@@ -6,6 +6,7 @@ import { AppError } from '#platform/errors.ts';
 import { SESSION_COOKIE } from '../../http/auth.ts';
 import { listTenants } from '#modules/tenancy/tenancy.repository.ts';
 import { canUseSupportAccess, findActiveGrant } from '#modules/rollout/support.service.ts';
+import { staffCanEnter } from '#modules/rollout/rollout.model.ts';
 import { confirmTotpEnrolment, login, logout, startTotpEnrolment } from './identity.service.ts';
 
 /**
@@ -200,16 +201,19 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: AppDeps): voi
       const user = requireUser(req);
       const now = deps.clock.now();
       return deps.db.platform(async (tx) => {
-        const members = (await listTenants(tx, { ids: [...user.memberships.keys()] })).map((t) => ({
-          id: t.id,
-          dir3: t.dir3,
-          slug: t.slug,
-          name: t.name,
-          kind: t.kind,
-          status: t.status,
-          language: t.language,
-          roles: user.memberships.get(t.id) ?? [],
-        }));
+        // Entities being prepared (before pilot) are not listed to their staff yet (issue 6).
+        const members = (await listTenants(tx, { ids: [...user.memberships.keys()] }))
+          .filter((t) => staffCanEnter(t.status))
+          .map((t) => ({
+            id: t.id,
+            dir3: t.dir3,
+            slug: t.slug,
+            name: t.name,
+            kind: t.kind,
+            status: t.status,
+            language: t.language,
+            roles: user.memberships.get(t.id) ?? [],
+          }));
         if (!canUseSupportAccess(user.platformRoles)) return members;
         // Candidates, then the same definition of "in force" that inEntity applies (findActiveGrant).
         const candidates = await tx
@@ -228,20 +232,22 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: AppDeps): voi
           if (g) grants.set(c.entity_id, g);
         }
         if (grants.size === 0) return members;
-        const supported = (await listTenants(tx, { ids: [...grants.keys()] })).map((t) => {
-          const g = grants.get(t.id)!;
-          return {
-            id: t.id,
-            dir3: t.dir3,
-            slug: t.slug,
-            name: t.name,
-            kind: t.kind,
-            status: t.status,
-            language: t.language,
-            roles: g.roles,
-            support: { grantId: g.id, endsAt: g.endsAt.toISOString() },
-          };
-        });
+        const supported = (await listTenants(tx, { ids: [...grants.keys()] }))
+          .filter((t) => staffCanEnter(t.status))
+          .map((t) => {
+            const g = grants.get(t.id)!;
+            return {
+              id: t.id,
+              dir3: t.dir3,
+              slug: t.slug,
+              name: t.name,
+              kind: t.kind,
+              status: t.status,
+              language: t.language,
+              roles: g.roles,
+              support: { grantId: g.id, endsAt: g.endsAt.toISOString() },
+            };
+          });
         return [...members, ...supported].sort((x, y) => x.name.localeCompare(y.name, 'ca'));
       });
     },

@@ -30,6 +30,7 @@ import {
   type Tenant,
 } from '#modules/tenancy/tenancy.repository.ts';
 import { createTenant } from '#modules/tenancy/tenancy.service.ts';
+import { hasPublicSeu } from '#modules/citizens/seu-scope.ts';
 import { applyStateChange, assertOperator, type PlatformCtx } from './lifecycle.service.ts';
 
 /**
@@ -223,10 +224,10 @@ export function signatureCheckOf(reports: SignatureReport[]): SignatureCheck {
 export async function findDiputacioSeu(tx: Pick<Tx, 'selectFrom'>, slug: string) {
   const t = await tx
     .selectFrom('tenants')
-    .select(['id', 'kind', 'slug', 'status', 'name', 'dir3'])
+    .select(['id', 'kind', 'slug', 'status', 'demo', 'name', 'dir3'])
     .where('slug', '=', slug)
     .executeTakeFirst();
-  if (!t || t.kind !== 'diputacio' || !['pilot', 'live'].includes(t.status))
+  if (!t || t.kind !== 'diputacio' || !hasPublicSeu(t))
     throw new AppError('ENTITY_NOT_FOUND', `Entity ${slug} not found`);
   return t;
 }

@@ -51,3 +51,12 @@ export type ChecklistItem = (typeof CHECKLIST_ITEMS)[number];
 
 /** Console roles: the Diputació's operators (roll-out, provisioning) and support technicians. */
 export type ConsoleRole = 'operator' | 'support';
+
+/**
+ * Whether an entity's staff may work in it (issue 6): from `pilot` on. Before that it is being
+ * prepared by the Diputació (provisioning) and its users, if any, see no entity; `suspended` is
+ * refused separately, with its own error, by the entity scope.
+ */
+export function staffCanEnter(status: EntityStatus): boolean {
+  return status === 'pilot' || status === 'live' || status === 'suspended';
+}

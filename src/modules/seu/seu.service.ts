@@ -8,6 +8,7 @@ import { ensureCalendarSeededOnce, getCalendarYear } from '#modules/calendar/cal
 import { listResolutions } from '#modules/seals/resolutions.service.ts';
 import { listSeals } from '#modules/seals/seals.service.ts';
 import { findTenantById } from '#modules/tenancy/tenancy.repository.ts';
+import { hasPublicSeu } from '#modules/citizens/seu-scope.ts';
 import {
   EMPTY_SETTINGS,
   GENERIC_REQUEST_DEFAULT,
@@ -23,9 +24,6 @@ import {
  * suspended one is 404.
  */
 
-/** The entities that have a seu on Lligall: those in pilot or live. */
-const SEU_STATUSES = new Set(['pilot', 'live']);
-
 /** The seu reads on behalf of the public what every member of the entity may read, and publishes it. */
 export const seuActor: Actor = { kind: 'system', id: null, label: 'seu', platformRoles: [] };
 
@@ -40,8 +38,7 @@ export async function inSeu<T>(
   return deps.db.tenantByRef(
     slug,
     (tenant) => {
-      if (!SEU_STATUSES.has(tenant.status))
-        throw new AppError('ENTITY_NOT_FOUND', `Entity ${slug} not found`);
+      if (!hasPublicSeu(tenant)) throw new AppError('ENTITY_NOT_FOUND', `Entity ${slug} not found`);
     },
     (tx, tenant) =>
       fn(tx, {
