@@ -9,7 +9,7 @@
  * third API process is killed at the very moment one of its entries is committed without its
  * receipt. In the end the numbers are exactly 1..count and every entry has its receipt: the
  * restarted process's worker issues, through the job enqueued with each entry, those the killed
- * processes could not — no operator step. On PGlite (one process owns the embedded database) 150 concurrent
+ * processes could not — no operator step. On PGlite (one process owns the embedded database) 100 concurrent
  * filings go to one server.
  */
 import assert from 'node:assert/strict';
@@ -321,13 +321,13 @@ describe(`registry entries filed concurrently (${backend()})`, () => {
       }
     });
   } else {
-    it('one server on the embedded database numbers 150 entries 1..150, each with its receipt', async () => {
+    it('one server on the embedded database numbers 100 entries 1..100, each with its receipt', async () => {
       const entity = await provisionEntity(inst, { role: 'registrar', username: 'registre' });
       const a = await startServer(inst, { role: 'api' });
       servers.push(a);
       const year = madridYear(new Date());
       const answers = await fileConcurrently(
-        150,
+        100,
         () => a.url,
         `/api/v1/entities/${entity.dir3}/registry`,
         entity.token,
@@ -336,9 +336,9 @@ describe(`registry entries filed concurrently (${backend()})`, () => {
       assert.equal(failed.length, 0, `${failed.length} filings failed, e.g. ${JSON.stringify(failed[0])}`);
       assert.deepEqual(
         answers.map((x) => x.number).sort(),
-        Array.from({ length: 150 }, (_, i) => numberOf(year, i + 1)),
+        Array.from({ length: 100 }, (_, i) => numberOf(year, i + 1)),
       );
-      assert.equal(answers.filter((x) => x.receipt?.csv).length, 150);
+      assert.equal(answers.filter((x) => x.receipt?.csv).length, 100);
     });
   }
 });
