@@ -14,12 +14,13 @@ import {
   assertAccessible,
   browserSuite,
   launchChromium,
+  logIn,
   newPage,
   startWebServer,
   stopAll,
   type WebServer,
 } from '#test/helpers/browser.ts';
-import { currentTotp, makeUser, type TestUser } from '#test/helpers/harness.ts';
+import { makeUser, type TestUser } from '#test/helpers/harness.ts';
 import { FIXTURE_STATES, seedDashboardFixture } from '#test/helpers/rollout-dashboard-fixture.ts';
 
 describe('province dashboard in Chromium', browserSuite(), () => {
@@ -41,15 +42,8 @@ describe('province dashboard in Chromium', browserSuite(), () => {
   it('an operator sees the literal counts, the 231 municipalities in their states’ colours, and an accessible page', async () => {
     // A loaded CI machine can take more than the usual 15 s for the first console page.
     page = await newPage(browser, { timeout: 30_000 });
-    // The login form, with the TOTP step (an operator has no entity: the home page says so).
-    await page.goto(`${server.base}/app/login`);
-    await page.getByLabel("Nom d'usuari").fill(operator.username);
-    await page.getByLabel('Contrasenya').fill(operator.password);
-    await page.getByRole('button', { name: 'Entra' }).click();
-    server.env.clock.advance(31_000);
-    await page.getByLabel(/^Codi de verificació/).fill(currentTotp(server.env, operator));
-    await page.getByRole('button', { name: 'Verifica' }).click();
-    await page.getByRole('heading', { level: 1 }).waitFor();
+    // The login form, with the TOTP step: an operator with no entity lands on the console.
+    await logIn(page, server, operator, { landing: 'Tauler del desplegament' });
     await page.goto(`${server.base}/app/console`);
     await page.getByRole('heading', { level: 1, name: 'Tauler del desplegament' }).waitFor();
     assert.equal(await page.title(), 'Tauler del desplegament · Lligall');
