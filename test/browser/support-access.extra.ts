@@ -1,4 +1,7 @@
 /**
+ * Outside `npm test` for CI time (the acceptance line is proven by test/rollout-support.http.test.ts):
+ * run it with `npm run test:extra`.
+ *
  * Support access in a real browser (issue 6 item 4): a support technician asks an entity for
  * access from the console; the entity's administrator finds the request through the entity's
  * navigation, grants it with the default role, and sees the decision in the entity's support
