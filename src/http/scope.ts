@@ -62,6 +62,15 @@ export async function inEntity<T>(
     platformRoles: user.platformRoles,
   };
   let support: { tenantId: string; grantId: string } | null = null;
+  const accessOf = (tenantId: string, grantId: string) => ({
+    tenantId,
+    actor,
+    request: requestMeta(req),
+    clock: deps.clock,
+    grantId,
+    method: req.method,
+    ...pathAndQuery(req.url),
+  });
   try {
     return await deps.db.tenantByRef(
       entityRef,
@@ -84,38 +93,27 @@ export async function inEntity<T>(
           name: tenant.name,
           status: tenant.status,
         };
-        const memberRoles = user.memberships.get(tenant.id);
-        if (memberRoles && memberRoles.length > 0) {
-          return fn(tx, {
-            tenant: tenantRef,
-            actor,
-            roles: memberRoles,
-            request: requestMeta(req),
-            clock: deps.clock,
-          });
+        let roles = user.memberships.get(tenant.id) ?? [];
+        let grantId: string | null = null;
+        if (roles.length === 0) {
+          const grant = await findActiveGrant(tx, tenant.id, user.id, deps.clock.now());
+          if (!grant || !staffCanEnter(tenant.status))
+            throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
+          support = { tenantId: tenant.id, grantId: grant.id };
+          if (tenant.status === 'suspended')
+            throw new AppError('ENTITY_SUSPENDED', 'This entity is suspended');
+          roles = grant.roles;
+          grantId = grant.id;
         }
-        const grant = await findActiveGrant(tx, tenant.id, user.id, deps.clock.now());
-        if (!grant || !staffCanEnter(tenant.status))
-          throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
-        support = { tenantId: tenant.id, grantId: grant.id };
-        if (tenant.status === 'suspended') throw new AppError('ENTITY_SUSPENDED', 'This entity is suspended');
         const result = await fn(tx, {
           tenant: tenantRef,
           actor,
-          roles: grant.roles,
+          roles,
           request: requestMeta(req),
           clock: deps.clock,
         });
         // Last, after the use case's own events (lock order: the audit head is taken last).
-        await recordSupportAccess(tx, {
-          tenantId: tenant.id,
-          actor,
-          request: requestMeta(req),
-          clock: deps.clock,
-          grantId: grant.id,
-          method: req.method,
-          ...pathAndQuery(req.url),
-        });
+        if (grantId) await recordSupportAccess(tx, accessOf(tenant.id, grantId));
         return result;
       },
     );
@@ -126,18 +124,7 @@ export async function inEntity<T>(
     if (s) {
       const refused = e instanceof AppError ? e.code : 'INTERNAL';
       await deps.db
-        .tenant(s.tenantId, (tx) =>
-          recordSupportAccess(tx, {
-            tenantId: s.tenantId,
-            actor,
-            request: requestMeta(req),
-            clock: deps.clock,
-            grantId: s.grantId,
-            method: req.method,
-            ...pathAndQuery(req.url),
-            refused,
-          }),
-        )
+        .tenant(s.tenantId, (tx) => recordSupportAccess(tx, { ...accessOf(s.tenantId, s.grantId), refused }))
         .catch(() => undefined); // the original error is what the caller must see
     }
     throw e;
