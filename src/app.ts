@@ -37,6 +37,7 @@ export async function openApp(
     ownerUrl: config.databaseOwnerUrl,
     pgliteDir: isEmbedded(config) ? pgliteDir(config) : undefined,
     appRole: config.dbAppRole,
+    pgliteSharedBuffersMb: config.pgliteSharedBuffersMb,
   });
   try {
     if (opts.migrate ?? isEmbedded(config)) await db.migrate();

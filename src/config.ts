@@ -12,6 +12,12 @@ export type Config = {
   databaseOwnerUrl: string | undefined;
   /** Name of the NOSUPERUSER NOBYPASSRLS role that tenant transactions run as. LLIGALL_DB_APP_ROLE */
   dbAppRole: string;
+  /**
+   * shared_buffers of the embedded database, in MB. LLIGALL_PGLITE_SHARED_BUFFERS_MB, default 128
+   * (PostgreSQL's). Every start of the embedded database clears this much memory (about 1 s for
+   * 128 MB): the test suite, which starts it hundreds of times, uses 16.
+   */
+  pgliteSharedBuffersMb: number;
   /** Port of the HTTP server. PORT, default 8080 */
   port: number;
   /** Interface to listen on. HOST, default 0.0.0.0 */
@@ -124,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl,
     databaseOwnerUrl: url('DATABASE_OWNER_URL') ?? databaseUrl,
     dbAppRole: appRole,
+    pgliteSharedBuffersMb: int('LLIGALL_PGLITE_SHARED_BUFFERS_MB', 128, 1, 4096),
     port: int('PORT', 8080, 0, 65535),
     host: env.HOST || '0.0.0.0',
     publicUrl: url('LLIGALL_PUBLIC_URL'),

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -83,11 +82,14 @@ export async function openTestEnv(
     const ownerRole = decodeURIComponent(new URL(ownerUrl).username);
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
-    await admin.query(`CREATE DATABASE ${name} OWNER ${ownerRole}`);
+    // A copy of the migrated template database scripts/test.ts makes once per run; without one
+    // (a file run alone), a new database migrated here.
+    const template = process.env.LLIGALL_TEST_PG_TEMPLATE;
+    await admin.query(`CREATE DATABASE ${name} OWNER ${ownerRole}${template ? ` TEMPLATE ${template}` : ''}`);
     await admin.end();
     urls = { app: withDb(appUrl, name), owner: withDb(ownerUrl, name) };
     db = await Database.open({ url: urls.app, ownerUrl: urls.owner, appRole });
-    await db.migrate();
+    if (!template) await db.migrate();
     drop = async () => {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
@@ -95,12 +97,16 @@ export async function openTestEnv(
       await c.end();
     };
   } else {
+    // The migrated template directory scripts/test.ts makes once per run, copied into this
+    // test's data directory; without one (a file run alone), a new database migrated here.
     const template = process.env.LLIGALL_TEST_PGLITE_TEMPLATE;
+    const pgliteSharedBuffersMb = Number(process.env.LLIGALL_PGLITE_SHARED_BUFFERS_MB) || 16;
     if (template && fs.existsSync(template)) {
-      const pgl = await PGlite.create({ loadDataDir: new Blob([fs.readFileSync(template)]) });
-      db = await Database.open({ pglite: pgl, appRole });
+      const dir = path.join(dataDir, 'db');
+      fs.cpSync(template, dir, { recursive: true });
+      db = await Database.open({ pgliteDir: dir, pgliteSharedBuffersMb, appRole });
     } else {
-      db = await Database.open({ pgliteDir: 'memory://', appRole });
+      db = await Database.open({ pgliteDir: 'memory://', pgliteSharedBuffersMb, appRole });
       await db.migrate();
     }
   }

@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
 /**
@@ -63,20 +62,18 @@ export async function createPgDatabase(
 }
 
 /**
- * Gives a new embedded data directory the migrated database `lligall migrate` would make: the
- * PGlite template scripts/test.ts migrates once per run (LLIGALL_TEST_PGLITE_TEMPLATE), loaded into
- * `<dataDir>/db`. Making it from nothing costs ~15 s of CPU (initdb alone ~12 s, in WebAssembly);
- * this ~3 s. Returns false without a template (a file run alone): the first command then migrates.
- * Not for a test about a fresh data directory (the quick start's first `npm start`).
+ * Gives a new embedded data directory the migrated database `lligall migrate` would make: a copy
+ * of the PGlite template directory scripts/test.ts migrates once per run
+ * (LLIGALL_TEST_PGLITE_TEMPLATE), as `<dataDir>/db`. Making it from nothing costs ~15 s of CPU
+ * (initdb alone ~12 s, in WebAssembly); copying, a tenth of a second. Returns false without a
+ * template (a file run alone): the first command then migrates. Not for a test about a fresh data
+ * directory (the quick start's first `npm start`).
  */
 export async function seedEmbeddedDataDir(dataDir: string): Promise<boolean> {
   const template = process.env.LLIGALL_TEST_PGLITE_TEMPLATE;
   if (!template || !fs.existsSync(template)) return false;
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const pgl = await PGlite.create(path.join(dataDir, 'db'), {
-    loadDataDir: new Blob([fs.readFileSync(template)]),
-  });
-  await pgl.close();
+  fs.cpSync(template, path.join(dataDir, 'db'), { recursive: true });
   return true;
 }
 
@@ -94,6 +91,10 @@ export type Installation = {
   newDataDir(): string;
   close(): Promise<void>;
 };
+
+function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((n) => (env[n] ? [[n, env[n]]] : [])));
+}
 
 /**
  * A fresh installation: a temporary data directory and, on PostgreSQL, a database of its own;
@@ -118,6 +119,9 @@ export async function openInstallation(
     LLIGALL_DATA_DIR: dataDir,
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    // The run's settings for the processes it starts (scripts/test.ts): a small embedded
+    // shared_buffers and V8's code cache.
+    ...pick(process.env, ['LLIGALL_PGLITE_SHARED_BUFFERS_MB', 'NODE_COMPILE_CACHE']),
     ...extraEnv,
   };
   let db: Awaited<ReturnType<typeof createPgDatabase>> | undefined;
