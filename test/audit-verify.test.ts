@@ -4,10 +4,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { noRequest, systemActor } from '#platform/context.ts';
+import { asTenant, type Tx } from '#platform/db/database.ts';
 import { PLATFORM_TENANT } from '#platform/db/schema.ts';
 import { chainHash } from '#modules/audit/audit.chain.ts';
 import { checkpointsDir, sealCheckpoints } from '#modules/audit/audit.checkpoint.ts';
-import { recordEvent, storedEventFromRow } from '#modules/audit/audit.service.ts';
+import { forgetAuditHeads, recordEvent, storedEventFromRow } from '#modules/audit/audit.service.ts';
 import { verifyAudit } from '#modules/audit/audit.verify.ts';
 import { chainedFields } from '#modules/audit/audit.walk.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
@@ -296,6 +297,57 @@ describe('audit verify', () => {
     const r = await verifyOne(t);
     assert.equal(r.ok, true);
     assert.equal(r.events, 2);
+  });
+
+  test('several events in one transaction chain on each other; a savepoint undone after an event is never chained over', async () => {
+    const t = await makeTenant(env);
+    const ev = (tx: Tx, i: number) =>
+      recordEvent(tx, {
+        tenantId: t.id,
+        actor: systemActor,
+        request: noRequest,
+        clock: env.clock,
+        action: 'test.batch',
+        objectType: 'thing',
+        objectId: `batch-${i}`,
+      });
+    // Events of the platform pseudo-tenant's chain in the same transaction keep their own head.
+    const platformEvent = (tx: Tx) =>
+      recordEvent(tx, {
+        ...{ tenantId: PLATFORM_TENANT, actor: systemActor, request: noRequest, clock: env.clock },
+        action: 'test.batch',
+      });
+    const seqs = await env.db.tenant(t.id, async (tx) => {
+      const a = await ev(tx, 1);
+      const b = await ev(tx, 2);
+      await asTenant(tx, PLATFORM_TENANT, () => platformEvent(tx));
+      const c = await ev(tx, 3);
+      return [a.seq, b.seq, c.seq];
+    });
+    assert.deepEqual(seqs, [1, 2, 3]);
+    // An event undone by ROLLBACK TO SAVEPOINT: with forgetAuditHeads the next one follows the
+    // head that remains; without it, the statement (and the transaction) fails instead of
+    // chaining over an event that does not exist.
+    await env.db.tenant(t.id, async (tx) => {
+      await sql`SAVEPOINT s`.execute(tx);
+      await ev(tx, 4);
+      await sql`ROLLBACK TO SAVEPOINT s`.execute(tx);
+      forgetAuditHeads(tx);
+      assert.equal((await ev(tx, 5)).seq, 4);
+    });
+    await assert.rejects(
+      env.db.tenant(t.id, async (tx) => {
+        await ev(tx, 6);
+        await sql`SAVEPOINT s`.execute(tx);
+        await ev(tx, 7);
+        await sql`ROLLBACK TO SAVEPOINT s`.execute(tx);
+        await ev(tx, 8);
+      }),
+      /null value in column "seq"/,
+    );
+    const r = await verifyOne(t);
+    assert.equal(r.ok, true, r.reason);
+    assert.equal(r.events, 4);
   });
 
   test('an unknown DIR3 is an error', async () => {

@@ -408,6 +408,45 @@ describe('registry entries (LPACAP art. 16)', () => {
       ['E/2026/000002', 'E/2026/000003', 'E/2026/000001'],
     );
   });
+
+  it('art. 31.2.b: a correction to the seat’s calendar counts from the very next entry (a new local day, then its removal)', async () => {
+    const lbase = `/api/v1/entities/${lleida.dir3}`;
+    env.clock.set('2026-10-15T09:00:00Z');
+    const admin = await loginHeaders(
+      app,
+      env,
+      await makeUser(env, { tenant: lleida, roles: ['admin'], totp: true }),
+    );
+    // Thursday 15 October 2026: a business day in Lleida.
+    const file = async () => {
+      env.clock.set('2026-10-15T09:00:00Z');
+      const r = await post(
+        lleidaRegistrar,
+        entry({ channel: 'postal', presentedAt: '2026-10-15T09:00:00Z' }),
+        [],
+        lbase,
+      );
+      assert.equal(r.statusCode, 201, r.body);
+      return r.json().effectiveAt as string;
+    };
+    assert.equal(await file(), '2026-10-15T09:00:00.000Z');
+    const add = await app.inject({
+      method: 'POST',
+      url: `${lbase}/calendar/days`,
+      headers: admin,
+      payload: { date: '2026-10-15', name: 'Festa de prova', reason: 'Decret d’alcaldia 9/2026' },
+    });
+    assert.equal(add.statusCode, 201, add.body);
+    assert.equal(await file(), '2026-10-15T22:00:00.000Z', 'from 00:00 of Friday 16 October');
+    const del = await app.inject({
+      method: 'DELETE',
+      url: `${lbase}/calendar/days/2026-10-15`,
+      headers: admin,
+      payload: { reason: 'Decret d’alcaldia 10/2026: revocat' },
+    });
+    assert.ok(del.statusCode < 300, del.body);
+    assert.equal(await file(), '2026-10-15T09:00:00.000Z');
+  });
 });
 
 describe('the registry book by unit', () => {

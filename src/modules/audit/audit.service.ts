@@ -16,18 +16,34 @@ export type AuditInput = {
 };
 
 /**
+ * The chain head each open transaction holds (locked until it ends), by tenant, as its last event
+ * left it: the next event of the same transaction needs no statement to read it. A transaction that
+ * rolls back to a savepoint after an event must call forgetAuditHeads (the head it knew is undone).
+ */
+const heldHeads = new WeakMap<Tx, Map<string, { seq: number; hash: string }>>();
+
+/** After ROLLBACK TO SAVEPOINT: the chain heads this transaction knew may have been undone. */
+export function forgetAuditHeads(tx: Tx): void {
+  heldHeads.delete(tx);
+}
+
+/**
  * Appends one event to the tenant's hash chain, in the caller's transaction, so the change and
  * its audit event commit together. Takes the chain head with FOR UPDATE: call it last in a use
- * case (lock order: counters first, audit head last).
+ * case (lock order: counters first, audit head last). A second event of the same transaction
+ * appends to the head the first one left, in one statement.
  */
 export async function recordEvent(tx: Tx, input: AuditInput): Promise<{ seq: number; hash: string }> {
+  const held = heldHeads.get(tx)?.get(input.tenantId);
   // One statement takes (or creates) the chain head and locks it until commit.
-  const head = await tx
-    .insertInto('audit_heads')
-    .values({ tenant_id: input.tenantId, seq: 0, hash: GENESIS_HASH })
-    .onConflict((oc) => oc.column('tenant_id').doUpdateSet((eb) => ({ seq: eb.ref('audit_heads.seq') })))
-    .returning(['seq', 'hash'])
-    .executeTakeFirstOrThrow();
+  const head =
+    held ??
+    (await tx
+      .insertInto('audit_heads')
+      .values({ tenant_id: input.tenantId, seq: 0, hash: GENESIS_HASH })
+      .onConflict((oc) => oc.column('tenant_id').doUpdateSet((eb) => ({ seq: eb.ref('audit_heads.seq') })))
+      .returning(['seq', 'hash'])
+      .executeTakeFirstOrThrow());
   const seq = Number(head.seq) + 1;
   const at = new Date(input.clock.now().getTime()); // millisecond precision: what we hash is what we store
   const event: ChainedEvent = {
@@ -45,30 +61,50 @@ export async function recordEvent(tx: Tx, input: AuditInput): Promise<{ seq: num
     details: JSON.parse(JSON.stringify(input.details ?? {})),
   };
   const hash = chainHash(head.hash, event);
-  // The event and the new head in one statement.
-  await tx
-    .with('ev', (db) =>
-      db.insertInto('audit_events').values({
-        tenant_id: event.tenantId,
-        seq,
-        id: event.id,
-        at: event.at,
-        actor_id: event.actorId,
-        actor_label: event.actorLabel,
-        action: event.action,
-        object_type: event.objectType,
-        object_id: event.objectId,
-        ip: event.ip,
-        user_agent: event.userAgent,
-        details: JSON.stringify(event.details),
-        prev_hash: head.hash,
-        hash,
-      }),
-    )
-    .updateTable('audit_heads')
-    .set({ seq, hash })
-    .where('tenant_id', '=', input.tenantId)
-    .execute();
+  const row = {
+    tenant_id: event.tenantId,
+    id: event.id,
+    at: event.at,
+    actor_id: event.actorId,
+    actor_label: event.actorLabel,
+    action: event.action,
+    object_type: event.objectType,
+    object_id: event.objectId,
+    ip: event.ip,
+    user_agent: event.userAgent,
+    details: JSON.stringify(event.details),
+    prev_hash: head.hash,
+    hash,
+  };
+  if (held) {
+    // The new head and the event in one statement. The head moves only from the one this
+    // transaction left; were it not so (a bug: a savepoint undone without forgetAuditHeads), the
+    // event's seq would be null and the statement, with the transaction, would fail.
+    await tx
+      .with('h', (db) =>
+        db
+          .updateTable('audit_heads')
+          .set({ seq, hash })
+          .where('tenant_id', '=', input.tenantId)
+          .where('seq', '=', String(head.seq))
+          .where('hash', '=', head.hash)
+          .returning('seq'),
+      )
+      .insertInto('audit_events')
+      .values((eb) => ({ ...row, seq: eb.selectFrom('h').select('h.seq') }))
+      .execute();
+  } else {
+    // The event and the new head in one statement.
+    await tx
+      .with('ev', (db) => db.insertInto('audit_events').values({ ...row, seq }))
+      .updateTable('audit_heads')
+      .set({ seq, hash })
+      .where('tenant_id', '=', input.tenantId)
+      .execute();
+  }
+  const heads = heldHeads.get(tx) ?? new Map<string, { seq: number; hash: string }>();
+  heads.set(input.tenantId, { seq, hash });
+  heldHeads.set(tx, heads);
   return { seq, hash };
 }
 

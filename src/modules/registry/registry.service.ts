@@ -7,7 +7,7 @@ import { escapeLike } from '#platform/db/search.ts';
 import { AppError } from '#platform/errors.ts';
 import { isUuid, newId } from '#platform/ids.ts';
 import { formatCsv } from '#modules/csv/csv.ts';
-import { recordEvent } from '#modules/audit/audit.service.ts';
+import { forgetAuditHeads, recordEvent } from '#modules/audit/audit.service.ts';
 import { addDays, assertCivilDate, madridStartOfDay } from '#modules/calendar/civil-date.ts';
 import { entityHolidayCalendar } from '#modules/calendar/calendar.service.ts';
 import { effectiveRegistryTime, type HolidayCalendar } from '#modules/calendar/deadlines.ts';
@@ -193,6 +193,7 @@ async function resolveParty(tx: Tx, ctx: Ctx, input: EntryInput): Promise<EntryP
   } catch (e) {
     if (!(e instanceof AppError) || e.code !== 'PARTY_IDENTIFIER_TAKEN') throw e;
     await sql`ROLLBACK TO SAVEPOINT party_on_the_fly`.execute(tx);
+    forgetAuditHeads(tx);
     const p = await findPartyByIdentifier(tx, ctx, normalized);
     if (!p) throw e;
     return entryParty(p);

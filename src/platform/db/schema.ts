@@ -259,6 +259,12 @@ export type CalendarLocalYearsTable = {
   updated_at: Timestamp;
 };
 
+/** One row: the version of the calendar data, renewed by triggers on every change (migration 0024). */
+export type CalendarVersionTable = {
+  singleton: boolean;
+  version: string;
+};
+
 export type CalendarSeedsTable = {
   sha256: string;
   files: ColumnType<string[], string[], string[]>;
@@ -317,6 +323,7 @@ type CoreTables = {
   calendar_local_days: CalendarLocalDaysTable;
   calendar_local_years: CalendarLocalYearsTable;
   calendar_seeds: CalendarSeedsTable;
+  calendar_version: CalendarVersionTable;
   calendar_entity_days: CalendarEntityDaysTable;
   calendar_entity_years: CalendarEntityYearsTable;
   installation_ca: InstallationCaTable;
@@ -370,6 +377,7 @@ export const PLATFORM_TABLES = [
   'calendar_local_days',
   'calendar_local_years',
   'calendar_seeds',
+  'calendar_version',
   'installation_ca',
   'demo_signing_keys',
   'demo_signing_sads',

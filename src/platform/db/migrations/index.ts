@@ -21,6 +21,7 @@ import { notificationsMigration } from './0020-notifications.ts';
 import { boardMigration } from './0021-board.ts';
 import { seuMigration } from './0022-seu.ts';
 import { rolloutMigration } from './0023-rollout.ts';
+import { calendarVersionMigration } from './0024-calendar-version.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -51,6 +52,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0021-board': boardMigration(ctx),
         '0022-seu': seuMigration(ctx),
         '0023-rollout': rolloutMigration(ctx),
+        '0024-calendar-version': calendarVersionMigration(ctx),
       };
     },
   };
