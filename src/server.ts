@@ -7,6 +7,7 @@ import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
@@ -22,6 +23,26 @@ export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 
 export type ServerOptions = { logger?: boolean | object };
 
+/**
+ * Fastify compiles every route's validators and response serializers when the server starts:
+ * about 1.4 s of CPU for this API, paid by every process that serves it (a `lligall serve`, each
+ * test). Here each one is compiled when its route first validates or answers (a few ms, once); a
+ * schema fast-json-stringify or TypeBox cannot compile fails that route's first request, and the
+ * tests reach every route.
+ */
+function lazy<A extends unknown[], R>(compile: () => (...a: A) => R): (...a: A) => R {
+  let fn: ((...a: A) => R) | undefined;
+  return (...a) => {
+    fn ??= compile();
+    return fn(...a);
+  };
+}
+const lazyValidator: typeof TypeBoxValidatorCompiler = (route) => lazy(() => TypeBoxValidatorCompiler(route));
+function lazySerializers(externalSchemas: unknown, serializerOpts: unknown) {
+  const compile = SerializerSelector()(externalSchemas as never, serializerOpts as never);
+  return (route: Parameters<typeof compile>[0]) => lazy(() => compile(route));
+}
+
 /** Builds the HTTP server: API under /api/v1 (OpenAPI, strict validation, problem+json) and the web app under /app. */
 export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Promise<FastifyInstance> {
   registerAjvFormats();
@@ -32,8 +53,9 @@ export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Prom
     // One log line per request (in onResponse) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     // Bodies are validated as sent: no coercion, no removal of unknown properties (TypeBox compiler).
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
   });
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(lazyValidator);
   app.setErrorHandler((err, req, reply) => sendProblem(req, reply, err));
   app.setNotFoundHandler((req, reply) => {
     if (
