@@ -15,11 +15,20 @@ import { ensureWebBuilt } from '../../scripts/ensure-web.ts';
  * size, logging in through the login form (with the TOTP step for a user who has it), and axe-core
  * checking a page for serious or critical WCAG 2.1 A/AA violations.
  *
- * Without Chromium (/usr/bin/chromium, or LLIGALL_CHROMIUM) a suite is skipped with a message,
+ * Without Chromium (below) a suite is skipped with a message,
  * except under CI=true, where that is a failing test.
  */
 
-export const CHROMIUM = process.env.LLIGALL_CHROMIUM || '/usr/bin/chromium';
+/**
+ * Debian's chromium-headless-shell (the browser without its windowing layer, made for automation:
+ * about a quarter less CPU per browser test than the full browser in headless mode) when installed,
+ * else Debian's chromium; LLIGALL_CHROMIUM chooses another.
+ */
+export const CHROMIUM =
+  process.env.LLIGALL_CHROMIUM ||
+  (fs.existsSync('/usr/bin/chromium-headless-shell')
+    ? '/usr/bin/chromium-headless-shell'
+    : '/usr/bin/chromium');
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -30,7 +39,7 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 const haveChromium = fs.existsSync(CHROMIUM);
-const missing = `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set LLIGALL_CHROMIUM`;
+const missing = `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium-headless-shell) or set LLIGALL_CHROMIUM`;
 
 /**
  * The options of a browser suite's `describe`: skipped with a message when Chromium is missing.
