@@ -111,9 +111,12 @@ function view(r: Row, today: string): ResolutionView {
   };
 }
 
+/** Made once: building a formatter costs far more than using it (the registry asks for every receipt). */
+const madridDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Madrid' });
+
 /** Today in Europe/Madrid, YYYY-MM-DD. */
 function madridToday(ctx: Ctx): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Madrid' }).format(ctx.clock.now());
+  return madridDay.format(ctx.clock.now());
 }
 
 export async function recordResolution(tx: Tx, ctx: Ctx, input: NewResolution): Promise<ResolutionView> {
