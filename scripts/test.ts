@@ -11,8 +11,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { Database } from '../src/platform/db/database.ts';
+import { createPgDatabase } from '../test/helpers/installation.ts';
 
 /**
  * shared_buffers of every embedded database the tests start (hundreds of them, in the test files
@@ -109,32 +109,15 @@ function longFirst(list: string[]): string[] {
  * TEMPLATE), instead of migrating every one. Dropped at the end of the run.
  */
 async function makePgTemplate(): Promise<{ name: string; drop(): Promise<void> }> {
-  const admin = process.env.LLIGALL_TEST_PG_ADMIN_URL as string;
-  const owner = new URL(process.env.DATABASE_OWNER_URL as string);
-  const name = `lligall_tpl_${process.pid}`;
-  const withDb = (u: string) => {
-    const x = new URL(u);
-    x.pathname = `/${name}`;
-    return x.toString();
-  };
-  const run = async (q: string) => {
-    const c = new pg.Client({ connectionString: admin });
-    await c.connect();
-    try {
-      await c.query(q);
-    } finally {
-      await c.end();
-    }
-  };
-  await run(`CREATE DATABASE ${name} OWNER ${decodeURIComponent(owner.username)}`);
+  const t = await createPgDatabase('lligall_tpl');
   const db = await Database.open({
-    url: withDb(process.env.DATABASE_URL as string),
-    ownerUrl: withDb(owner.toString()),
+    url: t.app,
+    ownerUrl: t.owner,
     appRole: process.env.LLIGALL_DB_APP_ROLE || 'lligall_app',
   });
   await db.migrate();
   await db.close();
-  return { name, drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return t;
 }
 
 type Totals = { pass: number; fail: number; skip: number; todo: number; tests: number };

@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import pg from 'pg';
 import type { AppDeps } from '#src/app.ts';
 import { type Config, loadConfig } from '#src/config.ts';
 import { buildServer } from '#src/server.ts';
@@ -13,6 +12,7 @@ import { type Clock, noRequest, systemActor } from '#platform/context.ts';
 import { Database } from '#platform/db/database.ts';
 import { createJobs } from '#platform/jobs/jobs.ts';
 import { registerJobs } from '#src/worker.ts';
+import { createPgDatabase } from '#test/helpers/installation.ts';
 import type { EntityRole, PlatformRole } from '#platform/db/schema.ts';
 import { createApiToken, createUser, grantMembership } from '#modules/identity/identity.service.ts';
 import { newTotpSecret, totpCode } from '#modules/identity/totp.ts';
@@ -49,12 +49,6 @@ export type TestEnv = AppDeps & {
   close(): Promise<void>;
 };
 
-function withDb(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 /**
  * A fresh, migrated database and data directory for one test file (or test), on the backend
  * chosen by LLIGALL_TEST_BACKEND. PostgreSQL needs DATABASE_URL (application role),
@@ -70,32 +64,14 @@ export async function openTestEnv(
   let drop: (() => Promise<void>) | undefined;
   const appRole = process.env.LLIGALL_DB_APP_ROLE || 'lligall_app';
   if (backend() === 'postgres') {
-    const appUrl = process.env.DATABASE_URL;
-    const ownerUrl = process.env.DATABASE_OWNER_URL;
-    const adminUrl = process.env.LLIGALL_TEST_PG_ADMIN_URL;
-    if (!appUrl || !ownerUrl || !adminUrl) {
-      throw new Error(
-        'LLIGALL_TEST_BACKEND=postgres needs DATABASE_URL, DATABASE_OWNER_URL and LLIGALL_TEST_PG_ADMIN_URL',
-      );
-    }
-    const name = `lligall_t_${randomBytes(6).toString('hex')}`;
-    const ownerRole = decodeURIComponent(new URL(ownerUrl).username);
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
     // A copy of the migrated template database scripts/test.ts makes once per run; without one
     // (a file run alone), a new database migrated here.
     const template = process.env.LLIGALL_TEST_PG_TEMPLATE;
-    await admin.query(`CREATE DATABASE ${name} OWNER ${ownerRole}${template ? ` TEMPLATE ${template}` : ''}`);
-    await admin.end();
-    urls = { app: withDb(appUrl, name), owner: withDb(ownerUrl, name) };
+    const created = await createPgDatabase('lligall_t', template);
+    urls = { app: created.app, owner: created.owner };
     db = await Database.open({ url: urls.app, ownerUrl: urls.owner, appRole });
     if (!template) await db.migrate();
-    drop = async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
+    drop = created.drop;
   } else {
     // The migrated template directory scripts/test.ts makes once per run, copied into this
     // test's data directory; without one (a file run alone), a new database migrated here.

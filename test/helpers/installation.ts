@@ -29,9 +29,13 @@ export function pgUrlsFromEnv(): { app: string; owner: string; admin: string } |
   return app && owner && admin ? { app, owner, admin } : undefined;
 }
 
-/** A new, empty database owned by the owner role; returns its URLs and how to drop it. */
+/**
+ * A new database owned by the owner role, empty or (`template`) a copy of that database; returns
+ * its URLs and how to drop it.
+ */
 export async function createPgDatabase(
   prefix: string,
+  template?: string,
 ): Promise<{ name: string; app: string; owner: string; drop(): Promise<void> }> {
   const urls = pgUrlsFromEnv();
   if (!urls)
@@ -41,7 +45,7 @@ export async function createPgDatabase(
   const admin = new pg.Client({ connectionString: urls.admin });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} OWNER ${ownerRole}`);
+    await admin.query(`CREATE DATABASE ${name} OWNER ${ownerRole}${template ? ` TEMPLATE ${template}` : ''}`);
   } finally {
     await admin.end();
   }

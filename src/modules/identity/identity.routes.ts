@@ -4,7 +4,7 @@ import type { AppDeps } from '../../app.ts';
 import { requestMeta, requireUser } from '../../http/scope.ts';
 import { AppError } from '#platform/errors.ts';
 import { SESSION_COOKIE } from '../../http/auth.ts';
-import { listTenants } from '#modules/tenancy/tenancy.repository.ts';
+import { listTenants, type Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import { canUseSupportAccess, findActiveGrant } from '#modules/rollout/support.service.ts';
 import { staffCanEnter } from '#modules/rollout/rollout.model.ts';
 import { confirmTotpEnrolment, login, logout, startTotpEnrolment } from './identity.service.ts';
@@ -204,16 +204,7 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: AppDeps): voi
         // Entities being prepared (before pilot) are not listed to their staff yet (issue 6).
         const members = (await listTenants(tx, { ids: [...user.memberships.keys()] }))
           .filter((t) => staffCanEnter(t.status))
-          .map((t) => ({
-            id: t.id,
-            dir3: t.dir3,
-            slug: t.slug,
-            name: t.name,
-            kind: t.kind,
-            status: t.status,
-            language: t.language,
-            roles: user.memberships.get(t.id) ?? [],
-          }));
+          .map((t) => listedEntity(t, user.memberships.get(t.id) ?? []));
         if (!canUseSupportAccess(user.platformRoles)) return members;
         // Candidates, then the same definition of "in force" that inEntity applies (findActiveGrant).
         const candidates = await tx
@@ -237,14 +228,7 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: AppDeps): voi
           .map((t) => {
             const g = grants.get(t.id)!;
             return {
-              id: t.id,
-              dir3: t.dir3,
-              slug: t.slug,
-              name: t.name,
-              kind: t.kind,
-              status: t.status,
-              language: t.language,
-              roles: g.roles,
+              ...listedEntity(t, g.roles),
               support: { grantId: g.id, endsAt: g.endsAt.toISOString() },
             };
           });
@@ -252,4 +236,18 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: AppDeps): voi
       });
     },
   );
+}
+
+/** An entity as GET /entities lists it, with the caller's roles in it. */
+function listedEntity(t: Tenant, roles: string[]) {
+  return {
+    id: t.id,
+    dir3: t.dir3,
+    slug: t.slug,
+    name: t.name,
+    kind: t.kind,
+    status: t.status,
+    language: t.language,
+    roles,
+  };
 }
