@@ -8,7 +8,12 @@ import { asTenant, type Tx } from '#platform/db/database.ts';
 import { PLATFORM_TENANT } from '#platform/db/schema.ts';
 import { chainHash } from '#modules/audit/audit.chain.ts';
 import { checkpointsDir, sealCheckpoints } from '#modules/audit/audit.checkpoint.ts';
-import { forgetAuditHeads, recordEvent, storedEventFromRow } from '#modules/audit/audit.service.ts';
+import {
+  auditMark,
+  discardEventsAfter,
+  recordEvent,
+  storedEventFromRow,
+} from '#modules/audit/audit.service.ts';
 import { verifyAudit } from '#modules/audit/audit.verify.ts';
 import { chainedFields } from '#modules/audit/audit.walk.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
@@ -299,7 +304,7 @@ describe('audit verify', () => {
     assert.equal(r.events, 2);
   });
 
-  test('several events in one transaction chain on each other; a savepoint undone after an event is never chained over', async () => {
+  test('several events in one transaction chain on each other; the events of work a savepoint undid, or of a failed transaction, are never written', async () => {
     const t = await makeTenant(env);
     const ev = (tx: Tx, i: number) =>
       recordEvent(tx, {
@@ -317,37 +322,55 @@ describe('audit verify', () => {
         ...{ tenantId: PLATFORM_TENANT, actor: systemActor, request: noRequest, clock: env.clock },
         action: 'test.batch',
       });
-    const seqs = await env.db.tenant(t.id, async (tx) => {
-      const a = await ev(tx, 1);
-      const b = await ev(tx, 2);
-      await asTenant(tx, PLATFORM_TENANT, () => platformEvent(tx));
-      const c = await ev(tx, 3);
-      return [a.seq, b.seq, c.seq];
-    });
-    assert.deepEqual(seqs, [1, 2, 3]);
-    // An event undone by ROLLBACK TO SAVEPOINT: with forgetAuditHeads the next one follows the
-    // head that remains; without it, the statement (and the transaction) fails instead of
-    // chaining over an event that does not exist.
     await env.db.tenant(t.id, async (tx) => {
-      await sql`SAVEPOINT s`.execute(tx);
-      await ev(tx, 4);
-      await sql`ROLLBACK TO SAVEPOINT s`.execute(tx);
-      forgetAuditHeads(tx);
-      assert.equal((await ev(tx, 5)).seq, 4);
+      await ev(tx, 1);
+      await ev(tx, 2);
+      await asTenant(tx, PLATFORM_TENANT, () => platformEvent(tx));
+      await ev(tx, 3);
     });
+    const chainOf = (tenantId: string) =>
+      env.db.owner((tx) =>
+        tx
+          .selectFrom('audit_events')
+          .select(['seq', 'object_id'])
+          .where('tenant_id', '=', tenantId)
+          .orderBy('seq')
+          .execute(),
+      );
+    assert.deepEqual(
+      (await chainOf(t.id)).map((e) => [Number(e.seq), e.object_id]),
+      [
+        [1, 'batch-1'],
+        [2, 'batch-2'],
+        [3, 'batch-3'],
+      ],
+    );
+    // Events recorded after a savepoint that is rolled back describe undone work: discarded, they
+    // are never written; the events before and after it are, in order.
+    await env.db.tenant(t.id, async (tx) => {
+      await ev(tx, 4);
+      const mark = auditMark(tx);
+      await sql`SAVEPOINT s`.execute(tx);
+      await ev(tx, 5);
+      await sql`ROLLBACK TO SAVEPOINT s`.execute(tx);
+      discardEventsAfter(tx, mark);
+      await ev(tx, 6);
+    });
+    // A transaction that fails writes none of its events.
     await assert.rejects(
       env.db.tenant(t.id, async (tx) => {
-        await ev(tx, 6);
-        await sql`SAVEPOINT s`.execute(tx);
         await ev(tx, 7);
-        await sql`ROLLBACK TO SAVEPOINT s`.execute(tx);
-        await ev(tx, 8);
+        throw new Error('refused');
       }),
-      /null value in column "seq"/,
+      /refused/,
+    );
+    assert.deepEqual(
+      (await chainOf(t.id)).map((e) => e.object_id),
+      ['batch-1', 'batch-2', 'batch-3', 'batch-4', 'batch-6'],
     );
     const r = await verifyOne(t);
     assert.equal(r.ok, true, r.reason);
-    assert.equal(r.events, 4);
+    assert.equal(r.events, 5);
   });
 
   test('an unknown DIR3 is an error', async () => {

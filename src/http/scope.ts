@@ -1,7 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
-import type { Ctx, RequestMeta } from '#platform/context.ts';
+import type { Selectable } from 'kysely';
+import type { Actor, Ctx, RequestMeta } from '#platform/context.ts';
 import type { Tx } from '#platform/db/database.ts';
+import type { EntityRole, TenantsTable } from '#platform/db/schema.ts';
 import { AppError } from '#platform/errors.ts';
 import type { AuthUser } from '#modules/identity/identity.service.ts';
 import { staffCanEnter } from '#modules/rollout/rollout.model.ts';
@@ -37,6 +39,62 @@ function pathAndQuery(url: string): { path: string; query?: string } {
   return i < 0 ? { path: url } : { path: url.slice(0, i), query: url.slice(i + 1, i + 1001) };
 }
 
+type TenantRow = Selectable<TenantsTable>;
+
+const userActor = (user: AuthUser): Actor => ({
+  kind: 'user',
+  id: user.id,
+  label: user.username,
+  platformRoles: user.platformRoles,
+});
+
+const toTenantRef = (t: TenantRow): Ctx['tenant'] => ({
+  id: t.id,
+  dir3: t.dir3,
+  slug: t.slug,
+  name: t.name,
+  status: t.status,
+});
+
+/**
+ * The caller's roles as a member of the entity, or null when not a member. A member of an entity
+ * still being provisioned finds nothing (staff work in it from `pilot` on, issue 6); a member of a
+ * suspended one is told so.
+ */
+function memberRoles(user: AuthUser, tenant: TenantRow, entityRef: string): EntityRole[] | null {
+  const roles = user.memberships.get(tenant.id);
+  if (!roles || roles.length === 0) return null;
+  if (!staffCanEnter(tenant.status)) throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
+  if (tenant.status === 'suspended') throw new AppError('ENTITY_SUSPENDED', 'This entity is suspended');
+  return roles;
+}
+
+/**
+ * Decides as `inEntity` would whether the caller may act in the entity, then runs a `check` that
+ * needs no database (e.g. refusing an upload before a byte of it is stored): for a member, one read
+ * of the entity outside any transaction. A caller without membership goes through `inEntity` (a
+ * support grant is read, and the access recorded, there).
+ */
+export async function checkInEntity(
+  deps: AppDeps,
+  req: FastifyRequest,
+  entityRef: string,
+  check: (ctx: Ctx) => void,
+): Promise<void> {
+  const user = requireUser(req);
+  const tenant = await deps.db.findTenantByRef(entityRef);
+  if (!tenant) throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
+  const roles = memberRoles(user, tenant, entityRef);
+  if (!roles) return inEntity(deps, req, entityRef, async (_tx, ctx) => check(ctx));
+  check({
+    tenant: toTenantRef(tenant),
+    actor: userActor(user),
+    roles,
+    request: requestMeta(req),
+    clock: deps.clock,
+  });
+}
+
 /**
  * Runs `fn` in one tenant transaction for the entity named in the URL (DIR3 or slug), as the
  * caller. A caller who is not a member gets ENTITY_NOT_FOUND (404), never a hint that it exists.
@@ -55,12 +113,7 @@ export async function inEntity<T>(
   fn: (tx: Tx, ctx: Ctx) => Promise<T>,
 ): Promise<T> {
   const user = requireUser(req);
-  const actor = {
-    kind: 'user' as const,
-    id: user.id,
-    label: user.username,
-    platformRoles: user.platformRoles,
-  };
+  const actor = userActor(user);
   let support: { tenantId: string; grantId: string } | null = null;
   const accessOf = (tenantId: string, grantId: string) => ({
     tenantId,
@@ -75,24 +128,12 @@ export async function inEntity<T>(
     return await deps.db.tenantByRef(
       entityRef,
       (tenant) => {
-        const roles = user.memberships.get(tenant.id);
-        if (!roles || roles.length === 0) {
-          if (canUseSupportAccess(user.platformRoles)) return; // decided inside, with the grant
-          throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
-        }
-        // Staff work in an entity from `pilot` on (issue 6): before, it is being provisioned.
-        if (!staffCanEnter(tenant.status))
-          throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
-        if (tenant.status === 'suspended') throw new AppError('ENTITY_SUSPENDED', 'This entity is suspended');
+        if (memberRoles(user, tenant, entityRef)) return;
+        if (canUseSupportAccess(user.platformRoles)) return; // decided inside, with the grant
+        throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
       },
       async (tx, tenant) => {
-        const tenantRef = {
-          id: tenant.id,
-          dir3: tenant.dir3,
-          slug: tenant.slug,
-          name: tenant.name,
-          status: tenant.status,
-        };
+        const tenantRef = toTenantRef(tenant);
         let roles = user.memberships.get(tenant.id) ?? [];
         let grantId: string | null = null;
         if (roles.length === 0) {

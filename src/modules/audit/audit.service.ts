@@ -1,5 +1,6 @@
+import { sql } from 'kysely';
 import type { Actor, Clock, RequestMeta } from '#platform/context.ts';
-import type { Tx } from '#platform/db/database.ts';
+import { asTenant, beforeCommit, type Tx, txTenant } from '#platform/db/database.ts';
 import { newId } from '#platform/ids.ts';
 import { type ChainedEvent, chainHash, GENESIS_HASH } from './audit.chain.ts';
 
@@ -15,40 +16,42 @@ export type AuditInput = {
   details?: Record<string, unknown>;
 };
 
-/**
- * The chain head each open transaction holds (locked until it ends), by tenant, as its last event
- * left it: the next event of the same transaction needs no statement to read it. A transaction that
- * rolls back to a savepoint after an event must call forgetAuditHeads (the head it knew is undone).
- */
-const heldHeads = new WeakMap<Tx, Map<string, { seq: number; hash: string }>>();
+type Head = { seq: number; hash: string };
+/** An event recorded in a transaction and not yet written: its values but its place in the chain. */
+type Draft = { event: Omit<ChainedEvent, 'seq'>; scope: string | undefined };
 
-/** After ROLLBACK TO SAVEPOINT: the chain heads this transaction knew may have been undone. */
-export function forgetAuditHeads(tx: Tx): void {
-  heldHeads.delete(tx);
+/** Each open transaction's events, in the order they were recorded, until it writes them at commit. */
+const drafts = new WeakMap<Tx, Draft[]>();
+
+/**
+ * The head each tenant's chain will have once the events this process last wrote commit: the
+ * guess the next transaction's write checks in its own statement (see writeEvents).
+ */
+const lastHeads = new Map<string, Head>();
+const MAX_LAST_HEADS = 10_000;
+
+/** The transaction's events so far: discardEventsAfter(tx, mark) forgets the ones recorded after. */
+export function auditMark(tx: Tx): number {
+  return drafts.get(tx)?.length ?? 0;
+}
+
+/** After ROLLBACK TO SAVEPOINT: the events recorded since the mark describe work that was undone. */
+export function discardEventsAfter(tx: Tx, mark: number): void {
+  drafts.get(tx)?.splice(mark);
 }
 
 /**
- * Appends one event to the tenant's hash chain, in the caller's transaction, so the change and
- * its audit event commit together. Takes the chain head with FOR UPDATE: call it last in a use
- * case (lock order: counters first, audit head last). A second event of the same transaction
- * appends to the head the first one left, in one statement.
+ * Records one event of the tenant's hash chain in the caller's transaction, so the change and its
+ * audit event commit together. The transaction's events are written when its work is done, just
+ * before it commits (Database's beforeCommit): the chain head, a per-tenant row lock held until
+ * commit, is taken last and for the shortest time, and the events cost one statement per tenant.
+ * A transaction that rolls back to a savepoint discards the events recorded after it
+ * (auditMark, discardEventsAfter).
  */
-export async function recordEvent(tx: Tx, input: AuditInput): Promise<{ seq: number; hash: string }> {
-  const held = heldHeads.get(tx)?.get(input.tenantId);
-  // One statement takes (or creates) the chain head and locks it until commit.
-  const head =
-    held ??
-    (await tx
-      .insertInto('audit_heads')
-      .values({ tenant_id: input.tenantId, seq: 0, hash: GENESIS_HASH })
-      .onConflict((oc) => oc.column('tenant_id').doUpdateSet((eb) => ({ seq: eb.ref('audit_heads.seq') })))
-      .returning(['seq', 'hash'])
-      .executeTakeFirstOrThrow());
-  const seq = Number(head.seq) + 1;
+export async function recordEvent(tx: Tx, input: AuditInput): Promise<void> {
   const at = new Date(input.clock.now().getTime()); // millisecond precision: what we hash is what we store
-  const event: ChainedEvent = {
+  const event: Draft['event'] = {
     tenantId: input.tenantId,
-    seq,
     id: newId(),
     at: at.toISOString(),
     actorId: input.actor.id,
@@ -60,52 +63,110 @@ export async function recordEvent(tx: Tx, input: AuditInput): Promise<{ seq: num
     userAgent: input.request.userAgent,
     details: JSON.parse(JSON.stringify(input.details ?? {})),
   };
-  const hash = chainHash(head.hash, event);
-  const row = {
-    tenant_id: event.tenantId,
-    id: event.id,
-    at: event.at,
-    actor_id: event.actorId,
-    actor_label: event.actorLabel,
-    action: event.action,
-    object_type: event.objectType,
-    object_id: event.objectId,
-    ip: event.ip,
-    user_agent: event.userAgent,
-    details: JSON.stringify(event.details),
-    prev_hash: head.hash,
-    hash,
-  };
-  if (held) {
-    // The new head and the event in one statement. The head moves only from the one this
-    // transaction left; were it not so (a bug: a savepoint undone without forgetAuditHeads), the
-    // event's seq would be null and the statement, with the transaction, would fail.
-    await tx
-      .with('h', (db) =>
-        db
-          .updateTable('audit_heads')
-          .set({ seq, hash })
-          .where('tenant_id', '=', input.tenantId)
-          .where('seq', '=', String(head.seq))
-          .where('hash', '=', head.hash)
-          .returning('seq'),
-      )
-      .insertInto('audit_events')
-      .values((eb) => ({ ...row, seq: eb.selectFrom('h').select('h.seq') }))
-      .execute();
-  } else {
-    // The event and the new head in one statement.
-    await tx
-      .with('ev', (db) => db.insertInto('audit_events').values({ ...row, seq }))
-      .updateTable('audit_heads')
-      .set({ seq, hash })
-      .where('tenant_id', '=', input.tenantId)
-      .execute();
+  const pending = drafts.get(tx);
+  if (pending) pending.push({ event, scope: txTenant(tx) });
+  else {
+    drafts.set(tx, [{ event, scope: txTenant(tx) }]);
+    beforeCommit(tx, () => writeEvents(tx));
   }
-  const heads = heldHeads.get(tx) ?? new Map<string, { seq: number; hash: string }>();
-  heads.set(input.tenantId, { seq, hash });
-  heldHeads.set(tx, heads);
-  return { seq, hash };
+}
+
+/** The events of one tenant chained after `head`, as rows, and the head they leave. */
+function chain(head: Head, events: Draft['event'][]) {
+  let { seq, hash } = head;
+  const rows = events.map((e) => {
+    const prev = hash;
+    seq += 1;
+    hash = chainHash(prev, { ...e, seq });
+    return {
+      tenant_id: e.tenantId,
+      seq,
+      id: e.id,
+      at: e.at,
+      actor_id: e.actorId,
+      actor_label: e.actorLabel,
+      action: e.action,
+      object_type: e.objectType,
+      object_id: e.objectId,
+      ip: e.ip,
+      user_agent: e.userAgent,
+      details: JSON.stringify(e.details),
+      prev_hash: prev,
+      hash,
+    };
+  });
+  return { rows, head: { seq, hash } };
+}
+
+/** Writes the transaction's recorded events, per tenant in order of first event, each under the tenant it was recorded for. */
+async function writeEvents(tx: Tx): Promise<void> {
+  const pending = drafts.get(tx) ?? [];
+  drafts.delete(tx);
+  const groups = new Map<string, { scope: string | undefined; events: Draft['event'][] }>();
+  for (const d of pending) {
+    const g = groups.get(d.event.tenantId);
+    if (g) g.events.push(d.event);
+    else groups.set(d.event.tenantId, { scope: d.scope, events: [d.event] });
+  }
+  for (const [tenantId, g] of groups) {
+    // Row-level security: each chain is written as the tenant its events were recorded for.
+    if (g.scope !== undefined && g.scope !== txTenant(tx)) {
+      const scope = g.scope;
+      await asTenant(tx, scope, () => appendToChain(tx, tenantId, g.events));
+    } else await appendToChain(tx, tenantId, g.events);
+  }
+}
+
+/**
+ * Appends events to a tenant's chain. The head this process last left is usually still the head
+ * by the time this transaction gets its lock: the head moves and the events are added in one
+ * statement, which checks the guess. When another process or transaction moved the head since (or
+ * the one that left it rolled back) nothing is written, and the head is read and locked first.
+ */
+async function appendToChain(tx: Tx, tenantId: string, events: Draft['event'][]): Promise<void> {
+  const known = lastHeads.get(tenantId);
+  if (known) {
+    const { rows, head } = chain(known, events);
+    // Set before the statement runs: the next transaction of this process guesses after this one.
+    remember(tenantId, head);
+    const values = rows.map(
+      (r) => sql`(${r.tenant_id}::uuid, ${r.seq}::bigint, ${r.id}::uuid, ${r.at}::timestamptz,
+        ${r.actor_id}::uuid, ${r.actor_label}::text, ${r.action}::text, ${r.object_type}::text,
+        ${r.object_id}::text, ${r.ip}::text, ${r.user_agent}::text, ${r.details}::jsonb,
+        ${r.prev_hash}::text, ${r.hash}::text)`,
+    );
+    const r = await sql<{ seq: string }>`
+      WITH h AS (
+        UPDATE audit_heads SET seq = ${head.seq}, hash = ${head.hash}
+        WHERE tenant_id = ${tenantId} AND seq = ${known.seq} AND hash = ${known.hash}
+        RETURNING seq)
+      INSERT INTO audit_events (tenant_id, seq, id, at, actor_id, actor_label, action, object_type,
+        object_id, ip, user_agent, details, prev_hash, hash)
+      SELECT v.* FROM h, (VALUES ${sql.join(values)}) AS v
+      RETURNING seq`.execute(tx);
+    if (r.rows.length > 0) return; // all of them: the guessed head was the head
+  }
+  // One statement takes (or creates) the chain head and locks it until commit.
+  const current = await tx
+    .insertInto('audit_heads')
+    .values({ tenant_id: tenantId, seq: 0, hash: GENESIS_HASH })
+    .onConflict((oc) => oc.column('tenant_id').doUpdateSet((eb) => ({ seq: eb.ref('audit_heads.seq') })))
+    .returning(['seq', 'hash'])
+    .executeTakeFirstOrThrow();
+  const { rows, head } = chain({ seq: Number(current.seq), hash: current.hash }, events);
+  remember(tenantId, head);
+  // The events and the new head in one statement.
+  await tx
+    .with('ev', (db) => db.insertInto('audit_events').values(rows))
+    .updateTable('audit_heads')
+    .set(head)
+    .where('tenant_id', '=', tenantId)
+    .execute();
+}
+
+function remember(tenantId: string, head: Head): void {
+  if (lastHeads.size >= MAX_LAST_HEADS && !lastHeads.has(tenantId)) lastHeads.clear();
+  lastHeads.set(tenantId, head);
 }
 
 export type AuditEventView = {

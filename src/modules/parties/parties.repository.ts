@@ -32,6 +32,15 @@ export async function findPartyById(
   return q.executeTakeFirst();
 }
 
+export async function findPartyByIdentifierRow(tx: Tx, tenantId: string, identifier: string) {
+  return tx
+    .selectFrom('parties')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('identifier', '=', identifier)
+    .executeTakeFirst();
+}
+
 export async function findPartyIdByIdentifier(
   tx: Tx,
   tenantId: string,

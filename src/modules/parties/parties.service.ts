@@ -9,6 +9,7 @@ import { classifyIdentifier, type IdentifierType, normalizeIdentifier } from './
 import { canCreateParty, canReadParties, canUpdateParty } from './parties.policy.ts';
 import {
   findPartyById,
+  findPartyByIdentifierRow,
   findPartyIdByIdentifier,
   insertParty,
   type PartyRow,
@@ -453,8 +454,9 @@ export async function findPartyByIdentifier(
   ctx: Ctx,
   identifier: string,
 ): Promise<PartyView | undefined> {
-  const id = await findPartyIdByIdentifier(tx, ctx.tenant.id, identifier);
-  return id ? getParty(tx, ctx, id) : undefined;
+  if (!canReadParties(ctx)) throw new AppError('FORBIDDEN', 'You may not consult the parties of this entity');
+  const row = await findPartyByIdentifierRow(tx, ctx.tenant.id, identifier);
+  return row ? toView(row) : undefined;
 }
 
 export async function getParty(tx: Tx, ctx: Ctx, id: string): Promise<PartyView> {

@@ -341,9 +341,9 @@ async function sealAndRecord(
   // The file first, then the rows that point at it.
   const blob = await deps.blobs.put(pdf);
   try {
+    // Another process may record this entry's receipt meanwhile (the job, after a crash): the
+    // receipt's key refuses the second one, and the first stands (below).
     return await deps.db.tenant(tenantId, async (tx) => {
-      const existing = await findReceipt(tx, ctx, entryId);
-      if (existing) return { ...existing, created: false };
       const fileName = `justificant-${entry.number.replaceAll('/', '-')}.pdf`;
       const doc = await insertDocument(tx, ctx, {
         title: `${entry.direction === 'E' ? messages.titleE : messages.titleS} ${entry.number}`,
@@ -383,7 +383,7 @@ async function sealAndRecord(
       return { documentId: doc.id, csv: formatCsv(csv), issuedAt: issuedAt.toISOString(), created: true };
     });
   } catch (e) {
-    // Another process recorded the receipt between our check and our insert: theirs stands.
+    // Another process recorded the receipt first: theirs stands.
     if (!isUniqueViolation(e)) throw e;
     const existing = await deps.db.tenant(tenantId, (tx) => findReceipt(tx, ctx, entryId));
     if (!existing) throw e;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AppDeps } from '../../app.ts';
-import { inEntity } from '../../http/scope.ts';
+import { checkInEntity, inEntity } from '../../http/scope.ts';
 import type { StagedBlob } from '#platform/blobs/blob-store.ts';
 import type { RegistryChannel, RegistryDirection } from '#platform/db/schema.ts';
 import { AppError } from '#platform/errors.ts';
@@ -16,6 +16,8 @@ import {
   annotateEntry,
   assertEntryInput,
   checkEntry,
+  checkEntryAlone,
+  entryNamesRows,
   type EntryInput,
   getEntry,
   getEntryAttachment,
@@ -202,7 +204,10 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
               const pre = toInput(fields, []);
               try {
                 assertEntryInput(pre);
-                await inEntity(deps, req, entity, (tx, ctx) => checkEntry(tx, ctx, pre));
+                // Most entries name no unit and no known party: then no transaction is needed.
+                if (entryNamesRows(pre))
+                  await inEntity(deps, req, entity, (tx, ctx) => checkEntry(tx, ctx, pre));
+                else await checkInEntity(deps, req, entity, (ctx) => checkEntryAlone(ctx, pre));
               } catch (e) {
                 part.file.resume();
                 throw e;

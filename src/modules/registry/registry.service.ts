@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
 import type { Ctx } from '#platform/context.ts';
-import { madridYear, nextNumber } from '#platform/db/counters.ts';
+import { madridYear, nextNumberAt } from '#platform/db/counters.ts';
 import type { Tx } from '#platform/db/database.ts';
 import type { RegistryChannel, RegistryDirection } from '#platform/db/schema.ts';
 import { escapeLike } from '#platform/db/search.ts';
 import { AppError } from '#platform/errors.ts';
 import { isUuid, newId } from '#platform/ids.ts';
 import { formatCsv } from '#modules/csv/csv.ts';
-import { forgetAuditHeads, recordEvent } from '#modules/audit/audit.service.ts';
+import { auditMark, discardEventsAfter, recordEvent } from '#modules/audit/audit.service.ts';
 import { addDays, assertCivilDate, madridStartOfDay } from '#modules/calendar/civil-date.ts';
 import { entityHolidayCalendar } from '#modules/calendar/calendar.service.ts';
 import { effectiveRegistryTime, type HolidayCalendar } from '#modules/calendar/deadlines.ts';
@@ -156,12 +156,21 @@ export const PRESENTED_AT_SKEW_MS = 2 * 60_000;
 
 /** Everything that could refuse an entry, checked before its attachments enter the store. */
 export async function checkEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<void> {
-  assertEntryInput(input);
-  if (!canCreateEntry(ctx, input.direction))
-    throw new AppError('FORBIDDEN', `You may not make ${input.direction} entries in this registry`);
+  checkEntryAlone(ctx, input);
   if (input.officeId) await assertUnit(tx, ctx, input.officeId, 'office');
   if (input.recipientUnitId) await assertUnit(tx, ctx, input.recipientUnitId, null);
   if (input.partyId) await getParty(tx, ctx, input.partyId);
+}
+
+/** Whether checkEntry reads the database for this entry (it names a unit or a known party). */
+export const entryNamesRows = (input: EntryInput): boolean =>
+  Boolean(input.officeId || input.recipientUnitId || input.partyId);
+
+/** The part of checkEntry that needs no database: the fields, the caller's roles, the time given. */
+export function checkEntryAlone(ctx: Ctx, input: EntryInput): void {
+  assertEntryInput(input);
+  if (!canCreateEntry(ctx, input.direction))
+    throw new AppError('FORBIDDEN', `You may not make ${input.direction} entries in this registry`);
   if (input.presentedAt && Date.parse(input.presentedAt) > ctx.clock.now().getTime() + PRESENTED_AT_SKEW_MS)
     throw new AppError(
       'VALIDATION_FAILED',
@@ -185,6 +194,7 @@ async function resolveParty(tx: Tx, ctx: Ctx, input: EntryInput): Promise<EntryP
   if (found) return entryParty(found);
   // Two filings by the same new party at once: the second insert meets the first's row. A
   // savepoint keeps this transaction alive, and the party the other filing created is used.
+  const mark = auditMark(tx);
   await sql`SAVEPOINT party_on_the_fly`.execute(tx);
   try {
     const p = await createParty(tx, ctx, input.party);
@@ -193,7 +203,7 @@ async function resolveParty(tx: Tx, ctx: Ctx, input: EntryInput): Promise<EntryP
   } catch (e) {
     if (!(e instanceof AppError) || e.code !== 'PARTY_IDENTIFIER_TAKEN') throw e;
     await sql`ROLLBACK TO SAVEPOINT party_on_the_fly`.execute(tx);
-    forgetAuditHeads(tx);
+    discardEventsAfter(tx, mark);
     const p = await findPartyByIdentifier(tx, ctx, normalized);
     if (!p) throw e;
     return entryParty(p);
@@ -237,13 +247,13 @@ export async function makeEntry(
     effectiveAtNote = `The effective time (art. 31.2.b) is not set: ${e.message}`;
   }
   const year = madridYear(ctx.clock.now());
-  const seq = await nextNumber(tx, ctx.tenant.id, `registry-${input.direction}`, year);
-  const number = `${input.direction}/${year}/${String(seq).padStart(6, '0')}`;
   // The database clock, read after the counter's row lock: a later number never gets an earlier time.
   // The injected clock's offset from the system clock (zero outside tests) lets tests set the day.
   const skew = ctx.clock.now().getTime() - Date.now();
-  const r = await sql<{ t: Date | string }>`SELECT clock_timestamp() AS t`.execute(tx);
-  const registeredAt = new Date(new Date(r.rows[0]!.t).getTime() + skew);
+  const taken = await nextNumberAt(tx, ctx.tenant.id, `registry-${input.direction}`, year);
+  const seq = taken.value;
+  const number = `${input.direction}/${year}/${String(seq).padStart(6, '0')}`;
+  const registeredAt = new Date(taken.at.getTime() + skew);
   const given = input.presentedAt ? new Date(input.presentedAt) : null;
   const presentedAt = given && given.getTime() < registeredAt.getTime() ? given : registeredAt;
   let effectiveAt: Date | null = null;

@@ -1,8 +1,7 @@
-import { sql } from 'kysely';
 import { PDFDocument } from 'pdf-lib';
 import type { BlobStore } from '#platform/blobs/blob-store.ts';
 import { type Clock, type Ctx, noRequest, systemActor } from '#platform/context.ts';
-import { madridYear, nextNumber } from '#platform/db/counters.ts';
+import { madridYear, nextNumberAt } from '#platform/db/counters.ts';
 import { madridDateOf } from '#modules/calendar/civil-date.ts';
 import type { Database, Tx } from '#platform/db/database.ts';
 import { AppError } from '#platform/errors.ts';
@@ -228,11 +227,11 @@ async function takeNumber(jobs: Jobs, tx: Tx, ctx: Ctx, turn: Turn): Promise<voi
   const r = await loadResolution(tx, ctx, turn.documentId);
   if (!r || turn.stepNo !== r.deciding_step || r.number) return;
   const year = madridYear(ctx.clock.now());
-  const seq = await nextNumber(tx, ctx.tenant.id, DECREE_SERIES, year);
-  const number = formatDecreeNumber(year, seq);
   const skew = ctx.clock.now().getTime() - Date.now(); // zero outside tests (an injected clock)
-  const t = await sql<{ t: Date | string }>`SELECT clock_timestamp() AS t`.execute(tx);
-  const decidedAt = new Date(new Date(t.rows[0]!.t).getTime() + skew);
+  const taken = await nextNumberAt(tx, ctx.tenant.id, DECREE_SERIES, year);
+  const seq = taken.value;
+  const number = formatDecreeNumber(year, seq);
+  const decidedAt = new Date(taken.at.getTime() + skew);
   await tx
     .updateTable('resolutions')
     .set({

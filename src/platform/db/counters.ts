@@ -14,6 +14,25 @@ export async function nextNumber(tx: Tx, tenantId: string, series: string, year:
   return Number(r.rows[0]!.value);
 }
 
+/**
+ * nextNumber, and the database's clock_timestamp() read in the same statement after the counter's
+ * row lock is taken: a later number never gets an earlier time, across API processes, and the
+ * number and its time cost one round trip.
+ */
+export async function nextNumberAt(
+  tx: Tx,
+  tenantId: string,
+  series: string,
+  year: number,
+): Promise<{ value: number; at: Date }> {
+  const r = await sql<{ value: number; at: Date | string }>`
+    INSERT INTO counters (tenant_id, series, year, value) VALUES (${tenantId}, ${series}, ${year}, 1)
+    ON CONFLICT (tenant_id, series, year) DO UPDATE SET value = counters.value + 1
+    RETURNING value, clock_timestamp() AS at`.execute(tx);
+  const row = r.rows[0]!;
+  return { value: Number(row.value), at: new Date(row.at) };
+}
+
 /** The year in Europe/Madrid of an instant: numbering years are Madrid years (DOMAIN: Registry). */
 const madridYearFormat = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Madrid', year: 'numeric' });
 export function madridYear(at: Date): number {

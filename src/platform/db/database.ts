@@ -36,6 +36,40 @@ export function pgliteStartParams(sharedBuffersMb = 128): string[] {
   return [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffersMb}MB`];
 }
 
+/** Work a transaction does last, just before it commits (e.g. writing its buffered audit events). */
+const commitHooks = new WeakMap<Tx, (() => Promise<void>)[]>();
+
+/**
+ * Runs `hook` when the transaction's work is done, just before it commits, after the hooks
+ * registered before it. Only for transactions opened by Database (all of them are).
+ */
+export function beforeCommit(tx: Tx, hook: () => Promise<void>): void {
+  const hooks = commitHooks.get(tx);
+  if (hooks) hooks.push(hook);
+  else commitHooks.set(tx, [hook]);
+}
+
+/** fn, then the hooks it registered (a hook may register more), all in the transaction. */
+async function withCommitHooks<T>(tx: Tx, fn: () => Promise<T>): Promise<T> {
+  const result = await fn();
+  for (let hooks = commitHooks.get(tx); hooks; hooks = commitHooks.get(tx)) {
+    commitHooks.delete(tx);
+    for (const hook of hooks) await hook();
+  }
+  return result;
+}
+
+/** The tenant each open transaction acts for (`app.tenant`), as Database and asTenant set it. */
+const txTenants = new WeakMap<Tx, string>();
+
+/** The tenant the transaction acts for now (row-level security), if any. */
+export function txTenant(tx: Tx): string | undefined {
+  return txTenants.get(tx);
+}
+
+/** A tenant reference in a URL is its DIR3 code (nine capitals or digits) or its slug. */
+const tenantRefColumn = (ref: string): 'dir3' | 'slug' => (/^[A-Z0-9]{9}$/.test(ref) ? 'dir3' : 'slug');
+
 /**
  * The database, on PGlite or PostgreSQL through one code path.
  *
@@ -123,7 +157,7 @@ export class Database {
   async tenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.#app.transaction().execute(async (tx) => {
       await this.#enter(tx, tenantId);
-      return fn(tx);
+      return withCommitHooks(tx, () => fn(tx));
     });
   }
 
@@ -148,15 +182,25 @@ export class Database {
     fn: (tx: Tx, tenant: Selectable<TenantsTable>) => Promise<T>,
   ): Promise<T> {
     return this.#app.transaction().execute(async (tx) => {
-      const col = /^[A-Z0-9]{9}$/.test(ref) ? 'dir3' : 'slug';
+      const col = tenantRefColumn(ref);
       const r = await sql<Selectable<TenantsTable>>`
         select t.*, set_config('role', ${this.appRole}, true) as _role, set_config('app.tenant', t.id::text, true) as _tenant
         from tenants t where ${sql.ref(`t.${col}`)} = ${ref}`.execute(tx);
       const tenant = r.rows[0];
       if (!tenant) throw new AppError('ENTITY_NOT_FOUND', `Entity ${ref} not found`);
       check(tenant);
-      return fn(tx, tenant);
+      txTenants.set(tx, tenant.id);
+      return withCommitHooks(tx, () => fn(tx, tenant));
     });
+  }
+
+  /** A tenant by its DIR3 code or slug: one statement, outside any transaction. */
+  async findTenantByRef(ref: string): Promise<Selectable<TenantsTable> | undefined> {
+    return this.#app
+      .selectFrom('tenants')
+      .selectAll()
+      .where(tenantRefColumn(ref), '=', ref)
+      .executeTakeFirst();
   }
 
   /**
@@ -166,7 +210,7 @@ export class Database {
   async platform<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.#app.transaction().execute(async (tx) => {
       await this.#enter(tx, PLATFORM_TENANT);
-      return fn(tx);
+      return withCommitHooks(tx, () => fn(tx));
     });
   }
 
@@ -174,7 +218,7 @@ export class Database {
   async owner<T>(fn: (tx: Tx) => Promise<T>, opts: { repeatableRead?: boolean } = {}): Promise<T> {
     let b = this.#owner.transaction();
     if (opts.repeatableRead) b = b.setIsolationLevel('repeatable read');
-    return b.execute(fn);
+    return b.execute((tx) => withCommitHooks(tx, () => fn(tx)));
   }
 
   /** The application role and the transaction-local tenant, in one round trip. */
@@ -185,6 +229,7 @@ export class Database {
     await sql`select set_config('role', ${this.appRole}, true), set_config('app.tenant', ${tenantId}, true)`.execute(
       tx,
     );
+    txTenants.set(tx, tenantId);
   }
 
   async migrate(): Promise<string[]> {
@@ -332,9 +377,13 @@ export async function asTenant<T>(tx: Tx, tenantId: string, fn: () => Promise<T>
   const r = await sql<{ t: string | null }>`select current_setting('app.tenant', true) as t`.execute(tx);
   const previous = r.rows[0]?.t ?? '';
   await sql`select set_config('app.tenant', ${tenantId}, true)`.execute(tx);
+  const tracked = txTenants.get(tx);
+  txTenants.set(tx, tenantId);
   try {
     return await fn();
   } finally {
     await sql`select set_config('app.tenant', ${previous}, true)`.execute(tx);
+    if (tracked === undefined) txTenants.delete(tx);
+    else txTenants.set(tx, tracked);
   }
 }
