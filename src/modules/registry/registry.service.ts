@@ -247,6 +247,36 @@ export async function makeEntry(
     effectiveAtNote = `The effective time (art. 31.2.b) is not set: ${e.message}`;
   }
   const year = madridYear(ctx.clock.now());
+  // The attachments become documents before the counter is taken, incorporated when they were
+  // received: the counter's row lock serialises the entity's filings until commit, so the locked
+  // stretch holds only what needs the number (the entry and its links to the documents).
+  const receivedAt = ctx.clock.now();
+  const attachments: { documentId: string; sha256: string }[] = [];
+  const attachmentViews: EntryView['attachments'] = [];
+  for (const [i, a] of (input.attachments ?? []).entries()) {
+    const doc = await insertDocument(tx, ctx, {
+      title: a.fileName,
+      fileName: a.fileName,
+      mimeType: a.mimeType,
+      sha256: a.sha256,
+      size: a.size,
+      documentType: input.direction === 'E' ? 'TD14' : 'TD99',
+      elaborationState: 'EE01',
+      origin: input.direction === 'E' ? 'citizen' : 'administration',
+      incorporatedAt: receivedAt,
+      year,
+    });
+    attachments.push({ documentId: doc.id, sha256: a.sha256 });
+    attachmentViews.push({
+      position: i + 1,
+      documentId: doc.id,
+      title: doc.title,
+      fileName: doc.fileName,
+      mimeType: doc.mimeType,
+      size: doc.size,
+      sha256: a.sha256,
+    });
+  }
   // The database clock, read after the counter's row lock: a later number never gets an earlier time.
   // The injected clock's offset from the system clock (zero outside tests) lets tests set the day.
   const skew = ctx.clock.now().getTime() - Date.now();
@@ -266,7 +296,6 @@ export async function makeEntry(
     }
   }
   const id = opts.id ?? newId();
-  const now = registeredAt;
   const row = {
     tenant_id: ctx.tenant.id,
     id,
@@ -288,45 +317,23 @@ export async function makeEntry(
     registered_at: registeredAt,
     effective_at: effectiveAt,
     created_by: ctx.actor.label,
-    created_at: now,
+    created_at: registeredAt,
   };
-  await tx.insertInto('registry_entries').values(row).execute();
-  const attachments: { documentId: string; sha256: string }[] = [];
-  const attachmentViews: EntryView['attachments'] = [];
-  for (const [i, a] of (input.attachments ?? []).entries()) {
-    const doc = await insertDocument(tx, ctx, {
-      title: a.fileName,
-      fileName: a.fileName,
-      mimeType: a.mimeType,
-      sha256: a.sha256,
-      size: a.size,
-      documentType: input.direction === 'E' ? 'TD14' : 'TD99',
-      elaborationState: 'EE01',
-      origin: input.direction === 'E' ? 'citizen' : 'administration',
-      incorporatedAt: now,
-      year,
-    });
+  const links = attachments.map((a, i) => ({
+    tenant_id: ctx.tenant.id,
+    entry_id: id,
+    position: i + 1,
+    document_id: a.documentId,
+    sha256: a.sha256,
+  }));
+  // The entry and its attachments' links in one statement (the links' keys are checked at its end).
+  if (links.length === 0) await tx.insertInto('registry_entries').values(row).execute();
+  else
     await tx
+      .with('entry', (db) => db.insertInto('registry_entries').values(row))
       .insertInto('registry_attachments')
-      .values({
-        tenant_id: ctx.tenant.id,
-        entry_id: id,
-        position: i + 1,
-        document_id: doc.id,
-        sha256: a.sha256,
-      })
+      .values(links)
       .execute();
-    attachments.push({ documentId: doc.id, sha256: a.sha256 });
-    attachmentViews.push({
-      position: i + 1,
-      documentId: doc.id,
-      title: doc.title,
-      fileName: doc.fileName,
-      mimeType: doc.mimeType,
-      size: doc.size,
-      sha256: a.sha256,
-    });
-  }
   await recordEvent(tx, {
     tenantId: ctx.tenant.id,
     actor: ctx.actor,
