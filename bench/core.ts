@@ -283,25 +283,37 @@ async function dbCpuMs(inst: Installation): Promise<Map<number, number> | null> 
   }
 }
 
-/** A load result with the CPU each request cost the server process and the database backends. */
-export type Measured = LoadResult & { serverCpu: number; dbCpu: number | null };
+/**
+ * A load result with the CPU each request cost, in ms: the server processes together, the
+ * database backends, and this process (the load clients, which share the machine).
+ */
+export type Measured = LoadResult & { serverCpu: number; dbCpu: number | null; clientCpu: number };
 
 export async function measured(
   inst: Installation,
-  server: ServerProcess,
+  servers: ServerProcess | ServerProcess[],
   run: () => Promise<LoadResult>,
 ): Promise<Measured> {
-  const s0 = cpuMs(server.pid);
+  const all = Array.isArray(servers) ? servers : [servers];
+  const serversMs = () => all.reduce((n, s) => n + cpuMs(s.pid), 0);
+  const s0 = serversMs();
   const d0 = await dbCpuMs(inst);
+  const c0 = process.cpuUsage();
   const r = await run();
-  const s1 = cpuMs(server.pid);
+  const c = process.cpuUsage(c0);
+  const s1 = serversMs();
   const d1 = await dbCpuMs(inst);
   let db: number | null = null;
   if (d0 && d1) {
     db = 0;
     for (const [pid, ms] of d1) db += ms - (d0.get(pid) ?? 0);
   }
-  return { ...r, serverCpu: (s1 - s0) / r.requests, dbCpu: db === null ? null : db / r.requests };
+  return {
+    ...r,
+    serverCpu: (s1 - s0) / r.requests,
+    dbCpu: db === null ? null : db / r.requests,
+    clientCpu: (c.user + c.system) / 1000 / r.requests,
+  };
 }
 
 type BackendResult = {

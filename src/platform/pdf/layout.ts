@@ -12,6 +12,7 @@ import {
   type PDFRef,
   rgb,
 } from 'pdf-lib';
+import './native-deflate.ts';
 
 /**
  * A small flowing-text writer for the documents Lligall issues (receipts, evidence): A4 pages,

@@ -3,6 +3,7 @@ import { SignPdf } from '@signpdf/signpdf';
 import { SUBFILTER_ETSI_CADES_DETACHED, Signer } from '@signpdf/utils';
 import type { PDFDocument } from 'pdf-lib';
 import { type SigningIdentity, signCadesDetached } from './cades.ts';
+import './native-deflate.ts';
 
 /**
  * PAdES-B-B (ETSI EN 319 142-1): a PDF signature whose /SubFilter is ETSI.CAdES.detached and
