@@ -80,7 +80,12 @@ const blobFiles = () => harnessBlobFiles(env);
 const rowCounts = () =>
   harnessRowCounts(env, ['registry_entries', 'registry_attachments', 'documents', 'parties', 'counters']);
 
+const madridDay = (t: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Madrid' }).format(t);
+/** The Madrid day this file started on, before its first entry. */
+let firstDay: string;
+
 before(async () => {
+  firstDay = madridDay(new Date());
   env = await openTestEnv({ config: { maxUploadBytes: 64 * 1024 } });
   app = await makeServer(env);
   tenant = await makeTenant(env);
@@ -252,17 +257,18 @@ describe('registry entries (LPACAP art. 16)', () => {
     const out = await app.inject({ method: 'GET', url: `${base}/registry?direction=S`, headers: handler });
     assert.ok(out.json().items.every((e: { direction: string }) => e.direction === 'S'));
     assert.equal(out.json().total, 2);
-    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Madrid' }).format(new Date());
+    // From the day this file's first entry was registered to today (Madrid days: a run may cross midnight).
+    const today = madridDay(new Date());
     const all = await app.inject({ method: 'GET', url: `${base}/registry`, headers: handler });
-    const day = await app.inject({
+    const days = await app.inject({
       method: 'GET',
-      url: `${base}/registry?from=${today}&to=${today}`,
+      url: `${base}/registry?from=${firstDay}&to=${today}`,
       headers: handler,
     });
     assert.equal(
-      day.json().total,
+      days.json().total,
       all.json().total,
-      'dates are of registration: the postal filing was registered today',
+      'dates are of registration: the postal filing, presented three days before, was registered in these days',
     );
     const yesterday = await app.inject({
       method: 'GET',
@@ -376,6 +382,10 @@ describe('registry entries (LPACAP art. 16)', () => {
     assert.equal(tooMany.statusCode, 400, tooMany.body);
     const viewerOnly = await post(handler, entry(), [file]);
     assert.equal(viewerOnly.statusCode, 403, viewerOnly.body);
+    // A registrar of another entity: for them this one does not exist, and nothing of theirs is stored.
+    const stranger = await post(otherRegistrar, entry(), [file]);
+    assert.equal(stranger.statusCode, 404, stranger.body);
+    assert.equal(stranger.json().code, 'ENTITY_NOT_FOUND');
     assert.deepEqual(await rowCounts(), rows);
     assert.deepEqual(blobFiles(), files);
   });

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
+import { multipart } from '#test/helpers/multipart.ts';
 import {
   makeServer,
   makeTenant,
@@ -224,6 +225,26 @@ describe('support access (issue 6)', () => {
     const create = await post(tech, `/api/v1/entities/${a.slug}/expedients`, { title: 'No' });
     assert.equal(create.statusCode, 403, create.body);
     assert.equal(create.json().code, 'FORBIDDEN');
+    // A registry entry with a file: the grant's roles refuse it before the file is read, and the
+    // refusal is an access too.
+    const filing = multipart(
+      {
+        direction: 'E',
+        heading: 'Instància',
+        summary: 'Prova',
+        channel: 'in_person',
+        party: JSON.stringify({ identifier: '12345678Z', name: 'Maria Rovira' }),
+      },
+      { name: 'a.pdf', type: 'application/pdf', data: Buffer.from('%PDF-1.4\n') },
+    );
+    const entry = await app.inject({
+      method: 'POST',
+      url: `/api/v1/entities/${a.slug}/registry`,
+      headers: { ...h(tech), ...filing.headers },
+      payload: filing.body,
+    });
+    assert.equal(entry.statusCode, 403, entry.body);
+    assert.equal(entry.json().code, 'FORBIDDEN');
     // The technician never becomes the entity's admin under a grant.
     assert.equal((await get(tech, grants(a))).statusCode, 403);
     const after = await env.db.owner((tx) =>
@@ -232,7 +253,7 @@ describe('support access (issue 6)', () => {
     assert.equal(after.rows[0]!.n, before.rows[0]!.n);
 
     const events = (await supportAccessEvents()).reverse(); // oldest first
-    const requests = urls.length + 1 + 1 + 1; // the reads, the list again, the refused creation, the refused grants list
+    const requests = urls.length + 1 + 1 + 1 + 1; // the reads, the list again, the refused creation and entry, the refused grants list
     assert.equal(events.length, requests);
     assert.equal((events[urls.length]!.details as { query?: string }).query, 'q=obres');
     for (const e of events) {
@@ -248,6 +269,7 @@ describe('support access (issue 6)', () => {
         ...urls.map((u) => ['GET', u, null]),
         ['GET', urls[0], null],
         ['POST', `/api/v1/entities/${a.slug}/expedients`, 'FORBIDDEN'],
+        ['POST', `/api/v1/entities/${a.slug}/registry`, 'FORBIDDEN'],
         ['GET', grants(a), 'FORBIDDEN'],
       ],
     );
