@@ -56,14 +56,19 @@ export async function registerCsv(
 ): Promise<void> {
   await tx
     .insertInto('csv_index')
-    .values({
-      csv,
-      tenant_id: ctx.tenant.id,
-      document_id: documentId,
-      seal_id: sealId,
-      created_at: ctx.clock.now(),
-    })
+    .values(csvIndexRow(ctx, csv, documentId, sealId))
     .execute();
+}
+
+/** registerCsv's row, for a caller that inserts it in one statement with its document. */
+export function csvIndexRow(ctx: Ctx, csv: string, documentId: string, sealId: string | null) {
+  return {
+    csv,
+    tenant_id: ctx.tenant.id,
+    document_id: documentId,
+    seal_id: sealId,
+    created_at: ctx.clock.now(),
+  };
 }
 
 export type VerifiedDocument = {

@@ -126,35 +126,53 @@ export type NewDocument = {
  * rows that point at them). ENI metadata: the organ is the entity's DIR3; the capture date is now.
  */
 export async function insertDocument(tx: Tx, ctx: Ctx, d: NewDocument): Promise<DocumentView> {
+  const values = newDocumentRow(ctx, d);
+  const row = (await tx
+    .insertInto('documents')
+    .values(values)
+    .returning(DOCUMENT_COLUMNS)
+    .executeTakeFirstOrThrow()) as DocumentRow;
+  await recordDocumentCreated(tx, ctx, values);
+  return toDocumentView(row);
+}
+
+/**
+ * insertDocument in two halves, for a caller that inserts the document in one statement with the
+ * rows that point at it (a receipt and its CSV): the checked row, then, once it is inserted, its
+ * audit event.
+ */
+export function newDocumentRow(ctx: Ctx, d: NewDocument) {
   assertDocumentMetadata(d);
   const id = newId();
   const now = ctx.clock.now();
-  const format = extensionOf(d.fileName);
-  const row = (await tx
-    .insertInto('documents')
-    .values({
-      tenant_id: ctx.tenant.id,
-      id,
-      eni_id: documentEniId(ctx.tenant.dir3, d.year, id),
-      title: d.title,
-      file_name: d.fileName,
-      mime_type: d.mimeType,
-      size_bytes: d.size,
-      sha256: d.sha256,
-      document_type: d.documentType,
-      elaboration_state: d.elaborationState,
-      original_eni_id: d.originalEniId ?? null,
-      origin: d.origin,
-      captured_at: now,
-      organ: [ctx.tenant.dir3],
-      format,
-      supersedes_id: d.supersedesId ?? null,
-      incorporated_at: d.incorporatedAt,
-      created_by: ctx.actor.id,
-      created_at: now,
-    })
-    .returning(DOCUMENT_COLUMNS)
-    .executeTakeFirstOrThrow()) as DocumentRow;
+  return {
+    tenant_id: ctx.tenant.id,
+    id,
+    eni_id: documentEniId(ctx.tenant.dir3, d.year, id),
+    title: d.title,
+    file_name: d.fileName,
+    mime_type: d.mimeType,
+    size_bytes: d.size,
+    sha256: d.sha256,
+    document_type: d.documentType,
+    elaboration_state: d.elaborationState,
+    original_eni_id: d.originalEniId ?? null,
+    origin: d.origin,
+    captured_at: now,
+    organ: [ctx.tenant.dir3],
+    format: extensionOf(d.fileName),
+    supersedes_id: d.supersedesId ?? null,
+    incorporated_at: d.incorporatedAt,
+    created_by: ctx.actor.id,
+    created_at: now,
+  };
+}
+
+export async function recordDocumentCreated(
+  tx: Tx,
+  ctx: Ctx,
+  row: ReturnType<typeof newDocumentRow>,
+): Promise<void> {
   await recordEvent(tx, {
     tenantId: ctx.tenant.id,
     actor: ctx.actor,
@@ -162,16 +180,15 @@ export async function insertDocument(tx: Tx, ctx: Ctx, d: NewDocument): Promise<
     clock: ctx.clock,
     action: 'document.create',
     objectType: 'document',
-    objectId: id,
+    objectId: row.id,
     details: {
-      title: d.title,
-      sha256: d.sha256,
-      size: d.size,
-      documentType: d.documentType,
-      supersedesId: d.supersedesId ?? null,
+      title: row.title,
+      sha256: row.sha256,
+      size: row.size_bytes,
+      documentType: row.document_type,
+      supersedesId: row.supersedes_id,
     },
   });
-  return toDocumentView(row);
 }
 
 /** ENI metadata rules that do not depend on the database. */

@@ -8,8 +8,8 @@ import { signPdfDocument } from '#platform/pdf/pades.ts';
 import { embedFonts, TextFlow } from '#platform/pdf/layout.ts';
 import { recordEvent } from '#modules/audit/audit.service.ts';
 import { formatCsv, newCsv } from '#modules/csv/csv.ts';
-import { registerCsv } from '#modules/csv/csv.service.ts';
-import { insertDocument } from '#modules/documents/documents.service.ts';
+import { csvIndexRow } from '#modules/csv/csv.service.ts';
+import { newDocumentRow, recordDocumentCreated } from '#modules/documents/documents.service.ts';
 import { findAuthorisingResolution } from '#modules/seals/resolutions.service.ts';
 import {
   type ActiveSeal,
@@ -345,7 +345,7 @@ async function sealAndRecord(
     // receipt's key refuses the second one, and the first stands (below).
     return await deps.db.tenant(tenantId, async (tx) => {
       const fileName = `justificant-${entry.number.replaceAll('/', '-')}.pdf`;
-      const doc = await insertDocument(tx, ctx, {
+      const doc = newDocumentRow(ctx, {
         title: `${entry.direction === 'E' ? messages.titleE : messages.titleS} ${entry.number}`,
         fileName,
         mimeType: 'application/pdf',
@@ -357,8 +357,10 @@ async function sealAndRecord(
         incorporatedAt: issuedAt,
         year: madridYear(issuedAt),
       });
-      await registerCsv(tx, ctx, csv, doc.id, seal.id);
+      // The document, its CSV and the receipt in one statement (their keys are checked at its end).
       await tx
+        .with('d', (db) => db.insertInto('documents').values(doc))
+        .with('c', (db) => db.insertInto('csv_index').values(csvIndexRow(ctx, csv, doc.id, seal.id)))
         .insertInto('registry_receipts')
         .values({
           tenant_id: tenantId,
@@ -370,6 +372,7 @@ async function sealAndRecord(
           issued_at: issuedAt,
         })
         .execute();
+      await recordDocumentCreated(tx, ctx, doc);
       await recordEvent(tx, {
         tenantId,
         actor: ctx.actor,

@@ -15,9 +15,14 @@ export type StagedBlob = { tmpPath: string; sha256: string; size: number };
  * Writes go to a temporary file that is fsynced and renamed into place, so a row never
  * points to a half-written file; reads are verified against the hash.
  */
+/** 65,536 shard directories at most (two levels of two hex digits). */
+const MAX_MADE_DIRS = 65_536;
+
 export class BlobStore {
   readonly root: string;
   readonly tmpDir: string;
+  /** Shard directories this process made or found (never removed while it runs): no mkdir for them again. */
+  readonly #madeDirs = new Set<string>();
 
   constructor(root: string) {
     this.root = root;
@@ -47,15 +52,10 @@ export class BlobStore {
         cb(null, chunk);
       },
     });
-    const out = fs.createWriteStream(tmpPath, { flags: 'wx', mode: 0o600 });
+    // flush: the stream fsyncs the file before it closes it, so it is on disk when the pipeline ends.
+    const out = fs.createWriteStream(tmpPath, { flags: 'wx', mode: 0o600, flush: true });
     try {
       await pipeline(source, meter, out);
-      const fh = await fsp.open(tmpPath, 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
     } catch (e) {
       await fsp.rm(tmpPath, { force: true });
       throw e;
@@ -70,10 +70,25 @@ export class BlobStore {
       await fsp.rm(staged.tmpPath, { force: true });
       return { created: false };
     }
-    await fsp.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
-    await fsp.rename(staged.tmpPath, dest);
+    const dir = path.dirname(dest);
+    const made = this.#madeDirs.has(dir);
+    if (!made) await this.#makeDir(dir);
+    try {
+      await fsp.rename(staged.tmpPath, dest);
+    } catch (e) {
+      // A directory this process made is gone (the store was emptied under it): make it again, once.
+      if (!made || (e as NodeJS.ErrnoException).code !== 'ENOENT' || !fs.existsSync(staged.tmpPath)) throw e;
+      await this.#makeDir(dir);
+      await fsp.rename(staged.tmpPath, dest);
+    }
     await fsyncDir(path.dirname(dest));
     return { created: true };
+  }
+
+  async #makeDir(dir: string): Promise<void> {
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    if (this.#madeDirs.size >= MAX_MADE_DIRS) this.#madeDirs.clear();
+    this.#madeDirs.add(dir);
   }
 
   async discard(staged: StagedBlob): Promise<void> {
