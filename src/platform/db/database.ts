@@ -1,7 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect, type Selectable, sql, type Transaction } from 'kysely';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  Kysely,
+  PGliteDialect,
+  PostgresDialect,
+  PostgresDriver,
+  type Selectable,
+  sql,
+  type Transaction,
+  type TransactionSettings,
+} from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { AppError } from '../errors.ts';
@@ -67,6 +79,41 @@ export function txTenant(tx: Tx): string | undefined {
   return txTenants.get(tx);
 }
 
+/**
+ * SQL sent with the BEGIN of the transaction started in this async context (PostgreSQL only),
+ * once: the application role and the tenant are then set in the same round trip as BEGIN.
+ */
+const begunWith = new AsyncLocalStorage<{ sql: string; used: boolean }>();
+
+/** PostgreSQL's driver, sending a transaction's first statement with its BEGIN when it has one. */
+class OneTripBeginDriver extends PostgresDriver {
+  override async beginTransaction(
+    connection: DatabaseConnection,
+    settings: TransactionSettings,
+  ): Promise<void> {
+    const with_ = begunWith.getStore();
+    if (!with_ || with_.used || settings.isolationLevel || settings.accessMode)
+      return super.beginTransaction(connection, settings);
+    with_.used = true;
+    // No parameters: the simple query protocol, which takes several statements at once.
+    await connection.executeQuery(CompiledQuery.raw(`begin; ${with_.sql}`));
+  }
+}
+
+class OneTripBeginDialect extends PostgresDialect {
+  readonly #pool: pg.Pool;
+  constructor(pool: pg.Pool) {
+    super({ pool });
+    this.#pool = pool;
+  }
+  override createDriver(): PostgresDriver {
+    return new OneTripBeginDriver({ pool: this.#pool });
+  }
+}
+
+/** A role name or a UUID, safe to write as an SQL literal as is. */
+const plainLiteral = (v: string): boolean => /^[A-Za-z0-9_-]+$/.test(v);
+
 /** A tenant reference in a URL is its DIR3 code (nine capitals or digits) or its slug. */
 const tenantRefColumn = (ref: string): 'dir3' | 'slug' => (/^[A-Z0-9]{9}$/.test(ref) ? 'dir3' : 'slug');
 
@@ -122,7 +169,7 @@ export class Database {
       for (const pool of [appPool, ownerPool]) {
         pool.on('error', (err) => console.error(`database: idle connection lost: ${err.message}`));
       }
-      const app = new Kysely<DB>({ dialect: new PostgresDialect({ pool: appPool }) });
+      const app = new Kysely<DB>({ dialect: new OneTripBeginDialect(appPool) });
       const owner = new Kysely<DB>({ dialect: new PostgresDialect({ pool: ownerPool }) });
       return new Database('postgres', app, owner, opts.appRole, undefined, undefined, {
         app: appPool,
@@ -155,10 +202,7 @@ export class Database {
 
   /** Runs fn in one transaction that sees only `tenantId`'s rows. */
   async tenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.#app.transaction().execute(async (tx) => {
-      await this.#enter(tx, tenantId);
-      return withCommitHooks(tx, () => fn(tx));
-    });
+    return this.#entered(tenantId, fn);
   }
 
   /**
@@ -208,10 +252,7 @@ export class Database {
    * rows it sees are the platform pseudo-tenant's (its audit chain).
    */
   async platform<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.#app.transaction().execute(async (tx) => {
-      await this.#enter(tx, PLATFORM_TENANT);
-      return withCommitHooks(tx, () => fn(tx));
-    });
+    return this.#entered(PLATFORM_TENANT, fn);
   }
 
   /** Runs fn as the owner role (sees every tenant). Only for explicit, audited platform-wide work. */
@@ -219,6 +260,25 @@ export class Database {
     let b = this.#owner.transaction();
     if (opts.repeatableRead) b = b.setIsolationLevel('repeatable read');
     return b.execute((tx) => withCommitHooks(tx, () => fn(tx)));
+  }
+
+  /**
+   * A transaction as the application role for `tenantId`. On PostgreSQL the role and the tenant
+   * are set by a statement sent with BEGIN (one round trip for both).
+   */
+  async #entered<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const run = (with_?: { used: boolean }) =>
+      this.#app.transaction().execute(async (tx) => {
+        if (with_?.used) txTenants.set(tx, tenantId);
+        else await this.#enter(tx, tenantId);
+        return withCommitHooks(tx, () => fn(tx));
+      });
+    if (this.kind !== 'postgres' || !plainLiteral(this.appRole) || !plainLiteral(tenantId)) return run();
+    const with_ = {
+      sql: `select set_config('role', '${this.appRole}', true), set_config('app.tenant', '${tenantId}', true)`,
+      used: false,
+    };
+    return begunWith.run(with_, () => run(with_));
   }
 
   /** The application role and the transaction-local tenant, in one round trip. */
