@@ -7,11 +7,7 @@ import type { Tx } from './database.ts';
  * gaps and no repeats across API processes. Take it before the audit head (lock order).
  */
 export async function nextNumber(tx: Tx, tenantId: string, series: string, year: number): Promise<number> {
-  const r = await sql<{ value: number }>`
-    INSERT INTO counters (tenant_id, series, year, value) VALUES (${tenantId}, ${series}, ${year}, 1)
-    ON CONFLICT (tenant_id, series, year) DO UPDATE SET value = counters.value + 1
-    RETURNING value`.execute(tx);
-  return Number(r.rows[0]!.value);
+  return (await nextNumberAt(tx, tenantId, series, year)).value;
 }
 
 /**
