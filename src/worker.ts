@@ -6,7 +6,13 @@ import {
   MUX_FETCH_JOB,
   type MuxFetchJobData,
 } from '#modules/registry/mux/mux.service.ts';
-import { issueReceipt, RECEIPT_JOB, type ReceiptJobData } from '#modules/registry/receipt.service.ts';
+import {
+  issueReceipt,
+  RECEIPT_JOB,
+  RECEIPT_SWEEP_SECONDS,
+  type ReceiptJobData,
+  sweepDueReceipts,
+} from '#modules/registry/receipt.service.ts';
 import { COPY_SEAL_JOB, type CopySealJobData, sealPaperCopy } from '#modules/registry/copy-seal.service.ts';
 import { REMINDER_JOB, sweepReminders } from '#modules/signatures/reminders.service.ts';
 import { STAMP_JOB, type StampJobData, stampDecree } from '#modules/resolutions/resolutions.service.ts';
@@ -30,7 +36,14 @@ import { registerMailJobs } from '#platform/mail/mail.jobs.ts';
  * deps.clock, never SQL now(), so tests can move time.
  */
 export async function registerJobs(deps: AppDeps): Promise<void> {
-  // Every registry entry's receipt (LPACAP art. 16.3): a no-op when the request issued it already.
+  // Every registry entry's receipt (LPACAP art. 16.3) that its request did not issue: from
+  // registry_receipts_due, every few seconds. The job is the older way (jobs enqueued before
+  // migration 0025): a no-op when the receipt exists.
+  deps.jobs.every('registry.receipts-due', RECEIPT_SWEEP_SECONDS, async () => {
+    const r = await sweepDueReceipts(deps);
+    for (const f of r.failed)
+      console.error(`registry: receipt of entry ${f.entryId} of ${f.tenantId} not issued: ${f.error}`);
+  });
   await deps.jobs.work<ReceiptJobData>(RECEIPT_JOB, async ({ tenantId, entryId }) => {
     await issueReceipt(deps, tenantId, entryId);
   });

@@ -8,8 +8,8 @@
  * process mid-run, restarts it (as `--role all`, so it also runs the jobs) and goes on; then a
  * third API process is killed at the very moment one of its entries is committed without its
  * receipt. In the end the numbers are exactly 1..count and every entry has its receipt: the
- * restarted process's worker issues, through the job enqueued with each entry, those the killed
- * processes could not — no operator step. On PGlite (one process owns the embedded database) 100 concurrent
+ * restarted process's worker issues, from the list of receipts due that each entry joins
+ * (registry_receipts_due), those the killed processes could not — no operator step. On PGlite (one process owns the embedded database) 100 concurrent
  * filings go to one server.
  */
 import assert from 'node:assert/strict';
@@ -122,15 +122,15 @@ async function entriesOf(ownerUrl: string, tenantId: string): Promise<Row[]> {
   }
 }
 
-/** The receipt jobs of the given entries, as pg-boss holds them (state, due time, retries, last error). */
-async function receiptJobsOf(ownerUrl: string, tenantId: string, numbers: string[]): Promise<unknown[]> {
+/** The given entries on the list of receipts due (due time, attempts, last error). */
+async function receiptsDueOf(ownerUrl: string, tenantId: string, numbers: string[]): Promise<unknown[]> {
   const c = new pg.Client({ connectionString: ownerUrl });
   await c.connect();
   try {
     const r = await c.query(
-      `select e.number, j.state::text as state, j.start_after, j.started_on, j.retry_count, j.output, now() as now
+      `select e.number, d.due_at, d.attempts, d.last_error, now() as now
          from registry_entries e
-         left join pgboss.job j on j.name = 'registry.receipt' and j.singleton_key = e.id::text
+         left join registry_receipts_due d on d.tenant_id = e.tenant_id and d.entry_id = e.id
         where e.tenant_id = $1 and e.number = any($2)`,
       [tenantId, numbers],
     );
@@ -259,7 +259,7 @@ describe(`registry entries filed concurrently (${backend()})`, () => {
           if (n === 60 && !killed) {
             killed = true;
             await b.kill();
-            // The restarted process also runs the jobs (the receipts the killed one left).
+            // The restarted process also runs the jobs and sweepers (the receipts the killed one left).
             restarted = await startServer(inst, { role: 'all' });
             servers.push(restarted);
           }
@@ -279,7 +279,7 @@ describe(`registry entries filed concurrently (${backend()})`, () => {
       assert.ok(owed.length > 0);
 
       // Every number answered 201 exists; numbers are 1..count; the restarted worker issues every
-      // receipt the killed processes owed (the job enqueued with each entry), with no operator step.
+      // receipt the killed processes owed (from registry_receipts_due), with no operator step.
       let all = await entriesOf(inst.urls!.owner, entity.tenantId);
       for (let i = 0; i < 480 && all.some((r) => !r.receipt_sha); i++) {
         await new Promise((r) => setTimeout(r, 250));
@@ -288,7 +288,7 @@ describe(`registry entries filed concurrently (${backend()})`, () => {
       const unissued = all.filter((r) => !r.receipt_sha).map((r) => r.number);
       if (unissued.length) {
         t.diagnostic(
-          `their jobs: ${JSON.stringify(await receiptJobsOf(inst.urls!.owner, entity.tenantId, unissued))}`,
+          `on the list of receipts due: ${JSON.stringify(await receiptsDueOf(inst.urls!.owner, entity.tenantId, unissued))}`,
         );
       }
       assert.deepEqual(
@@ -297,11 +297,11 @@ describe(`registry entries filed concurrently (${backend()})`, () => {
         `the restarted worker issued every receipt owed; the restarted process said:\n${unissued.length ? (restarted as ServerProcess | null)?.output() : ''}`,
       );
       for (const n of owed)
-        assert.ok(all.find((r) => r.number === n)?.late, `${n}'s receipt was issued by the job`);
+        assert.ok(all.find((r) => r.number === n)?.late, `${n}'s receipt was issued by the sweeper`);
       assertGapless(all, year);
       const stored = new Set(all.map((r) => r.number));
       for (const x of ok) assert.ok(stored.has(x.number!), `${x.number} was answered 201 and is in the book`);
-      // The receipts are real signed PDFs; those issued late (by the job) are checked by pdfsig.
+      // The receipts are real signed PDFs; those issued late (by the sweeper) are checked by pdfsig.
       const blobs = new BlobStore(path.join(inst.dataDir, 'blobs'));
       for (const r of all) {
         const pdf = await blobs.readVerified(r.receipt_sha!);
@@ -311,7 +311,7 @@ describe(`registry entries filed concurrently (${backend()})`, () => {
       const nss = nssDbTrusting(ca.slice(ca.indexOf('-----BEGIN')));
       const late = all.filter((r) => r.late);
       t.diagnostic(
-        `second run: ${ok.length}/200 answered 201, ${all.length} entries in all, ${late.length} receipts issued late (by the job)`,
+        `second run: ${ok.length}/200 answered 201, ${all.length} entries in all, ${late.length} receipts issued late (by the sweeper)`,
       );
       const sample = [...late.slice(0, 10), all[0]!, all[all.length - 1]!];
       for (const r of sample) {

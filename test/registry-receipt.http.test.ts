@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { noRequest, systemActor } from '#platform/context.ts';
-import { enqueueReceipt, issueReceipt, RECEIPT_JOB } from '#modules/registry/receipt.service.ts';
+import { issueReceipt, sweepDueReceipts } from '#modules/registry/receipt.service.ts';
+import { BlobStore } from '#platform/blobs/blob-store.ts';
 import { createEntry } from '#modules/registry/registry.service.ts';
 import { getInstallationCaPem } from '#modules/seals/seals.service.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
@@ -270,9 +273,9 @@ describe('entry attachments', () => {
 });
 
 describe('a receipt lost to a crash', () => {
-  it('is issued by the job enqueued with the entry, once', async () => {
-    // The entry commits with its job, and the process "dies" before issuing the receipt.
-    const entryId = await env.db.tenant(tenant.id, async (tx) => {
+  /** An entry committed by a process that "dies" before issuing its receipt. */
+  const entryWithoutReceipt = (heading: string) =>
+    env.db.tenant(tenant.id, async (tx) => {
       const ctx = {
         tenant: {
           id: tenant.id,
@@ -288,13 +291,24 @@ describe('a receipt lost to a crash', () => {
       };
       const made = await createEntry(tx, ctx, {
         direction: 'E',
-        heading: 'Presentada abans d’una caiguda',
+        heading,
         summary: 'Entrada sense justificant',
         channel: 'in_person',
       });
-      await enqueueReceipt(env.jobs, tx, { tenantId: tenant.id, entryId: made.id });
       return made.id;
     });
+  const dueRow = (entryId: string) =>
+    env.db.platform((tx) =>
+      tx
+        .selectFrom('registry_receipts_due')
+        .select(['attempts', 'last_error', 'due_at'])
+        .where('tenant_id', '=', tenant.id)
+        .where('entry_id', '=', entryId)
+        .executeTakeFirst(),
+    );
+
+  it('is issued by the receipts sweeper once its delay has passed, once', async () => {
+    const entryId = await entryWithoutReceipt('Presentada abans d’una caiguda');
     const view = () => app.inject({ method: 'GET', url: `${base}/registry/${entryId}`, headers: registrar });
     assert.equal((await view()).json().receipt, null);
     const early = await app.inject({
@@ -304,24 +318,56 @@ describe('a receipt lost to a crash', () => {
     });
     assert.equal(early.statusCode, 404);
     assert.equal(early.json().code, 'RECEIPT_NOT_READY');
-    // The job waits RECEIPT_JOB_DELAY_SECONDS before it is due; let that time pass.
-    await env.db.owner((tx) =>
-      sql`UPDATE pgboss.job SET start_after = now() WHERE name = ${RECEIPT_JOB} AND state = 'created'`.execute(
-        tx,
-      ),
-    );
-    assert.ok((await env.jobs.drain(RECEIPT_JOB)) >= 1);
+    // The entry is on the list of receipts due, left to its request for RECEIPT_DUE_AFTER_SECONDS.
+    assert.equal((await dueRow(entryId))?.attempts, 0);
+    await sweepDueReceipts(env);
+    assert.equal((await view()).json().receipt, null, 'not taken before its delay');
+    env.clock.advance(11_000);
+    const swept = await sweepDueReceipts(env);
+    assert.ok(swept.issued >= 1);
+    assert.deepEqual(swept.failed, []);
     const issued = (await view()).json().receipt;
     assert.ok(issued?.csv);
+    assert.equal(await dueRow(entryId), undefined, 'recording the receipt took the entry off the list');
     const r = await app.inject({
       method: 'GET',
       url: `${base}/registry/${entryId}/receipt`,
       headers: registrar,
     });
     assert.match(pdfsig(r.rawPayload, nssDbTrusting(caPem)).out, /Signature is Valid/);
-    // Running it again issues nothing new.
+    // Issuing again, or sweeping again, issues nothing new.
     const again = await issueReceipt(env, tenant.id, entryId);
     assert.equal(again.created, false);
     assert.equal(again.csv, issued.csv);
+    env.clock.advance(11_000);
+    assert.equal((await sweepDueReceipts(env)).issued, 0);
+  });
+
+  it('stays on the list with its error when it cannot be issued, and is tried again after a backoff', async () => {
+    const entryId = await entryWithoutReceipt('Presentada abans d’una caiguda del disc');
+    env.clock.advance(11_000);
+    // A file store that cannot write: its temporary area is a file.
+    const broken = new BlobStore(fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-broken-')));
+    fs.rmSync(broken.tmpDir, { recursive: true });
+    fs.writeFileSync(broken.tmpDir, '');
+    const failed = await sweepDueReceipts({ ...env, blobs: broken });
+    assert.ok(failed.failed.some((f) => f.entryId === entryId));
+    const row = await dueRow(entryId);
+    assert.equal(row?.attempts, 1);
+    assert.match(row?.last_error ?? '', /ENOTDIR|not a directory/i);
+    assert.ok(new Date(row!.due_at).getTime() >= env.clock.now().getTime() + 29_000, 'due again after 30 s');
+    // Not taken again before the backoff, even by a store that works.
+    assert.equal((await sweepDueReceipts(env)).failed.length, 0);
+    assert.ok(await dueRow(entryId));
+    env.clock.advance(31_000);
+    const swept = await sweepDueReceipts(env);
+    assert.deepEqual(swept.failed, []);
+    assert.equal(await dueRow(entryId), undefined);
+    const issued = await app.inject({
+      method: 'GET',
+      url: `${base}/registry/${entryId}`,
+      headers: registrar,
+    });
+    assert.ok(issued.json().receipt?.csv);
   });
 });

@@ -9,12 +9,7 @@ import { ensureCalendarSeededOnce } from '#modules/calendar/calendar.service.ts'
 import type { Acting } from '#modules/citizens/citizens.model.ts';
 import { inSeu } from '#modules/citizens/seu-scope.ts';
 import { contentDisposition, safeFileName } from '#modules/documents/documents.service.ts';
-import {
-  enqueueReceipt,
-  issueReceipt,
-  loadReceiptContext,
-  verificationUrl,
-} from '#modules/registry/receipt.service.ts';
+import { issueReceipt, loadReceiptContext, verificationUrl } from '#modules/registry/receipt.service.ts';
 import type { AttachmentInput } from '#modules/registry/registry.service.ts';
 import {
   assertFilingContent,
@@ -414,8 +409,6 @@ export function registerFilingRoutes(app: FastifyInstance, deps: AppDeps): void 
           { forEntry: true },
         );
         const id = newId();
-        // The receipt's safety net commits with the entry (before the counter: its lock is held to commit).
-        await enqueueReceipt(deps.jobs, tx, { tenantId: ctx.tenant.id, entryId: id });
         const made = await submitFiling(tx, ctx, acting!, form.text, attachments, { id });
         return {
           made,

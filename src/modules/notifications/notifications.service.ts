@@ -13,7 +13,6 @@ import { getDocumentView } from '#modules/documents/documents.service.ts';
 import { assertAcceptsDocuments, getIndex } from '#modules/expedients/expedient-documents.service.ts';
 import { getExpedientView, loadExpedient } from '#modules/expedients/expedients.service.ts';
 import { getParty, type PartyView } from '#modules/parties/parties.service.ts';
-import { enqueueReceipt } from '#modules/registry/receipt.service.ts';
 import { createEntry, MAX_ATTACHMENTS } from '#modules/registry/registry.service.ts';
 import { localDelivery } from './delivery.ts';
 import {
@@ -256,7 +255,6 @@ export async function createNotifications(
         size: d.size,
       })),
     });
-    await enqueueReceipt(deps.jobs, tx, { tenantId: ctx.tenant.id, entryId: entry.id });
     const madeAvailableAt = now;
     await tx
       .insertInto('notifications')

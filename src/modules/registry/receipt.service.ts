@@ -1,8 +1,8 @@
+import { sql } from 'kysely';
 import { PDFDocument } from 'pdf-lib';
 import type { BlobStore } from '#platform/blobs/blob-store.ts';
 import { type Clock, type Ctx, noRequest, systemActor } from '#platform/context.ts';
 import type { Database, Tx } from '#platform/db/database.ts';
-import type { Jobs } from '#platform/jobs/jobs.ts';
 import { AppError } from '#platform/errors.ts';
 import { signPdfDocument } from '#platform/pdf/pades.ts';
 import { embedFonts, TextFlow } from '#platform/pdf/layout.ts';
@@ -34,29 +34,18 @@ type UnitRef = { name: string; dir3: string | null };
  * and stored as a document of the entry.
  *
  * It is issued after the entry's transaction commits (slow work never runs inside a
- * transaction): the route issues it at once, and the `registry.receipt` job, enqueued with the
- * entry, issues it if the process died in between. Issuing is idempotent: the first receipt
- * recorded wins and later attempts return it.
+ * transaction): the route issues it at once, and the entry's row on `registry_receipts_due`
+ * (added by makeEntry) lets `sweepDueReceipts` issue it if the process died in between.
+ * Issuing is idempotent: the first receipt recorded wins (and removes the due row), later
+ * attempts return it.
  */
 
-export const RECEIPT_JOB = 'registry.receipt';
 /**
- * The job waits this long before it looks: the request that made the entry normally issues the
- * receipt within a second, and the job then finds it done. It matters when that process died.
+ * The pg-boss job that issued one entry's receipt before registry_receipts_due (migration 0025).
+ * Still handled, for jobs enqueued before an upgrade; nothing enqueues it now.
  */
-export const RECEIPT_JOB_DELAY_SECONDS = 10;
+export const RECEIPT_JOB = 'registry.receipt';
 export type ReceiptJobData = { tenantId: string; entryId: string };
-
-/** Enqueues the receipt's safety net in the entry's own transaction (it exists only if the entry does). */
-export async function enqueueReceipt(jobs: Jobs, tx: Tx, data: ReceiptJobData): Promise<void> {
-  await jobs.send(tx, RECEIPT_JOB, data, {
-    startAfterSeconds: RECEIPT_JOB_DELAY_SECONDS,
-    singletonKey: data.entryId,
-    // A receipt is owed at once (art. 16.3): retry soon (5 s, doubling) rather than the queue's 30 s.
-    retryLimit: 10,
-    retryDelaySeconds: 5,
-  });
-}
 
 export type ReceiptDeps = {
   db: Database;
@@ -357,10 +346,17 @@ async function sealAndRecord(
         incorporatedAt: issuedAt,
         year: madridYear(issuedAt),
       });
-      // The document, its CSV and the receipt in one statement (their keys are checked at its end).
+      // The document, its CSV and the receipt in one statement (their keys are checked at its
+      // end), which also takes the entry off the list of receipts due.
       await tx
         .with('d', (db) => db.insertInto('documents').values(doc))
         .with('c', (db) => db.insertInto('csv_index').values(csvIndexRow(ctx, csv, doc.id, seal.id)))
+        .with('due', (db) =>
+          db
+            .deleteFrom('registry_receipts_due')
+            .where('tenant_id', '=', tenantId)
+            .where('entry_id', '=', entry.id),
+        )
         .insertInto('registry_receipts')
         .values({
           tenant_id: tenantId,
@@ -392,4 +388,64 @@ async function sealAndRecord(
     if (!existing) throw e;
     return { ...existing, created: false };
   }
+}
+
+/** How often a worker process looks for receipts due (registry_receipts_due). */
+export const RECEIPT_SWEEP_SECONDS = 5;
+/** A receipt the sweeper could not issue is tried again after 30 s, doubling, at most hourly. */
+const RETRY_FIRST_SECONDS = 30;
+const RETRY_MAX_SECONDS = 3600;
+/** Receipts claimed per sweep (the rest wait for the next one). */
+const SWEEP_BATCH = 100;
+
+/**
+ * Issues the receipts that are due and not recorded: entries whose request did not issue theirs
+ * (its process died after the commit; the entity had no active seal). Reads deps.clock. Each row
+ * taken is pushed forward in the statement that takes it (attempts + 1, due again after the
+ * backoff), so sweepers of several processes never take the same entry; recording the receipt
+ * removes the row. A failure is kept on the row (last_error, attempts) and tried again later; an
+ * entry whose receipt exists already (recorded by someone else meanwhile) just leaves the list.
+ */
+export async function sweepDueReceipts(
+  deps: ReceiptDeps,
+): Promise<{ issued: number; failed: { tenantId: string; entryId: string; error: string }[] }> {
+  const now = deps.clock.now();
+  const taken = await deps.db.platform(async (tx) => {
+    const r = await sql<{ tenant_id: string; entry_id: string }>`
+      UPDATE registry_receipts_due d
+         SET attempts = d.attempts + 1,
+             due_at = ${now}::timestamptz + make_interval(secs => least(${RETRY_FIRST_SECONDS} * power(2, d.attempts), ${RETRY_MAX_SECONDS}))
+       WHERE (d.tenant_id, d.entry_id) IN (
+               SELECT tenant_id, entry_id FROM registry_receipts_due
+                WHERE due_at <= ${now} ORDER BY due_at LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED)
+      RETURNING d.tenant_id, d.entry_id`.execute(tx);
+    return r.rows;
+  });
+  const out = { issued: 0, failed: [] as { tenantId: string; entryId: string; error: string }[] };
+  for (const t of taken) {
+    try {
+      const r = await issueReceipt(deps, t.tenant_id, t.entry_id);
+      if (r.created) out.issued++;
+      else
+        await deps.db.platform((tx) =>
+          tx
+            .deleteFrom('registry_receipts_due')
+            .where('tenant_id', '=', t.tenant_id)
+            .where('entry_id', '=', t.entry_id)
+            .execute(),
+        );
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      out.failed.push({ tenantId: t.tenant_id, entryId: t.entry_id, error });
+      await deps.db.platform((tx) =>
+        tx
+          .updateTable('registry_receipts_due')
+          .set({ last_error: error.slice(0, 1000) })
+          .where('tenant_id', '=', t.tenant_id)
+          .where('entry_id', '=', t.entry_id)
+          .execute(),
+      );
+    }
+  }
+  return out;
 }

@@ -5,12 +5,11 @@ import { checkInEntity, inEntity } from '../../http/scope.ts';
 import type { StagedBlob } from '#platform/blobs/blob-store.ts';
 import type { RegistryChannel, RegistryDirection } from '#platform/db/schema.ts';
 import { AppError } from '#platform/errors.ts';
-import { newId } from '#platform/ids.ts';
 import { ensureCalendarSeededOnce } from '#modules/calendar/calendar.service.ts';
 import { contentDisposition, safeFileName, safeMimeType } from '#modules/documents/documents.service.ts';
 import type { PartyInput, PartyLanguage } from '#modules/parties/parties.service.ts';
 import { EntryExpedientSchema } from './desk.routes.ts';
-import { enqueueReceipt, getReceiptDocument, issueReceipt, loadReceiptContext } from './receipt.service.ts';
+import { getReceiptDocument, issueReceipt, loadReceiptContext } from './receipt.service.ts';
 import {
   type AttachmentInput,
   annotateEntry,
@@ -260,11 +259,8 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
           { officeId: input.officeId ?? null, recipientUnitId: input.recipientUnitId ?? null },
           { forEntry: true },
         );
-        // The receipt's safety net, in this transaction too, but before the counter: the
-        // counter's row lock serialises the entity's filings until commit.
-        const id = newId();
-        await enqueueReceipt(deps.jobs, tx, { tenantId: ctx.tenant.id, entryId: id });
-        const made = await makeEntry(tx, ctx, input, { id });
+        // The entry owes its receipt from its own statement (registry_receipts_due).
+        const made = await makeEntry(tx, ctx, input);
         return {
           created: made.created,
           tenantId: ctx.tenant.id,

@@ -223,10 +223,18 @@ export async function createEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<
 }
 
 /**
+ * How long after an entry is made its receipt is left to the request that made it: after that the
+ * receipts sweeper issues it (the request normally has within a second; it matters when the
+ * process died in between).
+ */
+export const RECEIPT_DUE_AFTER_SECONDS = 10;
+
+/**
  * createEntry, also returning the entry as getEntry would read it back in this transaction (a
  * new entry has no annotations, case files or receipt yet): the request issues the receipt from
  * it after commit without reading the entry again. `id` (a new UUIDv7) lets the caller enqueue
- * the entry's jobs in this transaction before the counter is taken.
+ * the entry's other jobs in this transaction before the counter is taken. The entry's receipt is
+ * put on registry_receipts_due here (every entry owes one).
  */
 export async function makeEntry(
   tx: Tx,
@@ -326,13 +334,21 @@ export async function makeEntry(
     document_id: a.documentId,
     sha256: a.sha256,
   }));
-  // The entry and its attachments' links in one statement (the links' keys are checked at its end).
-  if (links.length === 0) await tx.insertInto('registry_entries').values(row).execute();
+  // Every entry owes its receipt (art. 16.3): the request issues it after commit; if it does not,
+  // the receipts sweeper finds the entry on registry_receipts_due once this delay has passed.
+  const due = {
+    tenant_id: ctx.tenant.id,
+    entry_id: id,
+    due_at: new Date(receivedAt.getTime() + RECEIPT_DUE_AFTER_SECONDS * 1000),
+  };
+  // The entry, its attachments' links and its receipt's due row in one statement (keys are checked at its end).
+  const withEntry = tx.with('entry', (db) => db.insertInto('registry_entries').values(row));
+  if (links.length === 0) await withEntry.insertInto('registry_receipts_due').values(due).execute();
   else
-    await tx
-      .with('entry', (db) => db.insertInto('registry_entries').values(row))
-      .insertInto('registry_attachments')
-      .values(links)
+    await withEntry
+      .with('links', (db) => db.insertInto('registry_attachments').values(links))
+      .insertInto('registry_receipts_due')
+      .values(due)
       .execute();
   await recordEvent(tx, {
     tenantId: ctx.tenant.id,

@@ -12,7 +12,7 @@ import { ensureCalendarSeededOnce } from '#modules/calendar/calendar.service.ts'
 import { madridDateOf } from '#modules/calendar/civil-date.ts';
 import { inSeu } from '#modules/citizens/seu-scope.ts';
 import { contentDisposition, safeFileName } from '#modules/documents/documents.service.ts';
-import { enqueueReceipt, issueReceipt, loadReceiptContext } from '#modules/registry/receipt.service.ts';
+import { issueReceipt, loadReceiptContext } from '#modules/registry/receipt.service.ts';
 import { loadTrustAnchors } from '#modules/signatures/trusted-cas.service.ts';
 import { MAX_ATTACHMENT_BYTES } from '#modules/filings/filing-files.ts';
 import { inConsole } from './console-scope.ts';
@@ -350,7 +350,6 @@ export function registerEnrolmentRoutes(app: FastifyInstance, deps: AppDeps): vo
           { forEntry: true },
         );
         const entryId = newId();
-        await enqueueReceipt(deps.jobs, tx, { tenantId: ctx.tenant.id, entryId });
         const filed = await fileEnrolment(tx, ctx, acting!, input, files, signatures, { entryId });
         return { filed, tenant: ctx.tenant, known: context ? { entry: filed.view, context } : undefined };
       });

@@ -31,4 +31,46 @@ describe('blob store', () => {
     assert.equal(again.sha256, first.sha256);
     assert.deepEqual(await store.readVerified(first.sha256), Buffer.from('primer'));
   });
+
+  it('streams a file larger than what it stages from memory, whole', async () => {
+    const store = new BlobStore(root);
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    const parts = [];
+    for (let i = 0; i < data.length; i += 64 * 1024) parts.push(data.subarray(i, i + 64 * 1024));
+    const staged = await store.stage(Readable.from(parts));
+    assert.equal(staged.sha256, createHash('sha256').update(data).digest('hex'));
+    assert.equal(staged.size, data.length);
+    assert.deepEqual(fs.readFileSync(staged.tmpPath), data);
+    assert.deepEqual(await store.commit(staged), { created: true });
+    assert.deepEqual(await store.readVerified(staged.sha256), data);
+    assert.deepEqual(fs.readdirSync(store.tmpDir), []);
+  });
+
+  for (const [label, max, bytes] of [
+    ['in memory', 100 * 1024, 200 * 1024],
+    ['streamed', 1536 * 1024, 2 * 1024 * 1024],
+  ] as const) {
+    it(`refuses a file over its limit (${label}) and leaves nothing behind`, async () => {
+      const store = new BlobStore(root);
+      const data = randomBytes(bytes);
+      const parts = [];
+      for (let i = 0; i < data.length; i += 64 * 1024) parts.push(data.subarray(i, i + 64 * 1024));
+      await assert.rejects(store.stage(Readable.from(parts), { maxBytes: max }), {
+        code: 'PAYLOAD_TOO_LARGE',
+      });
+      assert.deepEqual(fs.readdirSync(store.tmpDir), []);
+      assert.equal(store.exists(createHash('sha256').update(data).digest('hex')), false);
+    });
+  }
+
+  it('stores the same content once: a second commit drops its staged copy', async () => {
+    const store = new BlobStore(root);
+    const data = randomBytes(5000);
+    const a = await store.stage(Readable.from([data]));
+    const b = await store.stage(Readable.from([data]));
+    assert.deepEqual(await store.commit(a), { created: true });
+    assert.deepEqual(await store.commit(b), { created: false });
+    assert.deepEqual(fs.readdirSync(store.tmpDir), []);
+    assert.deepEqual(await store.readVerified(a.sha256), data);
+  });
 });

@@ -334,6 +334,7 @@ type CoreTables = {
   registry_attachments: RegistryAttachmentsTable;
   csv_index: CsvIndexTable;
   registry_receipts: RegistryReceiptsTable;
+  registry_receipts_due: RegistryReceiptsDueTable;
   registry_entry_expedients: RegistryEntryExpedientsTable;
   authorised_officials: AuthorisedOfficialsTable;
   paper_originals: PaperOriginalsTable;
@@ -384,6 +385,7 @@ export const PLATFORM_TABLES = [
   'trusted_cas',
   'signature_inbox',
   'board_due',
+  'registry_receipts_due',
   'citizen_sessions',
   'citizen_logins',
   // issue 6: the Diputació's roll-out (migration 0023)
@@ -523,6 +525,15 @@ export type CsvIndexTable = {
 };
 
 /** The receipt (justificant) of a registry entry: a sealed PDF document with its CSV. */
+/** A registry entry whose receipt is owed (migration 0025; platform table, read by the receipts sweeper). */
+export type RegistryReceiptsDueTable = {
+  tenant_id: string;
+  entry_id: string;
+  due_at: Timestamp;
+  attempts: Generated<number>;
+  last_error: string | null;
+};
+
 export type RegistryReceiptsTable = {
   tenant_id: string;
   entry_id: string;

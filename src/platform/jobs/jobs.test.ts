@@ -349,4 +349,39 @@ describe('jobs (pg-boss)', { timeout: 30_000 }, () => {
       await env.jobs.start({ worker: false, log });
     }
   });
+
+  it('a frequent sweeper runs in the worker role only, one run at a time, goes on after a failure, and stops with the jobs', async () => {
+    let runs = 0;
+    let running = 0;
+    let overlapped = false;
+    env.jobs.every('test.sweep-often', 0.05, async () => {
+      runs++;
+      if (running++) overlapped = true;
+      await new Promise((res) => setTimeout(res, 80));
+      running--;
+      if (runs === 2) throw new Error('sweep broke once');
+    });
+    // Sender role (as started by before()): no runs.
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(runs, 0);
+    await env.jobs.start({ worker: true, log });
+    try {
+      await within(
+        15_000,
+        (async () => {
+          while (runs < 4) await new Promise((res) => setTimeout(res, 20));
+        })(),
+        'sweeper',
+      );
+    } finally {
+      await env.jobs.start({ worker: false, log });
+    }
+    assert.equal(overlapped, false, 'runs never overlap');
+    assert.ok(logged.some((l) => l.msg === 'sweep failed' && l.obj.sweep === 'test.sweep-often'));
+    // Stopped: the run in progress finished before start() returned, and no other comes.
+    assert.equal(running, 0);
+    const after = runs;
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(runs, after);
+  });
 });

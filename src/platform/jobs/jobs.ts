@@ -47,6 +47,12 @@ export interface Jobs {
   work<T>(name: string, handler: JobHandler<T>): Promise<void>;
   /** A sweeper: runs `name` on a cron schedule (Europe/Madrid). */
   schedule(name: string, cron: string, data?: object): Promise<void>;
+  /**
+   * A frequent sweeper, for work that should not wait for the next minute's cron: in the worker
+   * role, this process runs `sweep` every `seconds` (one run at a time; a failure is logged and
+   * the next run comes as usual). Other processes run theirs too: the sweep must claim its work.
+   */
+  every(name: string, seconds: number, sweep: () => Promise<void>): void;
   /** Runs every job of `name` (or of every registered handler) that is due now, and resolves when none is left — for tests and for `lligall jobs run`. Returns how many ran. */
   drain(name?: string): Promise<number>;
   start(opts: { worker: boolean; log?: JobLog }): Promise<void>;
@@ -92,6 +98,12 @@ export class PgBossJobs implements Jobs {
   readonly #db: Database;
   readonly #handlers = new Map<string, JobHandler<never>>();
   readonly #schedules = new Map<string, { cron: string; data: object | undefined }>();
+  readonly #sweeps = new Map<string, { seconds: number; sweep: () => Promise<void> }>();
+  readonly #sweepTimers = new Map<string, NodeJS.Timeout>();
+  readonly #sweepLoops = new Set<string>();
+  readonly #sweepRuns = new Set<Promise<void>>();
+  /** Bumped by stop(): a run that ends after it schedules no next one. */
+  #sweepGeneration = 0;
   #boss: PgBoss | undefined;
   #worker = false;
   #log: JobLog = consoleLog;
@@ -123,6 +135,35 @@ export class PgBossJobs implements Jobs {
   async schedule(name: string, cron: string, data?: object): Promise<void> {
     this.#schedules.set(name, { cron, data });
     if (this.#boss) await this.#applySchedule(this.#boss, name);
+  }
+
+  every(name: string, seconds: number, sweep: () => Promise<void>): void {
+    if (this.#sweeps.has(name)) throw new AppError('CONFLICT', `A sweep named ${name} is registered already`);
+    this.#sweeps.set(name, { seconds, sweep });
+    if (this.#worker) this.#startSweep(name);
+  }
+
+  /** Runs a sweep every `seconds` until stop(): the next run is timed from the end of the last. */
+  #startSweep(name: string): void {
+    const s = this.#sweeps.get(name);
+    if (!s || this.#sweepLoops.has(name)) return;
+    this.#sweepLoops.add(name);
+    const generation = this.#sweepGeneration;
+    const next = () => {
+      const timer = setTimeout(() => {
+        this.#sweepTimers.delete(name);
+        const run = s
+          .sweep()
+          .catch((e: unknown) => this.#log.error({ sweep: name, err: (e as Error).message }, 'sweep failed'))
+          .finally(() => {
+            this.#sweepRuns.delete(run);
+            if (generation === this.#sweepGeneration) next();
+          });
+        this.#sweepRuns.add(run);
+      }, s.seconds * 1000);
+      this.#sweepTimers.set(name, timer.unref());
+    };
+    next();
   }
 
   async drain(name?: string): Promise<number> {
@@ -162,6 +203,7 @@ export class PgBossJobs implements Jobs {
       if (opts.worker) await this.#poll(boss, name);
     }
     for (const name of this.#schedules.keys()) await this.#applySchedule(boss, name);
+    if (opts.worker) for (const name of this.#sweeps.keys()) this.#startSweep(name);
   }
 
   async stop(): Promise<void> {
@@ -169,6 +211,11 @@ export class PgBossJobs implements Jobs {
     if (!boss) return;
     this.#boss = undefined;
     this.#worker = false;
+    this.#sweepGeneration++;
+    for (const t of this.#sweepTimers.values()) clearTimeout(t);
+    this.#sweepTimers.clear();
+    this.#sweepLoops.clear();
+    await Promise.all(this.#sweepRuns);
     // Graceful: running handlers finish (up to 30 s) before the database closes.
     await boss.stop({ graceful: true, timeout: 30_000 });
   }

@@ -4,7 +4,7 @@ import type { AppDeps } from '../../../app.ts';
 import { inEntity, requestMeta } from '../../../http/scope.ts';
 import { AppError } from '#platform/errors.ts';
 import { canReadRegistry } from '../registry.policy.ts';
-import { enqueueReceipt, issueReceipt } from '../receipt.service.ts';
+import { issueReceipt } from '../receipt.service.ts';
 import { desalClientFor } from './desal.ts';
 import { bearerToken } from './jwt.ts';
 import {
@@ -40,10 +40,9 @@ const strict = { additionalProperties: false } as const;
 export function registerMuxRoutes(app: FastifyInstance, deps: AppDeps): void {
   const desal = desalClientFor(deps.config);
   // Right after the entry's commit: fetch its DESA'L documents, then issue its receipt (which
-  // lists them). The jobs enqueued with the entry (MUX_FETCH_JOB, RECEIPT_JOB) finish the work if
-  // this process dies first (ARCHITECTURE data rule 6).
+  // lists them). The job enqueued with the entry (MUX_FETCH_JOB) and the receipts sweeper
+  // (registry_receipts_due) finish the work if this process dies first (ARCHITECTURE data rule 6).
   const enqueue: EnqueueFetch = (tx, d) => deps.jobs.send(tx, MUX_FETCH_JOB, d);
-  const afterEntry: EnqueueFetch = (tx, d) => enqueueReceipt(deps.jobs, tx, d);
   const completeSoon = (data: { tenantId: string; entryId: string }, documents: number) => {
     setImmediate(() => {
       (documents ? fetchEntryAttachments(deps, desal, data) : Promise.resolve())
@@ -101,7 +100,6 @@ export function registerMuxRoutes(app: FastifyInstance, deps: AppDeps): void {
       const answer = await receiveTransaction(deps, auth, req.body, {
         request: requestMeta(req),
         enqueue,
-        afterEntry,
       });
       if (answer.entryId)
         completeSoon({ tenantId: auth.tenant.id, entryId: answer.entryId }, answer.documents);

@@ -279,7 +279,7 @@ export async function receiveTransaction(
   deps: MuxDeps,
   auth: MuxAuth,
   raw: unknown,
-  opts: { request: RequestMeta; enqueue?: EnqueueFetch; afterEntry?: EnqueueFetch },
+  opts: { request: RequestMeta; enqueue?: EnqueueFetch },
 ): Promise<MuxAnswer & { entryId: string | null; documents: number }> {
   const t = parseTransaction(raw, { maxDocuments: MAX_ATTACHMENTS });
   const sentit = directionFor(t, auth.tenant.dir3);
@@ -363,7 +363,6 @@ export async function receiveTransaction(
       }
       if (t.documents.length && opts.enqueue)
         await opts.enqueue(tx, { tenantId: auth.tenant.id, entryId: created.id });
-      if (opts.afterEntry) await opts.afterEntry(tx, { tenantId: auth.tenant.id, entryId: created.id });
       await recordEvent(tx, {
         tenantId: auth.tenant.id,
         actor: ctx.actor,

@@ -22,6 +22,7 @@ import { boardMigration } from './0021-board.ts';
 import { seuMigration } from './0022-seu.ts';
 import { rolloutMigration } from './0023-rollout.ts';
 import { calendarVersionMigration } from './0024-calendar-version.ts';
+import { receiptsDueMigration } from './0025-receipts-due.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -53,6 +54,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0022-seu': seuMigration(ctx),
         '0023-rollout': rolloutMigration(ctx),
         '0024-calendar-version': calendarVersionMigration(ctx),
+        '0025-receipts-due': receiptsDueMigration(ctx),
       };
     },
   };
