@@ -22,7 +22,9 @@ before(async () => {
     await sql`GRANT SELECT ON statement_probe TO ${sql.raw(env.db.appRole)}`.execute(tx);
   });
   // One connection, so that the session the statements are prepared in is the one asked.
-  db = onPostgres ? await Database.open({ url: env.urls!.app, appRole: env.db.appRole, poolSize: 1 }) : env.db;
+  db = onPostgres
+    ? await Database.open({ url: env.urls!.app, appRole: env.db.appRole, poolSize: 1 })
+    : env.db;
 });
 after(async () => {
   if (onPostgres) await db.close();
@@ -31,12 +33,16 @@ after(async () => {
 
 const probe = (id: number) =>
   db.platform((tx) =>
-    sql<Record<string, unknown>>`select * from statement_probe where id = ${id}`.execute(tx).then((r) => r.rows),
+    sql<Record<string, unknown>>`select * from statement_probe where id = ${id}`
+      .execute(tx)
+      .then((r) => r.rows),
   );
 /** The statements prepared on the connection (PostgreSQL; PGlite prepares none of ours). */
 const prepared = () =>
   db.platform((tx) =>
-    sql<{ statement: string }>`select statement from pg_prepared_statements where statement like '%statement_probe%'`
+    sql<{
+      statement: string;
+    }>`select statement from pg_prepared_statements where statement like '%statement_probe%'`
       .execute(tx)
       .then((r) => r.rows.map((x) => x.statement)),
   );

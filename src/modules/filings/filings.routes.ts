@@ -379,7 +379,7 @@ export function registerFilingRoutes(app: FastifyInstance, deps: AppDeps): void 
         tags: ['seu'],
         summary:
           'File a generic request (instància genèrica): an input registry entry with its sealed receipt',
-        description: `${formDescription} Makes an input entry (E, electronic channel) in the entity's registry book with the acting subject as its party and the attachments as its documents, and issues its receipt at once: a PAdES-sealed PDF, an authenticated copy of the request (LPACAP art. 16.3), downloadable at \`receiptUrl\`. \`receipt\` is null in the rare case it could not be issued at once; a job issues it within a minute. A confirmation e-mail goes to the citizen's e-mail when the login gave one.`,
+        description: `${formDescription} Makes an input entry (E, electronic channel) in the entity's registry book with the acting subject as its party and the attachments as its documents, and issues its receipt at once: a PAdES-sealed PDF, an authenticated copy of the request (LPACAP art. 16.3), downloadable at \`receiptUrl\`. \`receipt\` is null in the rare case it could not be issued at once; the registry's receipts sweeper issues it within a minute. A confirmation e-mail goes to the citizen's e-mail when the login gave one.`,
         params: SlugParams,
         consumes: ['multipart/form-data'],
         response: { 201: Filed },
@@ -419,13 +419,16 @@ export function registerFilingRoutes(app: FastifyInstance, deps: AppDeps): void 
       });
       const { created } = done.made;
       // The entry is recorded: from here on the answer is 201 whatever happens to the receipt,
-      // which the job enqueued with the entry issues if this attempt fails.
+      // which the receipts sweeper issues if this attempt fails.
       let receipt: { csv: string; issuedAt: string } | null = null;
       try {
         const r = await issueReceipt(deps, done.tenant.id, created.id, done.known);
         receipt = { csv: r.csv, issuedAt: r.issuedAt };
       } catch (e) {
-        req.log.error({ err: e, entryId: created.id }, 'receipt not issued at once; the job will issue it');
+        req.log.error(
+          { err: e, entryId: created.id },
+          'receipt not issued at once; the receipts sweeper will issue it',
+        );
       }
       const email = done.acting.citizen.email;
       if (email && receipt) {

@@ -176,7 +176,7 @@ export type SubmittedFiling = { created: CreatedEntry; view: EntryView };
 /**
  * Files the request: the input entry with its attachments (already in the blob store), its party
  * (found or created), then the filing's own audit event. `id` is the entry's id, chosen by the
- * caller so that it can enqueue the receipt's job before the entry's counter is taken.
+ * caller so that it can enqueue the entry's jobs before the entry's counter is taken.
  */
 export async function submitFiling(
   tx: Tx,

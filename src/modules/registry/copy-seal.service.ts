@@ -44,7 +44,7 @@ import { verificationUrl } from './receipt.service.ts';
  */
 
 export const COPY_SEAL_JOB = 'registry.copy-seal';
-/** As for receipts: the request normally seals within a second, and the job then finds it done. */
+/** The request normally seals within a second, and the job then finds it done. */
 export const COPY_SEAL_JOB_DELAY_SECONDS = 10;
 export type CopySealJobData = { tenantId: string; paperOriginalId: string };
 

@@ -287,7 +287,7 @@ export async function issueReceipt(
   if (prepared.noSeal) {
     // An entity without a seal gets the installation CA's demo seal outside production (the
     // receipt then says it is not qualified); in production the operator imports the real one and
-    // the receipt waits for it (the job retries).
+    // the receipt waits for it (the receipts sweeper tries again).
     if (deps.config.env === 'production')
       throw new AppError('NOT_FOUND', 'The entity has no active seal: import it with "lligall seal import"');
     await ensureEntitySeal(deps, tenantId);
@@ -330,7 +330,7 @@ async function sealAndRecord(
   // The file first, then the rows that point at it.
   const blob = await deps.blobs.put(pdf);
   try {
-    // Another process may record this entry's receipt meanwhile (the job, after a crash): the
+    // Another process may record this entry's receipt meanwhile (the sweeper, after a crash): the
     // receipt's key refuses the second one, and the first stands (below).
     return await deps.db.tenant(tenantId, async (tx) => {
       const fileName = `justificant-${entry.number.replaceAll('/', '-')}.pdf`;

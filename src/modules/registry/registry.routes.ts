@@ -149,7 +149,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
         tags: ['registry'],
         summary: 'Make a registry entry (numbered E|S/YYYY/NNNNNN per entity, direction and year)',
         description:
-          'multipart/form-data: text fields first — `direction` (E|S), `heading`, `summary`, `channel` (in_person|electronic|mux|postal|sir), `officeId?` (a unit of kind office), `partyId?` or `party?` (a JSON object {identifier, name, …}; created if the entity does not have it), `sendingBody?`, `recipientUnit?`, `recipientPerson?`, `text?` (the full text of the request), `language?` (ca|es|oc-aranes), `presentedAt?` (postal, sir and mux only: the origin’s time) — then up to 10 `file` parts (attachments, stored as documents with their SHA-256). `effectiveAt` is null, with `effectiveAtNote` saying why, when the seat’s calendar does not know the day (the filing is still accepted). `receipt` is the sealed receipt (justificant, art. 16.3: a PAdES PDF with its CSV), issued right after the entry is recorded; in the rare case it could not be issued at once it is null and a job issues it within a minute (GET the entry or its receipt later).',
+          'multipart/form-data: text fields first — `direction` (E|S), `heading`, `summary`, `channel` (in_person|electronic|mux|postal|sir), `officeId?` (a unit of kind office), `partyId?` or `party?` (a JSON object {identifier, name, …}; created if the entity does not have it), `sendingBody?`, `recipientUnit?`, `recipientPerson?`, `text?` (the full text of the request), `language?` (ca|es|oc-aranes), `presentedAt?` (postal, sir and mux only: the origin’s time) — then up to 10 `file` parts (attachments, stored as documents with their SHA-256). `effectiveAt` is null, with `effectiveAtNote` saying why, when the seat’s calendar does not know the day (the filing is still accepted). `receipt` is the sealed receipt (justificant, art. 16.3: a PAdES PDF with its CSV), issued right after the entry is recorded; in the rare case it could not be issued at once it is null and the registry’s receipts sweeper issues it within a minute (GET the entry or its receipt later).',
         params: EntityParams,
         consumes: ['multipart/form-data'],
         response: {
@@ -268,13 +268,16 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
         };
       });
       // The entry is recorded: from here on the answer is 201 whatever happens to the receipt,
-      // which the job enqueued with the entry issues if this attempt fails.
+      // which the receipts sweeper issues if this attempt fails.
       let receipt = null;
       try {
         const r = await issueReceipt(deps, tenantId, created.id, known);
         receipt = { documentId: r.documentId, csv: r.csv, issuedAt: r.issuedAt };
       } catch (e) {
-        req.log.error({ err: e, entryId: created.id }, 'receipt not issued at once; the job will issue it');
+        req.log.error(
+          { err: e, entryId: created.id },
+          'receipt not issued at once; the receipts sweeper will issue it',
+        );
       }
       return reply.status(201).send({ ...created, receipt });
     },

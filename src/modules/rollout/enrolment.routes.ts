@@ -359,7 +359,7 @@ export function registerEnrolmentRoutes(app: FastifyInstance, deps: AppDeps): vo
       } catch (e) {
         req.log.error(
           { err: e, entryId: done.filed.created.id },
-          'receipt not issued at once; the job will issue it',
+          'receipt not issued at once; the receipts sweeper will issue it',
         );
       }
       return reply.status(201).send({

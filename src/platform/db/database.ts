@@ -164,7 +164,12 @@ function nameHotStatements(pool: pg.Pool): void {
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as QueryFn;
     (client as unknown as { query: QueryFn }).query = (config, values, callback) => {
-      if (typeof config !== 'string' || !Array.isArray(values) || values.length === 0 || callback !== undefined)
+      if (
+        typeof config !== 'string' ||
+        !Array.isArray(values) ||
+        values.length === 0 ||
+        callback !== undefined
+      )
         return query(config, values, callback);
       const name = names.nameFor(config);
       if (!name) return query(config, values);
