@@ -6,10 +6,17 @@
  * municipality's state; only operators and support technicians see any of it.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
+import { BlobStore } from '#platform/blobs/blob-store.ts';
+import { noRequest, systemActor } from '#platform/context.ts';
 import { PLATFORM_TENANT } from '#platform/db/schema.ts';
+import { sweepDueReceipts } from '#modules/registry/receipt.service.ts';
+import { createEntry } from '#modules/registry/registry.service.ts';
 import { csvField } from '#modules/rollout/dashboard.service.ts';
 import { loadMunicipalities } from '#modules/tenancy/province.ts';
 import {
@@ -311,5 +318,72 @@ describe('province dashboard API', () => {
       date: '2026-04-10',
       byState: S({ listed: 224, requested: 3, scheduled: 2, provisioning: 1, pilot: 1, live: 1 }),
     });
+  });
+
+  it('lists the entities that owe registry receipts their requests did not issue, with the last error, until issued', async () => {
+    const tremp = fx.byDir3.get('L01252347')!;
+    // A session of today (the test before moved the clock a month on).
+    const headers = await loginHeaders(
+      app,
+      env,
+      await makeUser(env, { platformRoles: ['operator'], totp: true }),
+    );
+    const dashboard = async () => {
+      const res = await app.inject({ method: 'GET', url: '/api/v1/console/dashboard', headers });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json().receiptsOwed as Record<string, unknown>[];
+    };
+    assert.deepEqual(await dashboard(), [], 'the entry made through the API was answered with its receipt');
+    // An entry whose process died before its receipt.
+    const made = await env.db.tenant(tremp.id, (tx) =>
+      createEntry(
+        tx,
+        {
+          tenant: {
+            id: tremp.id,
+            dir3: tremp.dir3,
+            slug: tremp.slug,
+            name: tremp.name,
+            status: tremp.status,
+          },
+          actor: systemActor,
+          roles: ['registrar'],
+          request: noRequest,
+          clock: env.clock,
+        },
+        {
+          direction: 'E',
+          heading: 'Instància',
+          summary: 'Sol·licitud sense justificant',
+          channel: 'in_person',
+        },
+      ),
+    );
+    assert.deepEqual(await dashboard(), [], 'not listed while its request may still issue it');
+    env.clock.advance(11_000);
+    assert.deepEqual(await dashboard(), [
+      {
+        entityId: tremp.id,
+        dir3: tremp.dir3,
+        name: 'Tremp',
+        owed: 1,
+        failing: 0,
+        oldestSince: made.registeredAt,
+        lastError: null,
+      },
+    ]);
+    // The sweeper fails (a file store that cannot write): the console says so, with the error.
+    const broken = new BlobStore(fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-broken-')));
+    fs.rmSync(broken.tmpDir, { recursive: true });
+    fs.writeFileSync(broken.tmpDir, '');
+    assert.equal((await sweepDueReceipts({ ...env, blobs: broken })).failed.length, 1);
+    const failing = await dashboard();
+    assert.equal(failing.length, 1);
+    assert.equal(failing[0]!.failing, 1);
+    assert.match(String(failing[0]!.lastError), /ENOTDIR|not a directory/i);
+    // Issued at the next attempt: off the list.
+    env.clock.advance(31_000);
+    assert.equal((await sweepDueReceipts(env)).issued, 1);
+    assert.deepEqual(await dashboard(), []);
   });
 });

@@ -3,12 +3,15 @@
  * (test/helpers/rollout-dashboard-fixture.ts) an operator (with TOTP) opens the console and sees
  * the literal counts by state and by wave; the map draws all 231 municipalities, each shape
  * filled with the legend's colour of the state the fixture gave its INE code; the progress chart
- * is an image with its figures in a table; the CSV link downloads one row per entity; axe finds
- * no serious or critical violation.
+ * is an image with its figures in a table; an entity owing a registry receipt its request did
+ * not issue is listed; the CSV link downloads one row per entity; axe finds no serious or
+ * critical violation.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { noRequest, systemActor } from '#platform/context.ts';
+import { createEntry } from '#modules/registry/registry.service.ts';
 import { loadMunicipalities } from '#modules/tenancy/province.ts';
 import {
   assertAccessible,
@@ -32,7 +35,34 @@ describe('province dashboard in Chromium', browserSuite(), () => {
   before(async () => {
     server = await startWebServer();
     server.env.clock.set('2026-03-01T09:00:00Z');
-    await seedDashboardFixture(server.env);
+    const fx = await seedDashboardFixture(server.env);
+    // Tremp made an entry and its process died before the receipt: owed, past the request's delay.
+    const tremp = fx.byDir3.get('L01252347')!;
+    await server.env.db.tenant(tremp.id, (tx) =>
+      createEntry(
+        tx,
+        {
+          tenant: {
+            id: tremp.id,
+            dir3: tremp.dir3,
+            slug: tremp.slug,
+            name: tremp.name,
+            status: tremp.status,
+          },
+          actor: systemActor,
+          roles: ['registrar'],
+          request: noRequest,
+          clock: server.env.clock,
+        },
+        {
+          direction: 'E',
+          heading: 'Instància',
+          summary: 'Sol·licitud sense justificant',
+          channel: 'in_person',
+        },
+      ),
+    );
+    server.env.clock.advance(11_000);
     operator = await makeUser(server.env, { platformRoles: ['operator'], totp: true, name: 'Operadora' });
     browser = await launchChromium();
   });
@@ -137,8 +167,16 @@ describe('province dashboard in Chromium', browserSuite(), () => {
     const usage = page.getByRole('table', { name: 'Ús en els darrers 30 dies' });
     assert.deepEqual((await usage.getByRole('row').allTextContents()).slice(1), [
       'Abella de la ConcaL01250019000',
-      'TrempL01252347000',
+      'TrempL01252347010',
     ]);
+
+    // Registry receipts owed: Tremp's one, not yet tried.
+    const owed = page.getByRole('table', { name: 'Justificants de registre pendents' });
+    const cells = await owed
+      .getByRole('row', { name: /^Tremp/ })
+      .getByRole('cell')
+      .allTextContents();
+    assert.deepEqual([cells[0], cells[1], cells[2], cells[4]], ['L01252347', '1', '0', '—']);
 
     // The CSV link downloads one row per entity (and a header) with the session.
     const href = await page

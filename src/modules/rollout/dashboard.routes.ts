@@ -43,6 +43,17 @@ const Dashboard = Type.Object({
       documentsSigned30d: Type.Integer(),
     }),
   ),
+  receiptsOwed: Type.Array(
+    Type.Object({
+      entityId: Type.String(),
+      dir3: Type.String(),
+      name: Type.String(),
+      owed: Type.Integer(),
+      failing: Type.Integer(),
+      oldestSince: Type.String(),
+      lastError: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
   generatedAt: Type.String(),
 });
 
@@ -66,7 +77,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: AppDeps): vo
       schema: {
         tags: ['console'],
         summary:
-          'The province dashboard: entities by state, wave and comarca, daily progress, usage of the last 30 days',
+          'The province dashboard: entities by state, wave and comarca, daily progress, usage of the last 30 days, and the entities that owe registry receipts their requests could not issue (`receiptsOwed`: how many, how many the sweeper failed, since when, the last error)',
         response: { 200: Dashboard },
       },
     },

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database, Tx } from '#platform/db/database.ts';
@@ -50,12 +51,32 @@ export type Usage = {
   documentsSigned30d: number;
 };
 
+/**
+ * An entity that owes registry receipts (LPACAP art. 16.3) its requests could not issue: the
+ * receipts sweeper is on them (`registry_receipts_due`), or failing (no active seal, a broken file
+ * store). The Diputació sees them here before a citizen asks.
+ */
+export type ReceiptsOwed = {
+  entityId: string;
+  dir3: string;
+  name: string;
+  /** Receipts owed whose request did not issue them (older than the request's delay). */
+  owed: number;
+  /** Of those, how many the sweeper tried and failed. */
+  failing: number;
+  /** When the oldest was owed from (its entry's time). */
+  oldestSince: string;
+  /** The error of the last failed attempt, if any. */
+  lastError: string | null;
+};
+
 export type Dashboard = {
   byState: ByState;
   byWave: { waveId: string; name: string; byState: ByState }[];
   byComarca: { comarca: string | null; total: number; byState: ByState }[];
   progress: { date: string; byState: ByState }[];
   usage: Usage[];
+  receiptsOwed: ReceiptsOwed[];
   generatedAt: string;
 };
 
@@ -66,6 +87,7 @@ export type RolloutFigures = {
   entities: DashboardEntity[];
   waves: { id: string; name: string }[];
   changes: StateChange[];
+  receiptsOwed: ReceiptsOwed[];
 };
 
 export function emptyByState(): ByState {
@@ -135,6 +157,7 @@ export async function readRolloutFigures(
   )
     .filter((c) => ids.has(c.entity_id))
     .map((c) => ({ entityId: c.entity_id, from: c.from_status, to: c.to_status, at: c.at }));
+  const receiptsOwed = await readReceiptsOwed(tx, ctx.clock.now(), new Map(entities.map((e) => [e.id, e])));
   await recordEvent(tx, {
     tenantId: PLATFORM_TENANT,
     ...ctx,
@@ -143,7 +166,52 @@ export async function readRolloutFigures(
     objectId: null,
     details: { purpose, entities: entities.length, waves: waves.length, stateChanges: changes.length },
   });
-  return { entities, waves, changes };
+  return { entities, waves, changes, receiptsOwed };
+}
+
+/**
+ * The entities that owe receipts their requests did not issue: rows of registry_receipts_due that
+ * the sweeper tried, or that are past the request's delay (a platform table: ids, times and the
+ * last error, no entity data). Most owed first.
+ */
+async function readReceiptsOwed(
+  tx: Tx,
+  now: Date,
+  entities: ReadonlyMap<string, DashboardEntity>,
+): Promise<ReceiptsOwed[]> {
+  const rows = await tx
+    .selectFrom('registry_receipts_due')
+    .select((eb) => [
+      'tenant_id',
+      eb.fn.countAll<string>().as('owed'),
+      sql<string>`count(*) filter (where attempts > 0)`.as('failing'),
+      eb.fn.min('owed_since').as('oldest'),
+      sql<
+        string | null
+      >`(array_agg(last_error order by due_at desc) filter (where last_error is not null))[1]`.as(
+        'last_error',
+      ),
+    ])
+    .where((eb) => eb.or([eb('attempts', '>', 0), eb('due_at', '<=', now)]))
+    .groupBy('tenant_id')
+    .execute();
+  return rows
+    .flatMap((r) => {
+      const e = entities.get(r.tenant_id);
+      if (!e) return [];
+      return [
+        {
+          entityId: e.id,
+          dir3: e.dir3,
+          name: e.name,
+          owed: Number(r.owed),
+          failing: Number(r.failing),
+          oldestSince: new Date(r.oldest).toISOString(),
+          lastError: r.last_error,
+        },
+      ];
+    })
+    .sort((a, b) => b.owed - a.owed || collator.compare(a.name, b.name));
 }
 
 /** Counts of entities by state. */
@@ -265,6 +333,7 @@ export function buildDashboard(figures: RolloutFigures, usage: Usage[], now: Dat
     byComarca,
     progress: progressSeries(entities, changes, now),
     usage,
+    receiptsOwed: figures.receiptsOwed,
     generatedAt: now.toISOString(),
   };
 }

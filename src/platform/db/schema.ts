@@ -529,6 +529,7 @@ export type CsvIndexTable = {
 export type RegistryReceiptsDueTable = {
   tenant_id: string;
   entry_id: string;
+  owed_since: Timestamp;
   due_at: Timestamp;
   attempts: Generated<number>;
   last_error: string | null;

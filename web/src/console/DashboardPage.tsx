@@ -22,6 +22,15 @@ export type DashboardData = {
     registryEntries30d: number;
     documentsSigned30d: number;
   }[];
+  receiptsOwed: {
+    entityId: string;
+    dir3: string;
+    name: string;
+    owed: number;
+    failing: number;
+    oldestSince: string;
+    lastError: string | null;
+  }[];
   generatedAt: string;
 };
 
@@ -30,7 +39,8 @@ const total = (b: ByState) => ENTITY_STATES.reduce((n, s) => n + b[s], 0);
 /**
  * The province dashboard (issue 6): where the roll-out stands by state and by wave, how it went
  * day by day, the map of the municipalities by state, the figures by comarca, the use of the
- * entities on the service over the last 30 days, and the whole as CSV.
+ * entities on the service over the last 30 days, the entities that owe registry receipts their
+ * requests could not issue, and the whole as CSV.
  */
 export function DashboardPage() {
   const { t, i18n } = useTranslation();
@@ -192,6 +202,42 @@ export function DashboardPage() {
                         <td>{u.expedientsOpened30d}</td>
                         <td>{u.registryEntries30d}</td>
                         <td>{u.documentsSigned30d}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+
+          <section aria-labelledby="dashboard-receipts">
+            <h2 id="dashboard-receipts">{t('dashboard.receipts.heading')}</h2>
+            <p className="muted">{t('dashboard.receipts.intro')}</p>
+            {d.receiptsOwed.length === 0 ? (
+              <p data-testid="dashboard-receipts-none">{t('dashboard.receipts.none')}</p>
+            ) : (
+              <div className="table-wrap">
+                <table data-testid="dashboard-receipts">
+                  <caption className="visually-hidden">{t('dashboard.receipts.heading')}</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">{t('dashboard.usage.entity')}</th>
+                      <th scope="col">{t('dashboard.usage.dir3')}</th>
+                      <th scope="col">{t('dashboard.receipts.owed')}</th>
+                      <th scope="col">{t('dashboard.receipts.failing')}</th>
+                      <th scope="col">{t('dashboard.receipts.since')}</th>
+                      <th scope="col">{t('dashboard.receipts.lastError')}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {d.receiptsOwed.map((r) => (
+                      <tr key={r.entityId}>
+                        <th scope="row">{r.name}</th>
+                        <td>{r.dir3}</td>
+                        <td>{r.owed}</td>
+                        <td>{r.failing}</td>
+                        <td>{formatDateTime(r.oldestSince, lang)}</td>
+                        <td>{r.lastError ?? '—'}</td>
                       </tr>
                     ))}
                   </tbody>

@@ -9,7 +9,7 @@ import type { MigrationContext } from './index.ts';
  * that records the receipt removes it. The request that made the entry issues the receipt at once;
  * a sweeper issues the others from this list (the process died in between, the entity had no
  * seal yet), across entities without seeing their rows, and keeps the attempts and the last
- * error of those it could not issue, for the console. Replaces a pg-boss job per entry, which
+ * error of those it could not issue: the Diputació's console lists the entities that owe receipts. Replaces a pg-boss job per entry, which
  * cost the entry a second insert and, seconds later, a job run to find the receipt done.
  * Entries without a receipt when this migration runs are put on the list.
  */
@@ -22,6 +22,8 @@ export function receiptsDueMigration(ctx: MigrationContext) {
         CREATE TABLE registry_receipts_due (
           tenant_id uuid NOT NULL,
           entry_id uuid NOT NULL,
+          -- when the entry was made: the receipt is owed from then (the console shows how long)
+          owed_since timestamptz NOT NULL,
           due_at timestamptz NOT NULL,
           attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
           last_error text,
@@ -29,8 +31,8 @@ export function receiptsDueMigration(ctx: MigrationContext) {
           FOREIGN KEY (tenant_id, entry_id) REFERENCES registry_entries(tenant_id, id)
         );
         CREATE INDEX registry_receipts_due_at ON registry_receipts_due (due_at);
-        INSERT INTO registry_receipts_due (tenant_id, entry_id, due_at)
-          SELECT e.tenant_id, e.id, now() FROM registry_entries e
+        INSERT INTO registry_receipts_due (tenant_id, entry_id, owed_since, due_at)
+          SELECT e.tenant_id, e.id, e.registered_at, now() FROM registry_entries e
            WHERE NOT EXISTS (SELECT 1 FROM registry_receipts r WHERE r.tenant_id = e.tenant_id AND r.entry_id = e.id);
       `,
       );
