@@ -11,7 +11,7 @@ export function registerJobsCommands(program: Command, out: Out): void {
   jobs
     .command('run')
     .description(
-      'Run every job that is due now, once, and exit (a worker is not needed). ' +
+      'Run every job that is due now, and every frequent sweeper (the registry receipts owed), once, and exit (a worker is not needed). ' +
         'On the embedded database while a server runs, the jobs run in that server.',
     )
     .option('--name <name>', 'only the jobs of this name')

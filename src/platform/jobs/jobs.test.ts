@@ -383,5 +383,10 @@ describe('jobs (pg-boss)', { timeout: 30_000 }, () => {
     const after = runs;
     await new Promise((res) => setTimeout(res, 300));
     assert.equal(runs, after);
+    // drain (lligall jobs run) runs it once, by its name or with everything due.
+    await env.jobs.drain('test.sweep-often');
+    assert.equal(runs, after + 1);
+    await env.jobs.drain();
+    assert.equal(runs, after + 2);
   });
 });

@@ -53,7 +53,11 @@ export interface Jobs {
    * the next run comes as usual). Other processes run theirs too: the sweep must claim its work.
    */
   every(name: string, seconds: number, sweep: () => Promise<void>): void;
-  /** Runs every job of `name` (or of every registered handler) that is due now, and resolves when none is left — for tests and for `lligall jobs run`. Returns how many ran. */
+  /**
+   * Runs every job of `name` (or of every registered handler) that is due now, and resolves when
+   * none is left — for tests and for `lligall jobs run`; then the frequent sweeper `name` (or every
+   * one) once. Returns how many jobs ran.
+   */
   drain(name?: string): Promise<number>;
   start(opts: { worker: boolean; log?: JobLog }): Promise<void>;
   stop(): Promise<void>;
@@ -167,6 +171,18 @@ export class PgBossJobs implements Jobs {
   }
 
   async drain(name?: string): Promise<number> {
+    const sweep = name === undefined ? undefined : this.#sweeps.get(name);
+    if (sweep) {
+      this.#started();
+      await sweep.sweep();
+      return 0;
+    }
+    const ran = await this.#drainJobs(name);
+    if (name === undefined) for (const s of this.#sweeps.values()) await s.sweep();
+    return ran;
+  }
+
+  async #drainJobs(name?: string): Promise<number> {
     const boss = this.#started(name);
     const names = name ? [name] : [...this.#handlers.keys()];
     let ran = 0;
