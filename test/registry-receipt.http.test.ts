@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { noRequest, systemActor } from '#platform/context.ts';
 import { issueReceipt, sweepDueReceipts } from '#modules/registry/receipt.service.ts';
-import { BlobStore } from '#platform/blobs/blob-store.ts';
-import { createEntry } from '#modules/registry/registry.service.ts';
 import { getInstallationCaPem } from '#modules/seals/seals.service.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import {
@@ -20,6 +14,7 @@ import {
   type TestEnv,
 } from '#test/helpers/harness.ts';
 import { multipart } from '#test/helpers/multipart.ts';
+import { brokenBlobStore, entryWithoutReceipt as madeWithoutReceipt } from '#test/helpers/registry.ts';
 import {
   nssDbTrusting,
   opensslCmsPrint,
@@ -273,30 +268,7 @@ describe('entry attachments', () => {
 });
 
 describe('a receipt lost to a crash', () => {
-  /** An entry committed by a process that "dies" before issuing its receipt. */
-  const entryWithoutReceipt = (heading: string) =>
-    env.db.tenant(tenant.id, async (tx) => {
-      const ctx = {
-        tenant: {
-          id: tenant.id,
-          dir3: tenant.dir3,
-          slug: tenant.slug,
-          name: tenant.name,
-          status: tenant.status,
-        },
-        actor: systemActor,
-        roles: ['registrar' as const],
-        request: noRequest,
-        clock: env.clock,
-      };
-      const made = await createEntry(tx, ctx, {
-        direction: 'E',
-        heading,
-        summary: 'Entrada sense justificant',
-        channel: 'in_person',
-      });
-      return made.id;
-    });
+  const entryWithoutReceipt = async (heading: string) => (await madeWithoutReceipt(env, tenant, heading)).id;
   const dueRow = (entryId: string) =>
     env.db.platform((tx) =>
       tx
@@ -346,10 +318,7 @@ describe('a receipt lost to a crash', () => {
   it('stays on the list with its error when it cannot be issued, and is tried again after a backoff', async () => {
     const entryId = await entryWithoutReceipt('Presentada abans d’una caiguda del disc');
     env.clock.advance(11_000);
-    // A file store that cannot write: its temporary area is a file.
-    const broken = new BlobStore(fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-broken-')));
-    fs.rmSync(broken.tmpDir, { recursive: true });
-    fs.writeFileSync(broken.tmpDir, '');
+    const broken = brokenBlobStore();
     const failed = await sweepDueReceipts({ ...env, blobs: broken });
     assert.ok(failed.failed.some((f) => f.entryId === entryId));
     const row = await dueRow(entryId);

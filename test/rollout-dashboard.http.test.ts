@@ -6,17 +6,11 @@
  * municipality's state; only operators and support technicians see any of it.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
-import { BlobStore } from '#platform/blobs/blob-store.ts';
-import { noRequest, systemActor } from '#platform/context.ts';
 import { PLATFORM_TENANT } from '#platform/db/schema.ts';
 import { sweepDueReceipts } from '#modules/registry/receipt.service.ts';
-import { createEntry } from '#modules/registry/registry.service.ts';
 import { csvField } from '#modules/rollout/dashboard.service.ts';
 import { loadMunicipalities } from '#modules/tenancy/province.ts';
 import {
@@ -33,6 +27,7 @@ import {
   FIXTURE_STATES,
   seedDashboardFixture,
 } from '#test/helpers/rollout-dashboard-fixture.ts';
+import { brokenBlobStore, entryWithoutReceipt } from '#test/helpers/registry.ts';
 
 let env: TestEnv;
 let app: FastifyInstance;
@@ -335,30 +330,7 @@ describe('province dashboard API', () => {
     };
     assert.deepEqual(await dashboard(), [], 'the entry made through the API was answered with its receipt');
     // An entry whose process died before its receipt.
-    const made = await env.db.tenant(tremp.id, (tx) =>
-      createEntry(
-        tx,
-        {
-          tenant: {
-            id: tremp.id,
-            dir3: tremp.dir3,
-            slug: tremp.slug,
-            name: tremp.name,
-            status: tremp.status,
-          },
-          actor: systemActor,
-          roles: ['registrar'],
-          request: noRequest,
-          clock: env.clock,
-        },
-        {
-          direction: 'E',
-          heading: 'Instància',
-          summary: 'Sol·licitud sense justificant',
-          channel: 'in_person',
-        },
-      ),
-    );
+    const made = await entryWithoutReceipt(env, tremp, 'Instància');
     assert.deepEqual(await dashboard(), [], 'not listed while its request may still issue it');
     env.clock.advance(11_000);
     assert.deepEqual(await dashboard(), [
@@ -373,9 +345,7 @@ describe('province dashboard API', () => {
       },
     ]);
     // The sweeper fails (a file store that cannot write): the console says so, with the error.
-    const broken = new BlobStore(fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-broken-')));
-    fs.rmSync(broken.tmpDir, { recursive: true });
-    fs.writeFileSync(broken.tmpDir, '');
+    const broken = brokenBlobStore();
     assert.equal((await sweepDueReceipts({ ...env, blobs: broken })).failed.length, 1);
     const failing = await dashboard();
     assert.equal(failing.length, 1);

@@ -10,8 +10,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { noRequest, systemActor } from '#platform/context.ts';
-import { createEntry } from '#modules/registry/registry.service.ts';
 import { loadMunicipalities } from '#modules/tenancy/province.ts';
 import {
   assertAccessible,
@@ -24,6 +22,7 @@ import {
   type WebServer,
 } from '#test/helpers/browser.ts';
 import { makeUser, type TestUser } from '#test/helpers/harness.ts';
+import { entryWithoutReceipt } from '#test/helpers/registry.ts';
 import { FIXTURE_STATES, seedDashboardFixture } from '#test/helpers/rollout-dashboard-fixture.ts';
 
 describe('province dashboard in Chromium', browserSuite(), () => {
@@ -38,30 +37,7 @@ describe('province dashboard in Chromium', browserSuite(), () => {
     const fx = await seedDashboardFixture(server.env);
     // Tremp made an entry and its process died before the receipt: owed, past the request's delay.
     const tremp = fx.byDir3.get('L01252347')!;
-    await server.env.db.tenant(tremp.id, (tx) =>
-      createEntry(
-        tx,
-        {
-          tenant: {
-            id: tremp.id,
-            dir3: tremp.dir3,
-            slug: tremp.slug,
-            name: tremp.name,
-            status: tremp.status,
-          },
-          actor: systemActor,
-          roles: ['registrar'],
-          request: noRequest,
-          clock: server.env.clock,
-        },
-        {
-          direction: 'E',
-          heading: 'Instància',
-          summary: 'Sol·licitud sense justificant',
-          channel: 'in_person',
-        },
-      ),
-    );
+    await entryWithoutReceipt(server.env, tremp, 'Instància');
     server.env.clock.advance(11_000);
     operator = await makeUser(server.env, { platformRoles: ['operator'], totp: true, name: 'Operadora' });
     browser = await launchChromium();

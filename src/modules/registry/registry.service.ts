@@ -339,8 +339,8 @@ export async function makeEntry(
   const due = {
     tenant_id: ctx.tenant.id,
     entry_id: id,
-    owed_since: receivedAt,
-    due_at: new Date(receivedAt.getTime() + RECEIPT_DUE_AFTER_SECONDS * 1000),
+    owed_since: registeredAt,
+    due_at: new Date(registeredAt.getTime() + RECEIPT_DUE_AFTER_SECONDS * 1000),
   };
   // The entry, its attachments' links and its receipt's due row in one statement (keys are checked at its end).
   const withEntry = tx.with('entry', (db) => db.insertInto('registry_entries').values(row));
