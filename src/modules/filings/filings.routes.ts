@@ -3,7 +3,6 @@ import { type TSchema, Type } from 'typebox';
 import type { AppDeps } from '#src/app.ts';
 import type { StagedBlob } from '#platform/blobs/blob-store.ts';
 import { AppError } from '#platform/errors.ts';
-import { newId } from '#platform/ids.ts';
 import { enqueueMail } from '#platform/mail/mail.service.ts';
 import { ensureCalendarSeededOnce } from '#modules/calendar/calendar.service.ts';
 import type { Acting } from '#modules/citizens/citizens.model.ts';
@@ -408,8 +407,7 @@ export function registerFilingRoutes(app: FastifyInstance, deps: AppDeps): void 
           { officeId: null, recipientUnitId: null },
           { forEntry: true },
         );
-        const id = newId();
-        const made = await submitFiling(tx, ctx, acting!, form.text, attachments, { id });
+        const made = await submitFiling(tx, ctx, acting!, form.text, attachments);
         return {
           made,
           acting: acting!,

@@ -175,8 +175,7 @@ export type SubmittedFiling = { created: CreatedEntry; view: EntryView };
 
 /**
  * Files the request: the input entry with its attachments (already in the blob store), its party
- * (found or created), then the filing's own audit event. `id` is the entry's id, chosen by the
- * caller so that it can enqueue the entry's jobs before the entry's counter is taken.
+ * (found or created), then the filing's own audit event.
  */
 export async function submitFiling(
   tx: Tx,
@@ -184,10 +183,9 @@ export async function submitFiling(
   acting: Acting,
   text: FilingText,
   attachments: AttachmentInput[],
-  opts: { id: string },
 ): Promise<SubmittedFiling> {
   const input = checkFiling(acting, text, attachments);
-  const made = await makeEntry(tx, registryCtx(ctx), input, { id: opts.id });
+  const made = await makeEntry(tx, registryCtx(ctx), input);
   await recordEvent(tx, {
     tenantId: ctx.tenant.id,
     actor: ctx.actor,

@@ -232,15 +232,13 @@ export const RECEIPT_DUE_AFTER_SECONDS = 10;
 /**
  * createEntry, also returning the entry as getEntry would read it back in this transaction (a
  * new entry has no annotations, case files or receipt yet): the request issues the receipt from
- * it after commit without reading the entry again. `id` (a new UUIDv7) lets the caller enqueue
- * the entry's other jobs in this transaction before the counter is taken. The entry's receipt is
- * put on registry_receipts_due here (every entry owes one).
+ * it after commit without reading the entry again. The entry's receipt is put on
+ * registry_receipts_due here (every entry owes one).
  */
 export async function makeEntry(
   tx: Tx,
   ctx: Ctx,
   input: EntryInput,
-  opts: { id?: string } = {},
 ): Promise<{ created: CreatedEntry; view: EntryView }> {
   await checkEntry(tx, ctx, input);
   const party = await resolveParty(tx, ctx, input);
@@ -303,7 +301,7 @@ export async function makeEntry(
       effectiveAtNote = `The effective time (art. 31.2.b) is not set: ${e.message}`;
     }
   }
-  const id = opts.id ?? newId();
+  const id = newId();
   const row = {
     tenant_id: ctx.tenant.id,
     id,

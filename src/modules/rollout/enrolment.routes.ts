@@ -5,7 +5,6 @@ import type { AppDeps } from '../../app.ts';
 import type { StagedBlob } from '#platform/blobs/blob-store.ts';
 import type { EnrolmentFile, SignatureCheck } from '#platform/db/schema/rollout.ts';
 import { AppError } from '#platform/errors.ts';
-import { newId } from '#platform/ids.ts';
 import { type SignatureReport, SignatureFormatError } from '#platform/signatures/verify-cms.ts';
 import { verifyPdf } from '#platform/signatures/verify-pdf.ts';
 import { ensureCalendarSeededOnce } from '#modules/calendar/calendar.service.ts';
@@ -349,8 +348,7 @@ export function registerEnrolmentRoutes(app: FastifyInstance, deps: AppDeps): vo
           { officeId: null, recipientUnitId: null },
           { forEntry: true },
         );
-        const entryId = newId();
-        const filed = await fileEnrolment(tx, ctx, acting!, input, files, signatures, { entryId });
+        const filed = await fileEnrolment(tx, ctx, acting!, input, files, signatures);
         return { filed, tenant: ctx.tenant, known: context ? { entry: filed.view, context } : undefined };
       });
       let receiptCsv: string | null = null;

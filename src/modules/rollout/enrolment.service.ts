@@ -464,11 +464,10 @@ export async function fileEnrolment(
   input: EnrolmentInput,
   files: EnrolmentFile[],
   signatures: { request: SignatureCheck; dpa: SignatureCheck },
-  opts: { entryId: string },
 ): Promise<FiledEnrolment> {
   const target = await resolveEnrolmentTarget(tx, input, { lock: true });
   const entryInput = enrolmentEntryInput(acting, input, target, files);
-  const made = await makeEntry(tx, { ...ctx, roles: ['registrar'] }, entryInput, { id: opts.entryId });
+  const made = await makeEntry(tx, { ...ctx, roles: ['registrar'] }, entryInput);
   const id = newId();
   const now = ctx.clock.now();
   await recordEvent(tx, {
