@@ -70,9 +70,18 @@ function memberRoles(user: AuthUser, tenant: TenantRow, entityRef: string): Enti
 }
 
 /**
+ * Entities as checkInEntity last read them, for a few seconds: an entry's files arrive right
+ * after its fields, and the check before them need not read the entity each time. Only a check
+ * that lets the caller on uses them; the transaction that follows (inEntity) reads the entity and
+ * decides again, so an entity suspended meanwhile refuses the request there.
+ */
+const precheckTenants = new Map<string, { tenant: TenantRow; at: number }>();
+const PRECHECK_TENANT_MS = 5000;
+
+/**
  * Decides as `inEntity` would whether the caller may act in the entity, then runs a `check` that
  * needs no database (e.g. refusing an upload before a byte of it is stored): for a member, one read
- * of the entity outside any transaction. A caller without membership goes through `inEntity` (a
+ * of the entity outside any transaction, or none (precheckTenants). A caller without membership goes through `inEntity` (a
  * support grant is read, and the access recorded, there).
  */
 export async function checkInEntity(
@@ -82,18 +91,37 @@ export async function checkInEntity(
   check: (ctx: Ctx) => void,
 ): Promise<void> {
   const user = requireUser(req);
+  const known = precheckTenants.get(entityRef);
+  if (known && Date.now() - known.at < PRECHECK_TENANT_MS) {
+    // Trusted only to let the caller on: a refusal is decided on the entity as it is now (below).
+    let roles: EntityRole[] | null = null;
+    try {
+      roles = memberRoles(user, known.tenant, entityRef);
+    } catch {}
+    if (roles) return check(entityCtx(deps, req, user, known.tenant, roles));
+  }
   const tenant = await deps.db.findTenantByRef(entityRef);
   if (!tenant) throw new AppError('ENTITY_NOT_FOUND', `Entity ${entityRef} not found`);
+  if (precheckTenants.size >= 1000) precheckTenants.clear();
+  precheckTenants.set(entityRef, { tenant, at: Date.now() });
   const roles = memberRoles(user, tenant, entityRef);
   if (!roles) return inEntity(deps, req, entityRef, async (_tx, ctx) => check(ctx));
-  check({
-    tenant: toTenantRef(tenant),
-    actor: userActor(user),
-    roles,
-    request: requestMeta(req),
-    clock: deps.clock,
-  });
+  check(entityCtx(deps, req, user, tenant, roles));
 }
+
+const entityCtx = (
+  deps: AppDeps,
+  req: FastifyRequest,
+  user: AuthUser,
+  tenant: TenantRow,
+  roles: EntityRole[],
+): Ctx => ({
+  tenant: toTenantRef(tenant),
+  actor: userActor(user),
+  roles,
+  request: requestMeta(req),
+  clock: deps.clock,
+});
 
 /**
  * Runs `fn` in one tenant transaction for the entity named in the URL (DIR3 or slug), as the

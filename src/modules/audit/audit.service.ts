@@ -135,14 +135,20 @@ async function appendToChain(tx: Tx, tenantId: string, events: Draft['event'][])
         ${r.object_id}::text, ${r.ip}::text, ${r.user_agent}::text, ${r.details}::jsonb,
         ${r.prev_hash}::text, ${r.hash}::text)`,
     );
+    // The head is taken whatever it holds, so the update waits for a transaction that is moving it
+    // (an expected head another transaction has not committed yet would be invisible to a WHERE
+    // on seq, and the guess would fail for nothing); it then moves only if it is the expected one.
     const r = await sql<{ seq: string }>`
       WITH h AS (
-        UPDATE audit_heads SET seq = ${head.seq}, hash = ${head.hash}
-        WHERE tenant_id = ${tenantId} AND seq = ${known.seq} AND hash = ${known.hash}
-        RETURNING seq)
+        UPDATE audit_heads SET
+          seq = CASE WHEN seq = ${known.seq} AND hash = ${known.hash} THEN ${head.seq}::bigint ELSE seq END,
+          hash = CASE WHEN seq = ${known.seq} AND hash = ${known.hash} THEN ${head.hash}::text ELSE hash END
+        WHERE tenant_id = ${tenantId}
+        RETURNING seq, hash)
       INSERT INTO audit_events (tenant_id, seq, id, at, actor_id, actor_label, action, object_type,
         object_id, ip, user_agent, details, prev_hash, hash)
       SELECT v.* FROM h, (VALUES ${sql.join(values)}) AS v
+      WHERE h.seq = ${head.seq} AND h.hash = ${head.hash}
       RETURNING seq`.execute(tx);
     if (r.rows.length > 0) return; // all of them: the guessed head was the head
   }

@@ -11,7 +11,7 @@ import { auditMark, discardEventsAfter, recordEvent } from '#modules/audit/audit
 import { addDays, assertCivilDate, madridStartOfDay } from '#modules/calendar/civil-date.ts';
 import { entityHolidayCalendar } from '#modules/calendar/calendar.service.ts';
 import { effectiveRegistryTime, type HolidayCalendar } from '#modules/calendar/deadlines.ts';
-import { insertDocument } from '#modules/documents/documents.service.ts';
+import { newDocumentRow, recordDocumentCreated } from '#modules/documents/documents.service.ts';
 import { classifyIdentifier } from '#modules/parties/identifiers.ts';
 import {
   createParty,
@@ -253,14 +253,11 @@ export async function makeEntry(
     effectiveAtNote = `The effective time (art. 31.2.b) is not set: ${e.message}`;
   }
   const year = madridYear(ctx.clock.now());
-  // The attachments become documents before the counter is taken, incorporated when they were
-  // received: the counter's row lock serialises the entity's filings until commit, so the locked
-  // stretch holds only what needs the number (the entry and its links to the documents).
+  // The attachments become documents in the entry's own statement (below), incorporated when they
+  // were received; their rows are checked here, before the counter is taken.
   const receivedAt = ctx.clock.now();
-  const attachments: { documentId: string; sha256: string }[] = [];
-  const attachmentViews: EntryView['attachments'] = [];
-  for (const [i, a] of (input.attachments ?? []).entries()) {
-    const doc = await insertDocument(tx, ctx, {
+  const documents = (input.attachments ?? []).map((a) =>
+    newDocumentRow(ctx, {
       title: a.fileName,
       fileName: a.fileName,
       mimeType: a.mimeType,
@@ -271,18 +268,18 @@ export async function makeEntry(
       origin: input.direction === 'E' ? 'citizen' : 'administration',
       incorporatedAt: receivedAt,
       year,
-    });
-    attachments.push({ documentId: doc.id, sha256: a.sha256 });
-    attachmentViews.push({
-      position: i + 1,
-      documentId: doc.id,
-      title: doc.title,
-      fileName: doc.fileName,
-      mimeType: doc.mimeType,
-      size: doc.size,
-      sha256: a.sha256,
-    });
-  }
+    }),
+  );
+  const attachments = documents.map((d) => ({ documentId: d.id, sha256: d.sha256 }));
+  const attachmentViews: EntryView['attachments'] = documents.map((d, i) => ({
+    position: i + 1,
+    documentId: d.id,
+    title: d.title,
+    fileName: d.file_name,
+    mimeType: d.mime_type,
+    size: d.size_bytes,
+    sha256: d.sha256,
+  }));
   // The database clock, read after the counter's row lock: a later number never gets an earlier time.
   // The injected clock's offset from the system clock (zero outside tests) lets tests set the day.
   const skew = ctx.clock.now().getTime() - Date.now();
@@ -340,15 +337,18 @@ export async function makeEntry(
     owed_since: registeredAt,
     due_at: new Date(registeredAt.getTime() + RECEIPT_DUE_AFTER_SECONDS * 1000),
   };
-  // The entry, its attachments' links and its receipt's due row in one statement (keys are checked at its end).
+  // The entry, its attachments' documents and links and its receipt's due row in one statement
+  // (keys are checked at its end): one round trip while the counter's row lock is held.
   const withEntry = tx.with('entry', (db) => db.insertInto('registry_entries').values(row));
   if (links.length === 0) await withEntry.insertInto('registry_receipts_due').values(due).execute();
   else
     await withEntry
+      .with('docs', (db) => db.insertInto('documents').values(documents))
       .with('links', (db) => db.insertInto('registry_attachments').values(links))
       .insertInto('registry_receipts_due')
       .values(due)
       .execute();
+  for (const d of documents) await recordDocumentCreated(tx, ctx, d);
   await recordEvent(tx, {
     tenantId: ctx.tenant.id,
     actor: ctx.actor,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import { sql } from 'kysely';
 import type { Actor, Clock, Ctx, RequestMeta } from '#platform/context.ts';
 import {
@@ -34,8 +35,21 @@ const SEAL_YEARS = 2;
 export const caKeyBinding = (id: string) => `installation-ca:${id}`;
 export const sealKeyBinding = (tenantId: string, id: string) => `seal:${tenantId}:${id}`;
 
+/**
+ * The wrapping key of the master key file as it is now. Every receipt's seal asks for it: reading
+ * the file and deriving the key cost more than checking the file's identity (one stat), so the
+ * derived key is kept while the file is the same (same inode, size and modification time).
+ */
+let kekCache: { file: string; stamp: string; kek: Buffer } | null = null;
+
 function kek(config: KeyConfig): Buffer {
-  return deriveKek(loadMasterKey(config), PRIVATE_KEY_PURPOSE);
+  const st = fs.statSync(config.masterKeyFile, { throwIfNoEntry: false });
+  const stamp = st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : '';
+  if (st && kekCache?.file === config.masterKeyFile && kekCache.stamp === stamp) return kekCache.kek;
+  const derived = deriveKek(loadMasterKey(config), PRIVATE_KEY_PURPOSE);
+  // A file loadMasterKey has just created is stamped on the next call.
+  if (st) kekCache = { file: config.masterKeyFile, stamp, kek: derived };
+  return derived;
 }
 
 function addYears(d: Date, years: number): Date {

@@ -84,7 +84,7 @@ export function txTenant(tx: Tx): string | undefined {
  * SQL sent with the BEGIN of the transaction started in this async context (PostgreSQL only),
  * once: the application role and the tenant are then set in the same round trip as BEGIN.
  */
-const begunWith = new AsyncLocalStorage<{ sql: string; used: boolean }>();
+const begunWith = new AsyncLocalStorage<{ sql: string; used: boolean; rows?: unknown[] }>();
 
 /** PostgreSQL's driver, sending a transaction's first statement with its BEGIN when it has one. */
 class OneTripBeginDriver extends PostgresDriver {
@@ -96,8 +96,9 @@ class OneTripBeginDriver extends PostgresDriver {
     if (!with_ || with_.used || settings.isolationLevel || settings.accessMode)
       return super.beginTransaction(connection, settings);
     with_.used = true;
-    // No parameters: the simple query protocol, which takes several statements at once.
-    await connection.executeQuery(CompiledQuery.raw(`begin; ${with_.sql}`));
+    // No parameters: the simple query protocol, which takes several statements at once (the
+    // connection answers with the last one's rows: nameHotStatements).
+    with_.rows = (await connection.executeQuery(CompiledQuery.raw(`begin; ${with_.sql}`))).rows;
   }
 }
 
@@ -164,6 +165,15 @@ function nameHotStatements(pool: pg.Pool): void {
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as QueryFn;
     (client as unknown as { query: QueryFn }).query = (config, values, callback) => {
+      // Several statements in one simple query (OneTripBeginDriver's BEGIN and the statement sent
+      // with it): the driver answers with one result each; the caller gets the last statement's.
+      if (
+        typeof config === 'string' &&
+        Array.isArray(values) &&
+        values.length === 0 &&
+        callback === undefined
+      )
+        return (query(config, values) as Promise<unknown>).then((r) => (Array.isArray(r) ? r.at(-1) : r));
       if (
         typeof config !== 'string' ||
         !Array.isArray(values) ||
@@ -290,24 +300,38 @@ export class Database {
    * Like `tenant()`, for a tenant known by its DIR3 code or slug. One statement reads the tenant
    * (a platform table) and, when it exists, enters the application role and sets `app.tenant`;
    * `check` may refuse it (e.g. the caller is not a member) before `fn` runs. Every request to an
-   * entity's routes goes through here, so it costs one round trip, not three.
+   * entity's routes goes through here, so on PostgreSQL the statement is sent with BEGIN: one
+   * round trip, not three.
    */
   async tenantByRef<T>(
     ref: string,
     check: (tenant: Selectable<TenantsTable>) => void,
     fn: (tx: Tx, tenant: Selectable<TenantsTable>) => Promise<T>,
   ): Promise<T> {
-    return this.#app.transaction().execute(async (tx) => {
-      const col = tenantRefColumn(ref);
-      const r = await sql<Selectable<TenantsTable>>`
-        select t.*, set_config('role', ${this.appRole}, true) as _role, set_config('app.tenant', t.id::text, true) as _tenant
-        from tenants t where ${sql.ref(`t.${col}`)} = ${ref}`.execute(tx);
-      const tenant = r.rows[0];
-      if (!tenant) throw new AppError('ENTITY_NOT_FOUND', `Entity ${ref} not found`);
-      check(tenant);
-      txTenants.set(tx, tenant.id);
-      return withCommitHooks(tx, () => fn(tx, tenant));
-    });
+    const col = tenantRefColumn(ref);
+    const run = (with_?: { used: boolean; rows?: unknown[] }) =>
+      this.#app.transaction().execute(async (tx) => {
+        const rows = with_?.used
+          ? (with_.rows as Selectable<TenantsTable>[])
+          : (
+              await sql<Selectable<TenantsTable>>`
+                select t.*, set_config('role', ${this.appRole}, true) as _role, set_config('app.tenant', t.id::text, true) as _tenant
+                from tenants t where ${sql.ref(`t.${col}`)} = ${ref}`.execute(tx)
+            ).rows;
+        const tenant = rows[0];
+        if (!tenant) throw new AppError('ENTITY_NOT_FOUND', `Entity ${ref} not found`);
+        check(tenant);
+        txTenants.set(tx, tenant.id);
+        return withCommitHooks(tx, () => fn(tx, tenant));
+      });
+    if (this.kind !== 'postgres' || !plainLiteral(this.appRole) || !plainLiteral(ref)) return run();
+    // On PostgreSQL the statement goes with BEGIN (one round trip), its values written as literals:
+    // plainLiteral admits only letters, digits, '_' and '-' (DIR3 codes, slugs, role names).
+    const with_ = {
+      sql: `select t.*, set_config('role', '${this.appRole}', true) as _role, set_config('app.tenant', t.id::text, true) as _tenant from tenants t where t.${col} = '${ref}'`,
+      used: false,
+    };
+    return begunWith.run(with_, () => run(with_));
   }
 
   /** A tenant by its DIR3 code or slug: one statement, outside any transaction. */
