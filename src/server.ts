@@ -16,6 +16,7 @@ import type { AppDeps } from './app.ts';
 import { registerAuth } from './http/auth.ts';
 import { problemFor, sendProblem } from '#platform/http/problem.ts';
 import { securityHeaders } from '#platform/http/security.ts';
+import { chainAppends } from '#modules/audit/audit.service.ts';
 import { registerIdentityRoutes } from '#modules/identity/identity.routes.ts';
 import { registerRouteModules } from './routes.ts';
 
@@ -99,6 +100,17 @@ export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Prom
     labelNames: ['method', 'route'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [metrics],
+  });
+  new Counter({
+    name: 'lligall_audit_chain_appends_total',
+    help: 'Audit chain appends of this process: on the head it expected (guessed) or after reading it first (read_head)',
+    labelNames: ['how'],
+    registers: [metrics],
+    collect() {
+      this.reset();
+      this.inc({ how: 'guessed' }, chainAppends.guessed);
+      this.inc({ how: 'read_head' }, chainAppends.readHead);
+    },
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';

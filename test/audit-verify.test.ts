@@ -4,12 +4,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { noRequest, systemActor } from '#platform/context.ts';
-import { asTenant, type Tx } from '#platform/db/database.ts';
+import { asTenant, beforeCommit, type Tx } from '#platform/db/database.ts';
 import { PLATFORM_TENANT } from '#platform/db/schema.ts';
 import { chainHash } from '#modules/audit/audit.chain.ts';
 import { checkpointsDir, sealCheckpoints } from '#modules/audit/audit.checkpoint.ts';
 import {
   auditMark,
+  chainAppends,
   discardEventsAfter,
   recordEvent,
   storedEventFromRow,
@@ -17,7 +18,7 @@ import {
 import { verifyAudit } from '#modules/audit/audit.verify.ts';
 import { chainedFields } from '#modules/audit/audit.walk.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
-import { makeTenant, makeUser, openTestEnv, type TestEnv } from '#test/helpers/harness.ts';
+import { backend, makeTenant, makeUser, openTestEnv, type TestEnv } from '#test/helpers/harness.ts';
 
 let env: TestEnv;
 
@@ -372,6 +373,67 @@ describe('audit verify', () => {
     assert.equal(r.ok, true, r.reason);
     assert.equal(r.events, 5);
   });
+
+  // PGlite has one connection: its transactions never overlap.
+  const onPostgres = backend() === 'postgres' ? test : () => {};
+  onPostgres(
+    'an append waits for the transaction moving the head and keeps its guess (PostgreSQL: two transactions at once)',
+    async () => {
+      const t = await tenantWithEvents(1); // this process now knows the head
+      const event = (i: number) => (tx: Tx) =>
+        recordEvent(tx, {
+          tenantId: t.id,
+          actor: systemActor,
+          request: noRequest,
+          clock: env.clock,
+          action: 'test.overlap',
+          objectType: 'thing',
+          objectId: `overlap-${i}`,
+          details: { i },
+        });
+      const before = { ...chainAppends };
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      let firstWrote!: () => void;
+      const wrote = new Promise<void>((r) => {
+        firstWrote = r;
+      });
+      // The first transaction writes its event (moving the head, locked until commit) and waits.
+      const first = env.db.tenant(t.id, async (tx) => {
+        await event(1)(tx);
+        beforeCommit(tx, async () => {
+          firstWrote();
+          await gate;
+        });
+      });
+      await wrote;
+      // The second guesses after the first (a head not committed yet) and must wait for it.
+      const second = env.db.tenant(t.id, event(2));
+      const waiting = async () => {
+        const r = await env.db.owner((tx) =>
+          sql<{ n: number }>`
+          select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and query ilike '%audit_heads%'`.execute(
+            tx,
+          ),
+        );
+        return r.rows[0]!.n;
+      };
+      for (let i = 0; i < 200 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(await waiting(), 1, 'the second append waits on the head');
+      release();
+      await Promise.all([first, second]);
+      assert.deepEqual(
+        { guessed: chainAppends.guessed - before.guessed, readHead: chainAppends.readHead - before.readHead },
+        { guessed: 2, readHead: 0 },
+      );
+      const r = await verifyOne(t);
+      assert.equal(r.ok, true);
+      assert.equal(r.events, 3);
+    },
+  );
 
   test('an unknown DIR3 is an error', async () => {
     await assert.rejects(verifyAudit(env, { tenantDir3: 'ZZ9999999' }), { code: 'ENTITY_NOT_FOUND' });

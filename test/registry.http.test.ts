@@ -390,6 +390,24 @@ describe('registry entries (LPACAP art. 16)', () => {
     assert.deepEqual(blobFiles(), files);
   });
 
+  it('an entity suspended between two filings refuses the second, though its check before the files passed a moment ago', async () => {
+    const file = { name: 'a.pdf', type: 'application/pdf', data: randomBytes(512) };
+    assert.equal((await post(registrar, entry(), [file])).statusCode, 201);
+    const rows = await rowCounts();
+    const setStatus = (status: 'suspended' | 'live') =>
+      env.db.owner((tx) => tx.updateTable('tenants').set({ status }).where('id', '=', tenant.id).execute());
+    await setStatus('suspended');
+    try {
+      const res = await post(registrar, entry(), [{ ...file, data: randomBytes(512) }]);
+      assert.equal(res.statusCode, 403, res.body);
+      assert.equal(res.json().code, 'ENTITY_SUSPENDED');
+      assert.deepEqual(await rowCounts(), rows);
+    } finally {
+      await setStatus('live');
+    }
+    assert.equal((await post(registrar, entry(), [file])).statusCode, 201);
+  });
+
   it('art. 31.2.b: a filing on Sunday 5 April 2026 in Lleida counts from 7 April 00:00 (6 April is Easter Monday) and ranks before that day’s filings', async () => {
     const lbase = `/api/v1/entities/${lleida.dir3}`;
     env.clock.set('2026-04-07T07:30:00Z');

@@ -255,6 +255,8 @@ describe('entities and headers', () => {
     assert.equal(openapi.statusCode, 200);
     assert.ok(openapi.json().paths['/api/v1/entities/{entity}/expedients']);
     assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
-    assert.match((await app.inject({ method: 'GET', url: '/metrics' })).body, /lligall_http_requests_total/);
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /lligall_http_requests_total/);
+    assert.match(metrics, /lligall_audit_chain_appends_total\{how="guessed"\} [1-9]/);
   });
 });

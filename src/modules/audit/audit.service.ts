@@ -30,6 +30,13 @@ const drafts = new WeakMap<Tx, Draft[]>();
 const lastHeads = new Map<string, Head>();
 const MAX_LAST_HEADS = 10_000;
 
+/**
+ * How this process's chain appends went since it started (exposed as a metric): `guessed`, in one
+ * statement on the head it expected; `readHead`, after reading the head first (no guess yet, or
+ * another process or a rolled-back transaction had moved it).
+ */
+export const chainAppends = { guessed: 0, readHead: 0 };
+
 /** The transaction's events so far: discardEventsAfter(tx, mark) forgets the ones recorded after. */
 export function auditMark(tx: Tx): number {
   return drafts.get(tx)?.length ?? 0;
@@ -150,8 +157,12 @@ async function appendToChain(tx: Tx, tenantId: string, events: Draft['event'][])
       SELECT v.* FROM h, (VALUES ${sql.join(values)}) AS v
       WHERE h.seq = ${head.seq} AND h.hash = ${head.hash}
       RETURNING seq`.execute(tx);
-    if (r.rows.length > 0) return; // all of them: the guessed head was the head
+    if (r.rows.length > 0) {
+      chainAppends.guessed++;
+      return; // all of them: the guessed head was the head
+    }
   }
+  chainAppends.readHead++;
   // One statement takes (or creates) the chain head and locks it until commit.
   const current = await tx
     .insertInto('audit_heads')
