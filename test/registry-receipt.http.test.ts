@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import type { Ctx } from '#platform/context.ts';
+import { noRequest, systemActor } from '#platform/context.ts';
+import { madridDateOf } from '#modules/calendar/civil-date.ts';
+import { insertDocument } from '#modules/documents/documents.service.ts';
 import { issueReceipt, sweepDueReceipts } from '#modules/registry/receipt.service.ts';
+import { recordResolution, revokeResolution } from '#modules/seals/resolutions.service.ts';
 import { getInstallationCaPem } from '#modules/seals/seals.service.ts';
 import type { Tenant } from '#modules/tenancy/tenancy.repository.ts';
 import {
@@ -338,5 +343,89 @@ describe('a receipt lost to a crash', () => {
       headers: registrar,
     });
     assert.ok(issued.json().receipt?.csv);
+  });
+  it('a resolution recorded or revoked, and a new seal, count from the very next entry (what each process keeps of them is renewed)', async () => {
+    const admin: Ctx = {
+      tenant: {
+        id: tenant.id,
+        dir3: tenant.dir3,
+        slug: tenant.slug,
+        name: tenant.name,
+        status: tenant.status,
+      },
+      actor: systemActor,
+      roles: ['admin'],
+      request: noRequest,
+      clock: env.clock,
+    };
+    const entry = async (heading: string) => {
+      const res = await file(
+        registrar,
+        { direction: 'E', heading, summary: 'Prova de la resolució i el segell', channel: 'in_person' },
+        [],
+      );
+      assert.equal(res.statusCode, 201, res.body);
+      const made = res.json() as { id: string; receipt: { documentId: string } | null };
+      assert.ok(made.receipt, 'issued in the answer');
+      const row = await env.db.tenant(tenant.id, (tx) =>
+        tx
+          .selectFrom('registry_receipts')
+          .select('seal_id')
+          .where('entry_id', '=', made.id)
+          .executeTakeFirstOrThrow(),
+      );
+      const pdfRes = await app.inject({
+        method: 'GET',
+        url: `${base}/registry/${made.id}/receipt`,
+        headers: registrar,
+      });
+      return { sealId: row.seal_id, text: pdftotext(pdfRes.rawPayload) };
+    };
+    const title = 'Actuació automatitzada: justificants del registre general';
+    const first = await entry('Abans de la resolució');
+    assert.doesNotMatch(first.text, /Decret 2026\/000042/);
+    const resolution = await env.db.tenant(tenant.id, async (tx) => {
+      const doc = await insertDocument(tx, admin, {
+        title: 'Decret d’aprovació',
+        fileName: 'decret.pdf',
+        mimeType: 'application/pdf',
+        sha256: randomBytes(32).toString('hex'),
+        size: 1000,
+        documentType: 'TD01',
+        elaborationState: 'EE01',
+        origin: 'administration',
+        incorporatedAt: env.clock.now(),
+        year: 2026,
+      });
+      return recordResolution(tx, admin, {
+        kind: 'automated_action',
+        title,
+        reference: 'Decret 2026/000042',
+        approvedOn: '2026-01-15',
+        responsibleBody: 'Alcaldia',
+        actions: ['registry_receipt'],
+        documentId: doc.id,
+      });
+    });
+    const second = await entry('Després de la resolució');
+    assert.match(second.text, /Decret 2026\/000042/);
+    assert.equal(second.sealId, first.sealId);
+    await env.db.tenant(tenant.id, (tx) =>
+      revokeResolution(tx, admin, resolution.id, {
+        revokedOn: madridDateOf(env.clock.now()),
+        reason: 'Substituïda per una altra',
+      }),
+    );
+    // The seal is withdrawn: the next receipt needs another (a demo seal is issued for it).
+    await env.db.owner((tx) =>
+      tx
+        .updateTable('seals')
+        .set({ active: false, deactivated_at: env.clock.now() })
+        .where('tenant_id', '=', tenant.id)
+        .execute(),
+    );
+    const third = await entry('Després de la revocació i del segell nou');
+    assert.doesNotMatch(third.text, /Decret 2026\/000042/);
+    assert.notEqual(third.sealId, first.sealId);
   });
 });

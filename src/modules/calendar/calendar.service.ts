@@ -1,5 +1,5 @@
 import type { Ctx } from '#platform/context.ts';
-import type { Database, Tx } from '#platform/db/database.ts';
+import { type Database, type Tx, txCacheVersion } from '#platform/db/database.ts';
 import { PLATFORM_TENANT } from '#platform/db/schema.ts';
 import { AppError } from '#platform/errors.ts';
 import { newId } from '#platform/ids.ts';
@@ -155,7 +155,14 @@ const MAX_CACHED_CALENDARS = 1000;
  */
 export async function entityHolidayCalendar(tx: Tx, tenantId: string, now: Date): Promise<HolidayCalendar> {
   // Read before the data: a calendar built from data newer than its version is only rebuilt sooner.
-  const v = await tx.selectFrom('calendar_version').select('version').executeTakeFirst();
+  // A request's transaction has it already, read with its entity (txCacheVersion).
+  const known = txCacheVersion(tx, 'calendar');
+  const v =
+    known === undefined
+      ? await tx.selectFrom('calendar_version').select('version').executeTakeFirst()
+      : known === null
+        ? undefined
+        : { version: known };
   const cached = seatCalendars.get(tenantId);
   if (v && cached?.version === v.version) return cached.calendar;
   const calendar = placeCalendar((await entityPlace(tx, tenantId, now)).data);

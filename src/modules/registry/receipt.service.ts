@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { PDFDocument } from 'pdf-lib';
 import type { BlobStore } from '#platform/blobs/blob-store.ts';
 import { type Clock, type Ctx, noRequest, systemActor } from '#platform/context.ts';
-import type { Database, Tx } from '#platform/db/database.ts';
+import { type Database, type Tx, txCacheVersion } from '#platform/db/database.ts';
 import { AppError } from '#platform/errors.ts';
 import { signPdfDocument } from '#platform/pdf/pades.ts';
 import { embedFonts, TextFlow } from '#platform/pdf/layout.ts';
@@ -18,6 +18,7 @@ import {
   type KeyConfig,
 } from '#modules/seals/seals.service.ts';
 import { findUnit } from '#modules/tenancy/units.service.ts';
+import { madridDateOf } from '#modules/calendar/civil-date.ts';
 import { madridYear } from '#platform/db/counters.ts';
 import { RECEIPT_MESSAGES, type ReceiptLanguage } from './receipt.messages.ts';
 import { canReadRegistry } from './registry.policy.ts';
@@ -230,29 +231,45 @@ export async function loadReceiptContext(
   opts: { forEntry?: boolean } = {},
 ): Promise<ReceiptContext | null> {
   const ctx = systemCtx(tenant, deps.clock);
-  // No seal is null. In the entry's transaction (forEntry) a seal outside its validity is null too:
-  // the entry is made all the same, and issueReceipt's own path deals with the seal after commit.
-  const seal = await getActiveSeal(tx, ctx, deps.config).catch((e: unknown) => {
-    if (e instanceof AppError && e.code === 'NOT_FOUND') return null;
-    if (opts.forEntry && e instanceof AppError && e.code === 'CONFLICT') return null;
-    throw e;
-  });
-  if (!seal) return null;
+  const now = deps.clock.now();
+  // The seal and the resolution as this process last read them for the same version of the seals
+  // and resolutions (renewed by every change to them: migration 0026) and the same day.
+  const version = txCacheVersion(tx, 'seals');
+  const key = version ? `${tenant.id}\n${version}\n${madridDateOf(now)}` : null;
+  let found = key ? receiptSeals.get(key) : undefined;
+  if (found && (now < found.seal.validFrom || now > found.seal.validTo)) found = undefined;
+  if (!found) {
+    // No seal is null. In the entry's transaction (forEntry) a seal outside its validity is null too:
+    // the entry is made all the same, and issueReceipt's own path deals with the seal after commit.
+    const seal = await getActiveSeal(tx, ctx, deps.config).catch((e: unknown) => {
+      if (e instanceof AppError && e.code === 'NOT_FOUND') return null;
+      if (opts.forEntry && e instanceof AppError && e.code === 'CONFLICT') return null;
+      throw e;
+    });
+    if (!seal) return null;
+    const r = await findAuthorisingResolution(tx, ctx, 'registry_receipt');
+    found = { seal, resolution: r ? `${r.title} (${r.reference}, ${r.approvedOn})` : null };
+    if (key) {
+      if (receiptSeals.size >= MAX_RECEIPT_SEALS) receiptSeals.clear();
+      receiptSeals.set(key, found);
+    }
+  }
   const unit = async (id: string | null) => {
     const u = id ? await findUnit(tx, ctx, id) : undefined;
     return u ? { name: u.name, dir3: u.dir3 } : null;
   };
   const office = await unit(units.officeId);
   const recipientUnit = await unit(units.recipientUnitId);
-  const resolution = await findAuthorisingResolution(tx, ctx, 'registry_receipt');
-  return {
-    ctx,
-    seal,
-    office,
-    recipientUnit,
-    resolution: resolution ? `${resolution.title} (${resolution.reference}, ${resolution.approvedOn})` : null,
-  };
+  return { ctx, seal: found.seal, office, recipientUnit, resolution: found.resolution };
 }
+
+/**
+ * The seal and the authorising resolution of each entity's receipts, by entity, version of the
+ * seals (txCacheVersion) and Europe/Madrid day (a resolution is in force by days): read once, not
+ * for every entry. Bounded: cleared when it grows past MAX_RECEIPT_SEALS.
+ */
+const receiptSeals = new Map<string, { seal: ActiveSeal; resolution: string | null }>();
+const MAX_RECEIPT_SEALS = 1000;
 
 /**
  * Issues the entry's receipt if it has none (idempotent; call it outside any transaction).

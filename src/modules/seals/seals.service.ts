@@ -146,6 +146,9 @@ export type ActiveSeal = {
   privateKey: CryptoKey;
   qualified: boolean;
   source: SealSource;
+  /** The certificate's validity: a seal is used only within it. */
+  validFrom: Date;
+  validTo: Date;
 };
 
 /**
@@ -174,6 +177,8 @@ export async function getActiveSeal(tx: Tx, ctx: Ctx, config: KeyConfig): Promis
     privateKey: await sealKey(config, row.tenant_id, row.id, Buffer.from(row.wrapped_key)),
     qualified: row.qualified,
     source: row.source,
+    validFrom: new Date(row.valid_from),
+    validTo: new Date(row.valid_to),
   };
 }
 

@@ -22,8 +22,8 @@ const IDENT = /^[a-z_][a-z0-9_$]*$/;
 
 /**
  * The tables to back up: every ordinary or partitioned table of the `public` schema except the
- * migrator's bookkeeping (`kysely_migration*`) and the calendar's version (`calendar_version`, a
- * cache key its triggers renew as the restore loads the calendar), ordered so that referenced tables come first.
+ * migrator's bookkeeping (`kysely_migration*`) and the versions of cached data (`calendar_version`,
+ * `cache_versions`: keys their triggers renew as the restore loads the data), ordered so that referenced tables come first.
  * Read from the catalogue, so tables added by later migrations are covered without a change here.
  */
 export async function listTables(tx: Tx): Promise<TableInfo[]> {
@@ -33,7 +33,7 @@ export async function listTables(tx: Tx): Promise<TableInfo[]> {
     join pg_namespace n on n.oid = c.relnamespace
     join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
     where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relispartition
-      and c.relname not like 'kysely\\_migration%' and c.relname <> 'calendar_version'
+      and c.relname not like 'kysely\\_migration%' and c.relname not in ('calendar_version', 'cache_versions')
     order by c.relname, a.attnum`.execute(tx);
   const pks = await sql<{ table: string; column: string }>`
     select c.relname as table, a.attname as column

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { BlobStore } from './blob-store.ts';
@@ -62,6 +63,45 @@ describe('blob store', () => {
       assert.equal(store.exists(createHash('sha256').update(data).digest('hex')), false);
     });
   }
+
+  it('stores many files written at once, each whole, through its one writer thread', async () => {
+    const store = new BlobStore(root);
+    const files = Array.from({ length: 60 }, (_, i) => randomBytes(1000 + i * 97));
+    const stored = await Promise.all(files.map((f) => store.put(f)));
+    for (const [i, f] of files.entries()) assert.deepEqual(await store.readVerified(stored[i]!.sha256), f);
+    assert.deepEqual(fs.readdirSync(store.tmpDir), []);
+  });
+
+  it("a write the file system refuses fails with the file system's error, and nothing is stored", async () => {
+    const dir = fs.mkdtempSync(path.join(root, 'broken-'));
+    const store = new BlobStore(dir);
+    fs.rmSync(store.tmpDir, { recursive: true });
+    fs.writeFileSync(store.tmpDir, ''); // the temporary area is a file, not a directory
+    const data = randomBytes(2000);
+    await assert.rejects(store.put(data), { code: 'ENOTDIR' });
+    assert.equal(store.exists(createHash('sha256').update(data).digest('hex')), false);
+    // The writer thread is still there for the next call.
+    const ok = new BlobStore(fs.mkdtempSync(path.join(root, 'fine-')));
+    const put = await ok.put(data);
+    assert.deepEqual(await ok.readVerified(put.sha256), data);
+  });
+
+  it('does not keep a process alive once its writes are done', () => {
+    const dir = fs.mkdtempSync(path.join(root, 'exit-'));
+    const script = path.join(dir, 'put.mts');
+    fs.writeFileSync(
+      script,
+      `import { BlobStore } from ${JSON.stringify(new URL('./blob-store.ts', import.meta.url).pathname)};
+      const r = await new BlobStore(${JSON.stringify(dir)}).put(Buffer.from('adéu'));
+      console.log(r.sha256);`,
+    );
+    const env = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
+    const r = spawnSync(process.execPath, [script], { timeout: 20_000, encoding: 'utf8', env });
+    assert.equal(r.signal, null, 'the process ended by itself');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), createHash('sha256').update('adéu').digest('hex'));
+  });
 
   it('stores the same content once: a second commit drops its staged copy', async () => {
     const store = new BlobStore(root);

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.ts';
+import { placeDurably, writeDurably } from './blob-writer.ts';
 
 /** A file written to the store's temporary area, hashed while streaming, not yet in the store. */
 export type StagedBlob = { tmpPath: string; sha256: string; size: number };
@@ -13,16 +14,12 @@ export type StagedBlob = { tmpPath: string; sha256: string; size: number };
 /**
  * Content-addressed file store: each file once, under its SHA-256 (`ab/cd/abcd…`).
  * Writes go to a temporary file that is fsynced and renamed into place, so a row never
- * points to a half-written file; reads are verified against the hash.
+ * points to a half-written file (the writer thread takes those steps: blob-writer.ts); reads are
+ * verified against the hash.
  */
-/** 65,536 shard directories at most (two levels of two hex digits). */
-const MAX_MADE_DIRS = 65_536;
-
 export class BlobStore {
   readonly root: string;
   readonly tmpDir: string;
-  /** Shard directories this process made or found (never removed while it runs): no mkdir for them again. */
-  readonly #madeDirs = new Set<string>();
 
   constructor(root: string) {
     this.root = root;
@@ -65,56 +62,19 @@ export class BlobStore {
 
   /** Moves a staged file into the store (or drops it if the same content is there already). */
   async commit(staged: StagedBlob): Promise<{ created: boolean }> {
-    const dest = this.pathOf(staged.sha256);
-    if (fs.existsSync(dest)) {
-      await fsp.rm(staged.tmpPath, { force: true });
-      return { created: false };
-    }
-    const dir = path.dirname(dest);
-    const made = this.#madeDirs.has(dir);
-    if (!made) await this.#makeDir(dir);
-    try {
-      await fsp.rename(staged.tmpPath, dest);
-    } catch (e) {
-      // A directory this process made is gone (the store was emptied under it): make it again, once.
-      if (!made || (e as NodeJS.ErrnoException).code !== 'ENOENT' || !fs.existsSync(staged.tmpPath)) throw e;
-      await this.#makeDir(dir);
-      await fsp.rename(staged.tmpPath, dest);
-    }
-    await fsyncDir(path.dirname(dest));
-    return { created: true };
-  }
-
-  async #makeDir(dir: string): Promise<void> {
-    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-    if (this.#madeDirs.size >= MAX_MADE_DIRS) this.#madeDirs.clear();
-    this.#madeDirs.add(dir);
+    return { created: await placeDurably(staged.tmpPath, this.pathOf(staged.sha256)) };
   }
 
   async discard(staged: StagedBlob): Promise<void> {
     await fsp.rm(staged.tmpPath, { force: true });
   }
 
-  /** Writes a buffer into the store (small generated files). */
+  /** Writes a buffer into the store (small generated files): one call to the writer thread. */
   async put(data: Buffer | string): Promise<{ sha256: string; size: number }> {
     const bytes = Buffer.from(data);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (fs.existsSync(this.pathOf(sha256))) return { sha256, size: bytes.length };
-    // In memory already: one write and one fsync, no stream.
     const tmpPath = path.join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`);
-    try {
-      const fh = await fsp.open(tmpPath, 'wx', 0o600);
-      try {
-        await fh.writeFile(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    } catch (e) {
-      await fsp.rm(tmpPath, { force: true });
-      throw e;
-    }
-    await this.commit({ tmpPath, sha256, size: bytes.length });
+    await writeDurably(tmpPath, this.pathOf(sha256), bytes);
     return { sha256, size: bytes.length };
   }
 
@@ -174,14 +134,5 @@ export class BlobStore {
         }
       }
     }
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

@@ -72,6 +72,21 @@ async function withCommitHooks<T>(tx: Tx, fn: () => Promise<T>): Promise<T> {
   return result;
 }
 
+/**
+ * Versions of data that processes keep in memory, renewed by triggers on every change (migrations
+ * 0024 and 0026): read with the entity in tenantByRef's statement, so a cache keyed by them costs
+ * no round trip of its own. Null: the data has no version yet (nothing to key a cache by).
+ */
+export type CacheVersionName = 'calendar' | 'seals';
+const VERSIONS_SQL =
+  "(select version::text from calendar_version) as _calendar_version, (select version::text from cache_versions where name = 'seals') as _seals_version";
+const txVersions = new WeakMap<Tx, Record<CacheVersionName, string | null>>();
+
+/** The version of `name` as this transaction's entity was read (tenantByRef); undefined otherwise. */
+export function txCacheVersion(tx: Tx, name: CacheVersionName): string | null | undefined {
+  return txVersions.get(tx)?.[name];
+}
+
 /** The tenant each open transaction acts for (`app.tenant`), as Database and asTenant set it. */
 const txTenants = new WeakMap<Tx, string>();
 
@@ -315,20 +330,23 @@ export class Database {
           ? (with_.rows as Selectable<TenantsTable>[])
           : (
               await sql<Selectable<TenantsTable>>`
-                select t.*, set_config('role', ${this.appRole}, true) as _role, set_config('app.tenant', t.id::text, true) as _tenant
+                select t.*, set_config('role', ${this.appRole}, true) as _role, set_config('app.tenant', t.id::text, true) as _tenant,
+                  ${sql.raw(VERSIONS_SQL)}
                 from tenants t where ${sql.ref(`t.${col}`)} = ${ref}`.execute(tx)
             ).rows;
         const tenant = rows[0];
         if (!tenant) throw new AppError('ENTITY_NOT_FOUND', `Entity ${ref} not found`);
         check(tenant);
         txTenants.set(tx, tenant.id);
+        const v = tenant as unknown as { _calendar_version: string | null; _seals_version: string | null };
+        txVersions.set(tx, { calendar: v._calendar_version, seals: v._seals_version });
         return withCommitHooks(tx, () => fn(tx, tenant));
       });
     if (this.kind !== 'postgres' || !plainLiteral(this.appRole) || !plainLiteral(ref)) return run();
     // On PostgreSQL the statement goes with BEGIN (one round trip), its values written as literals:
     // plainLiteral admits only letters, digits, '_' and '-' (DIR3 codes, slugs, role names).
     const with_ = {
-      sql: `select t.*, set_config('role', '${this.appRole}', true) as _role, set_config('app.tenant', t.id::text, true) as _tenant from tenants t where t.${col} = '${ref}'`,
+      sql: `select t.*, set_config('role', '${this.appRole}', true) as _role, set_config('app.tenant', t.id::text, true) as _tenant, ${VERSIONS_SQL} from tenants t where t.${col} = '${ref}'`,
       used: false,
     };
     return begunWith.run(with_, () => run(with_));

@@ -265,6 +265,12 @@ export type CalendarVersionTable = {
   version: string;
 };
 
+/** Versions of data kept in memory by processes (migration 0026): `seals`. */
+export type CacheVersionsTable = {
+  name: 'seals';
+  version: string;
+};
+
 export type CalendarSeedsTable = {
   sha256: string;
   files: ColumnType<string[], string[], string[]>;
@@ -324,6 +330,7 @@ type CoreTables = {
   calendar_local_years: CalendarLocalYearsTable;
   calendar_seeds: CalendarSeedsTable;
   calendar_version: CalendarVersionTable;
+  cache_versions: CacheVersionsTable;
   calendar_entity_days: CalendarEntityDaysTable;
   calendar_entity_years: CalendarEntityYearsTable;
   installation_ca: InstallationCaTable;
@@ -379,6 +386,7 @@ export const PLATFORM_TABLES = [
   'calendar_local_years',
   'calendar_seeds',
   'calendar_version',
+  'cache_versions',
   'installation_ca',
   'demo_signing_keys',
   'demo_signing_sads',

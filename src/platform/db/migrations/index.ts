@@ -23,6 +23,7 @@ import { seuMigration } from './0022-seu.ts';
 import { rolloutMigration } from './0023-rollout.ts';
 import { calendarVersionMigration } from './0024-calendar-version.ts';
 import { receiptsDueMigration } from './0025-receipts-due.ts';
+import { cacheVersionsMigration } from './0026-cache-versions.ts';
 
 export type MigrationContext = { appRole: string };
 
@@ -55,6 +56,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0023-rollout': rolloutMigration(ctx),
         '0024-calendar-version': calendarVersionMigration(ctx),
         '0025-receipts-due': receiptsDueMigration(ctx),
+        '0026-cache-versions': cacheVersionsMigration(ctx),
       };
     },
   };
