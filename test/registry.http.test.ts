@@ -380,6 +380,10 @@ describe('registry entries (LPACAP art. 16)', () => {
       Array.from({ length: 11 }, (_, i) => ({ ...file, name: `f${i}.pdf`, data: randomBytes(64) })),
     );
     assert.equal(tooMany.statusCode, 400, tooMany.body);
+    // Over the upload limit (64 KB here): refused whole, held in memory only, so nothing on disk.
+    const tooBig = await post(registrar, entry(), [{ ...file, data: randomBytes(64 * 1024 + 1) }]);
+    assert.equal(tooBig.statusCode, 413, tooBig.body);
+    assert.equal(tooBig.json().code, 'PAYLOAD_TOO_LARGE');
     const viewerOnly = await post(handler, entry(), [file]);
     assert.equal(viewerOnly.statusCode, 403, viewerOnly.body);
     // A registrar of another entity: for them this one does not exist, and nothing of theirs is stored.

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AppDeps } from '../../app.ts';
 import { checkInEntity, inEntity } from '../../http/scope.ts';
-import type { StagedBlob } from '#platform/blobs/blob-store.ts';
+import type { ReceivedBlob } from '#platform/blobs/blob-store.ts';
 import type { RegistryChannel, RegistryDirection } from '#platform/db/schema.ts';
 import { AppError } from '#platform/errors.ts';
 import { ensureCalendarSeededOnce } from '#modules/calendar/calendar.service.ts';
@@ -171,7 +171,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
       const { entity } = p(req);
       await seeded();
       const fields: Partial<Record<EntryField, string>> = {};
-      const staged: { blob: StagedBlob; fileName: string; mimeType: string }[] = [];
+      const staged: { blob: ReceivedBlob; fileName: string; mimeType: string }[] = [];
       let input: EntryInput;
       try {
         let checked = false;
@@ -213,7 +213,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
               }
               checked = true;
             }
-            const blob = await deps.blobs.stage(part.file, { maxBytes: deps.config.maxUploadBytes });
+            const blob = await deps.blobs.receive(part.file, { maxBytes: deps.config.maxUploadBytes });
             staged.push({
               blob,
               fileName: safeFileName(part.filename),

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { BlobStore } from './blob-store.ts';
+import { BlobStore, IN_MEMORY_MAX } from './blob-store.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lligall-blobs-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -47,22 +47,54 @@ describe('blob store', () => {
     assert.deepEqual(fs.readdirSync(store.tmpDir), []);
   });
 
-  for (const [label, max, bytes] of [
-    ['in memory', 100 * 1024, 200 * 1024],
-    ['streamed', 1536 * 1024, 2 * 1024 * 1024],
-  ] as const) {
-    it(`refuses a file over its limit (${label}) and leaves nothing behind`, async () => {
-      const store = new BlobStore(root);
-      const data = randomBytes(bytes);
-      const parts = [];
-      for (let i = 0; i < data.length; i += 64 * 1024) parts.push(data.subarray(i, i + 64 * 1024));
-      await assert.rejects(store.stage(Readable.from(parts), { maxBytes: max }), {
-        code: 'PAYLOAD_TOO_LARGE',
+  for (const how of ['stage', 'receive'] as const) {
+    for (const [label, max, bytes] of [
+      ['below what receive holds in memory', 100 * 1024, 200 * 1024],
+      ['above it', 1536 * 1024, 2 * 1024 * 1024],
+    ] as const) {
+      it(`${how} refuses a file over its limit (${label}) and leaves nothing behind`, async () => {
+        const store = new BlobStore(root);
+        const data = randomBytes(bytes);
+        const parts = [];
+        for (let i = 0; i < data.length; i += 64 * 1024) parts.push(data.subarray(i, i + 64 * 1024));
+        await assert.rejects(store[how](Readable.from(parts), { maxBytes: max }), {
+          code: 'PAYLOAD_TOO_LARGE',
+        });
+        assert.deepEqual(fs.readdirSync(store.tmpDir), []);
+        assert.equal(store.exists(createHash('sha256').update(data).digest('hex')), false);
       });
-      assert.deepEqual(fs.readdirSync(store.tmpDir), []);
-      assert.equal(store.exists(createHash('sha256').update(data).digest('hex')), false);
-    });
+    }
   }
+
+  it('receive holds a small upload in memory (nothing on disk) until it is committed, then stores it whole', async () => {
+    const store = new BlobStore(fs.mkdtempSync(path.join(root, 'held-')));
+    const data = randomBytes(IN_MEMORY_MAX);
+    const held = await store.receive(Readable.from([data.subarray(0, 5000), data.subarray(5000)]));
+    assert.equal(held.tmpPath, undefined);
+    assert.deepEqual(held.data, data);
+    assert.equal(held.sha256, createHash('sha256').update(data).digest('hex'));
+    assert.equal(held.size, data.length);
+    assert.deepEqual(fs.readdirSync(store.tmpDir), []);
+    assert.equal(store.exists(held.sha256), false);
+    assert.deepEqual(await store.commit(held), { created: true });
+    assert.deepEqual(await store.readVerified(held.sha256), data);
+    assert.deepEqual(await store.commit(held), { created: false });
+    assert.deepEqual(fs.readdirSync(store.tmpDir), []);
+  });
+
+  it('receive streams a larger upload into a temporary file, whole (the bytes it held first included)', async () => {
+    const store = new BlobStore(fs.mkdtempSync(path.join(root, 'big-')));
+    const data = randomBytes(IN_MEMORY_MAX * 3 + 11);
+    const parts = [];
+    for (let i = 0; i < data.length; i += 10_000) parts.push(data.subarray(i, i + 10_000));
+    const staged = await store.receive(Readable.from(parts));
+    assert.equal(staged.data, undefined);
+    assert.deepEqual(fs.readFileSync(staged.tmpPath!), data);
+    assert.equal(staged.sha256, createHash('sha256').update(data).digest('hex'));
+    assert.deepEqual(await store.commit(staged), { created: true });
+    assert.deepEqual(await store.readVerified(staged.sha256), data);
+    assert.deepEqual(fs.readdirSync(store.tmpDir), []);
+  });
 
   it('stores many files written at once, each whole, through its one writer thread', async () => {
     const store = new BlobStore(root);

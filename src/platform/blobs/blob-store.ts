@@ -8,8 +8,39 @@ import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.ts';
 import { placeDurably, writeDurably } from './blob-writer.ts';
 
-/** A file written to the store's temporary area, hashed while streaming, not yet in the store. */
-export type StagedBlob = { tmpPath: string; sha256: string; size: number };
+/** An upload written to the store's temporary area, hashed while streaming, not yet in the store. */
+export type StagedBlob = { tmpPath: string; data?: undefined; sha256: string; size: number };
+/** A small upload held in memory, hashed, not yet in the store. */
+export type HeldBlob = { tmpPath?: undefined; data: Buffer; sha256: string; size: number };
+/** What `receive` gives: a small upload in memory, a larger one staged. */
+export type ReceivedBlob = StagedBlob | HeldBlob;
+
+/**
+ * `receive` holds uploads up to this size in memory until they are committed: the writer thread
+ * then writes each in one call, instead of a temporary file opened, written, fsynced and closed
+ * from the main thread (most registry attachments are this small). Larger ones stream to disk.
+ */
+export const IN_MEMORY_MAX = 256 * 1024;
+
+/** Counts and hashes an upload's bytes; over `maxBytes` it refuses with PAYLOAD_TOO_LARGE. */
+function meter(maxBytes = Number.POSITIVE_INFINITY) {
+  const hash = createHash('sha256');
+  const m = {
+    size: 0,
+    take(chunk: Buffer): Buffer {
+      m.size += chunk.length;
+      if (m.size > maxBytes)
+        throw new AppError(
+          'PAYLOAD_TOO_LARGE',
+          `The file is larger than ${Math.floor(maxBytes / 1048576)} MiB`,
+        );
+      hash.update(chunk);
+      return chunk;
+    },
+    digest: () => hash.digest('hex'),
+  };
+  return m;
+}
 
 /**
  * Content-addressed file store: each file once, under its SHA-256 (`ab/cd/abcd…`).
@@ -32,49 +63,68 @@ export class BlobStore {
     return path.join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
   }
 
-  /** Streams into a temporary file, computing SHA-256 and size; removes the file on any error. */
+  /** Streams an upload into a temporary file, computing SHA-256 and size; removes the file on any error. */
   async stage(source: Readable, opts: { maxBytes?: number } = {}): Promise<StagedBlob> {
-    const tmpPath = path.join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`);
-    const hash = createHash('sha256');
-    let size = 0;
-    const max = opts.maxBytes ?? Number.POSITIVE_INFINITY;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        size += chunk.length;
-        if (size > max) {
-          cb(new AppError('PAYLOAD_TOO_LARGE', `The file is larger than ${Math.floor(max / 1048576)} MiB`));
-          return;
-        }
-        hash.update(chunk);
-        cb(null, chunk);
-      },
-    });
+    return this.#toFile(source[Symbol.asyncIterator]() as AsyncIterator<Buffer>, [], meter(opts.maxBytes));
+  }
+
+  /** Reads an upload whole: held in memory up to IN_MEMORY_MAX, otherwise staged as `stage` does. */
+  async receive(source: Readable, opts: { maxBytes?: number } = {}): Promise<ReceivedBlob> {
+    const m = meter(opts.maxBytes);
+    const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const held: Buffer[] = [];
+    try {
+      while (m.size <= IN_MEMORY_MAX) {
+        const r = await it.next();
+        if (r.done) return { data: Buffer.concat(held, m.size), sha256: m.digest(), size: m.size };
+        held.push(m.take(r.value));
+      }
+    } catch (e) {
+      await it.return?.();
+      throw e;
+    }
+    return this.#toFile(it, held, m);
+  }
+
+  /** The bytes `held` already taken, then the rest of `it`, into a temporary file. */
+  async #toFile(it: AsyncIterator<Buffer>, held: Buffer[], m: ReturnType<typeof meter>): Promise<StagedBlob> {
+    const tmpPath = this.#tmpName();
+    async function* bytes() {
+      yield* held.splice(0);
+      for (let r = await it.next(); !r.done; r = await it.next()) yield m.take(r.value);
+    }
     // flush: the stream fsyncs the file before it closes it, so it is on disk when the pipeline ends.
     const out = fs.createWriteStream(tmpPath, { flags: 'wx', mode: 0o600, flush: true });
     try {
-      await pipeline(source, meter, out);
+      await pipeline(bytes(), out);
     } catch (e) {
+      await it.return?.();
       await fsp.rm(tmpPath, { force: true });
       throw e;
     }
-    return { tmpPath, sha256: hash.digest('hex'), size };
+    return { tmpPath, sha256: m.digest(), size: m.size };
   }
 
-  /** Moves a staged file into the store (or drops it if the same content is there already). */
-  async commit(staged: StagedBlob): Promise<{ created: boolean }> {
-    return { created: await placeDurably(staged.tmpPath, this.pathOf(staged.sha256)) };
+  /** Puts a received upload into the store (or drops it if the same content is there already). */
+  async commit(staged: ReceivedBlob): Promise<{ created: boolean }> {
+    const dest = this.pathOf(staged.sha256);
+    if (staged.data) return { created: await writeDurably(this.#tmpName(), dest, staged.data) };
+    return { created: await placeDurably(staged.tmpPath, dest) };
   }
 
-  async discard(staged: StagedBlob): Promise<void> {
-    await fsp.rm(staged.tmpPath, { force: true });
+  async discard(staged: ReceivedBlob): Promise<void> {
+    if (staged.tmpPath) await fsp.rm(staged.tmpPath, { force: true });
+  }
+
+  #tmpName(): string {
+    return path.join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`);
   }
 
   /** Writes a buffer into the store (small generated files): one call to the writer thread. */
   async put(data: Buffer | string): Promise<{ sha256: string; size: number }> {
     const bytes = Buffer.from(data);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const tmpPath = path.join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`);
-    await writeDurably(tmpPath, this.pathOf(sha256), bytes);
+    await writeDurably(this.#tmpName(), this.pathOf(sha256), bytes);
     return { sha256, size: bytes.length };
   }
 
