@@ -14,12 +14,14 @@ type Pending = { resolve: (created: boolean) => void; reject: (e: Error) => void
  * Storing a file durably takes about ten file-system calls (open, write, fsync, close, mkdir,
  * rename, and open, fsync, close of its directory). Through Node's asynchronous API each is a trip
  * to the libuv thread pool and back, which on the main thread cost about 0.13 ms apiece here:
- * 3 ms of every registry entry (its attachment and its receipt). One thread of the process does
- * them with synchronous calls instead, and the main thread sends it one message per file. Calls run
- * one at a time, in the order sent. The thread is started on first use and does not keep the
- * process alive when idle; if it dies, the calls in flight fail and the next call starts another.
+ * 3 ms of every registry entry (its attachment and its receipt). Writer threads of the process do
+ * them with synchronous calls instead, and the main thread sends one message per file. A thread
+ * runs its calls one at a time; a call goes to the thread with the fewest waiting, and another
+ * thread is started (up to MAX_THREADS) when every one is busy, so that one slow fsync does not
+ * hold up the files behind it. Threads are started on first use and do not keep the process alive
+ * when idle; if one dies, its calls in flight fail and the next calls go to the others.
  */
-class BlobWriter {
+class WriterThread {
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   #next = 1;
@@ -42,7 +44,6 @@ class BlobWriter {
     });
     const fail = (e: Error) => {
       this.#dead = true;
-      if (writer === this) writer = null;
       for (const p of this.#pending.values()) p.reject(e);
       this.#pending.clear();
     };
@@ -52,6 +53,11 @@ class BlobWriter {
 
   get dead(): boolean {
     return this.#dead;
+  }
+
+  /** Calls sent and not answered yet. */
+  get pending(): number {
+    return this.#pending.size;
   }
 
   call(req: WriteJob): Promise<boolean> {
@@ -65,11 +71,19 @@ class BlobWriter {
   }
 }
 
-let writer: BlobWriter | null = null;
+/** Like libuv's default pool: four at most. */
+const MAX_THREADS = 4;
+const threads: WriterThread[] = [];
 
-function current(): BlobWriter {
-  if (!writer || writer.dead) writer = new BlobWriter();
-  return writer;
+function current(): WriterThread {
+  for (let i = threads.length - 1; i >= 0; i--) if (threads[i]!.dead) threads.splice(i, 1);
+  let best: WriterThread | undefined;
+  for (const t of threads) if (!best || t.pending < best.pending) best = t;
+  if (!best || (best.pending > 0 && threads.length < MAX_THREADS)) {
+    best = new WriterThread();
+    threads.push(best);
+  }
+  return best;
 }
 
 /** Writes `data` to `tmpPath` (a new file), fsyncs it and renames it to `dest`; false when `dest` exists already. */
@@ -80,4 +94,9 @@ export function writeDurably(tmpPath: string, dest: string, data: Uint8Array): P
 /** Renames the complete, fsynced `tmpPath` to `dest` durably; when `dest` exists already, removes `tmpPath` and returns false. */
 export function placeDurably(tmpPath: string, dest: string): Promise<boolean> {
   return current().call({ op: 'place', tmpPath, dest });
+}
+
+/** Writer threads running now (for tests and diagnostics). */
+export function writerThreadCount(): number {
+  return threads.filter((t) => !t.dead).length;
 }
