@@ -12,10 +12,8 @@ import {
   auditMark,
   chainAppends,
   discardEventsAfter,
-  foldChainAppend,
   recordEvent,
   storedEventFromRow,
-  withChainFold,
 } from '#modules/audit/audit.service.ts';
 import { verifyAudit } from '#modules/audit/audit.verify.ts';
 import { chainedFields } from '#modules/audit/audit.walk.ts';
@@ -55,19 +53,6 @@ async function appendEvents(t: Tenant, n: number): Promise<void> {
     );
   }
 }
-
-/** Records one event of t's chain in the transaction. */
-const thingEvent = (tx: Tx, t: Tenant, objectId: string) =>
-  recordEvent(tx, {
-    tenantId: t.id,
-    actor: systemActor,
-    request: noRequest,
-    clock: env.clock,
-    action: 'test.event',
-    objectType: 'thing',
-    objectId,
-    details: { objectId },
-  });
 
 async function verifyOne(t: Tenant) {
   const [r] = await verifyAudit(env, { tenantDir3: t.dir3, seal: false });
@@ -389,73 +374,8 @@ describe('audit verify', () => {
     assert.equal(r.events, 5);
   });
 
-  test("a statement of the caller's can carry the transaction's events (foldChainAppend), once", async () => {
-    const t = await tenantWithEvents(1);
-    const before = { ...chainAppends };
-    await env.db.tenant(t.id, async (tx) => {
-      for (const id of ['fold-1', 'fold-2']) await thingEvent(tx, t, id);
-      const fold = foldChainAppend(tx, t.id);
-      assert.ok(fold);
-      const r = await withChainFold(tx, fold).selectNoFrom(fold.added.as('n')).executeTakeFirstOrThrow();
-      fold.settle(r.n);
-      assert.equal(Number(r.n), 2);
-      // Nothing left to fold: written by the statement, not again at commit.
-      assert.equal(foldChainAppend(tx, t.id), null);
-      await thingEvent(tx, t, 'after-the-fold');
-    });
-    assert.deepEqual(
-      { guessed: chainAppends.guessed - before.guessed, readHead: chainAppends.readHead - before.readHead },
-      { guessed: 2, readHead: 0 },
-    );
-    const r = await verifyOne(t);
-    assert.equal(r.ok, true, r.reason);
-    assert.equal(r.events, 4);
-    const objects = await env.db.owner((tx) =>
-      tx
-        .selectFrom('audit_events')
-        .select('object_id')
-        .where('tenant_id', '=', t.id)
-        .orderBy('seq')
-        .execute(),
-    );
-    assert.deepEqual(
-      objects.map((o) => o.object_id),
-      ['obj-0', 'fold-1', 'fold-2', 'after-the-fold'],
-    );
-  });
-
   // PGlite has one connection: its transactions never overlap.
   const onPostgres = backend() === 'postgres' ? test : () => {};
-  onPostgres(
-    'a folded append on a head another transaction moved adds nothing; the events are written at commit',
-    async () => {
-      const t = await tenantWithEvents(1);
-      await env.db.tenant(t.id, async (tx) => {
-        await thingEvent(tx, t, 'late');
-        const fold = foldChainAppend(tx, t.id);
-        assert.ok(fold);
-        // Another transaction moves the head meanwhile, and commits.
-        await env.db.tenant(t.id, (other) => thingEvent(other, t, 'meanwhile'));
-        const r = await withChainFold(tx, fold).selectNoFrom(fold.added.as('n')).executeTakeFirstOrThrow();
-        fold.settle(r.n);
-        assert.equal(Number(r.n), 0);
-      });
-      const r = await verifyOne(t);
-      assert.equal(r.ok, true, r.reason);
-      const objects = await env.db.owner((tx) =>
-        tx
-          .selectFrom('audit_events')
-          .select('object_id')
-          .where('tenant_id', '=', t.id)
-          .orderBy('seq')
-          .execute(),
-      );
-      assert.deepEqual(
-        objects.map((o) => o.object_id),
-        ['obj-0', 'meanwhile', 'late'],
-      );
-    },
-  );
   onPostgres(
     'an append waits for the transaction moving the head and keeps its guess (PostgreSQL: two transactions at once)',
     async () => {

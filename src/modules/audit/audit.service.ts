@@ -1,4 +1,4 @@
-import { type RawBuilder, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Actor, Clock, RequestMeta } from '#platform/context.ts';
 import { asTenant, beforeCommit, type Tx, txTenant } from '#platform/db/database.ts';
 import { newId } from '#platform/ids.ts';
@@ -18,7 +18,7 @@ export type AuditInput = {
 
 type Head = { seq: number; hash: string };
 /** An event recorded in a transaction and not yet written: its values but its place in the chain. */
-type Draft = { event: Omit<ChainedEvent, 'seq'>; scope: string | undefined; written?: true };
+type Draft = { event: Omit<ChainedEvent, 'seq'>; scope: string | undefined };
 
 /** Each open transaction's events, in the order they were recorded, until it writes them at commit. */
 const drafts = new WeakMap<Tx, Draft[]>();
@@ -107,7 +107,7 @@ function chain(head: Head, events: Draft['event'][]) {
 
 /** Writes the transaction's recorded events, per tenant in order of first event, each under the tenant it was recorded for. */
 async function writeEvents(tx: Tx): Promise<void> {
-  const pending = (drafts.get(tx) ?? []).filter((d) => !d.written);
+  const pending = drafts.get(tx) ?? [];
   drafts.delete(tx);
   const groups = new Map<string, { scope: string | undefined; events: Draft['event'][] }>();
   for (const d of pending) {
@@ -125,92 +125,10 @@ async function writeEvents(tx: Tx): Promise<void> {
 }
 
 /**
- * The guessed append as two common table expressions: `audit_head` takes the head row whatever it
- * holds, so it waits for a transaction that is moving it (an expected head another transaction has
- * not committed yet would be invisible to a WHERE on seq, and the guess would fail for nothing),
- * and moves it only if it is the expected one; `audit_added` adds the events only then.
- */
-function guessedAppend(tenantId: string, known: Head, head: Head, rows: ReturnType<typeof chain>['rows']) {
-  const values = rows.map(
-    (r) => sql`(${r.tenant_id}::uuid, ${r.seq}::bigint, ${r.id}::uuid, ${r.at}::timestamptz,
-      ${r.actor_id}::uuid, ${r.actor_label}::text, ${r.action}::text, ${r.object_type}::text,
-      ${r.object_id}::text, ${r.ip}::text, ${r.user_agent}::text, ${r.details}::jsonb,
-      ${r.prev_hash}::text, ${r.hash}::text)`,
-  );
-  return {
-    head: sql`UPDATE audit_heads SET
-        seq = CASE WHEN seq = ${known.seq} AND hash = ${known.hash} THEN ${head.seq}::bigint ELSE seq END,
-        hash = CASE WHEN seq = ${known.seq} AND hash = ${known.hash} THEN ${head.hash}::text ELSE hash END
-      WHERE tenant_id = ${tenantId}
-      RETURNING seq, hash`,
-    added: sql`INSERT INTO audit_events (tenant_id, seq, id, at, actor_id, actor_label, action, object_type,
-        object_id, ip, user_agent, details, prev_hash, hash)
-      SELECT v.* FROM audit_head h, (VALUES ${sql.join(values)}) AS v
-      WHERE h.seq = ${head.seq} AND h.hash = ${head.hash}
-      RETURNING seq`,
-  };
-}
-
-/** What foldChainAppend gives: CTEs for the caller's statement, the count to return, and settle. */
-export type ChainFold = {
-  /** Add both to the statement, in this order (`with(name, () => cte)`). */
-  ctes: readonly [
-    readonly ['audit_head', RawBuilder<unknown>],
-    readonly ['audit_added', RawBuilder<unknown>],
-  ];
-  /** A column to return: how many events the statement added. */
-  added: RawBuilder<string>;
-  /** Call with that column's value once the statement has run. */
-  settle(added: string | number | undefined): void;
-};
-
-/**
- * The events this transaction has recorded so far for `tenantId` (the tenant it acts for),
- * appended to the chain by the caller's own statement instead of one more at commit: a round trip
- * less. The caller adds `ctes` to its statement and returns `added`; `settle` marks the events
- * written when the statement added them all. When the head was not the one expected (another
- * process wrote since), the statement adds none and they are written at commit as usual. Null when
- * there is nothing to fold: no event, no head known yet, or events to be written as another tenant.
- */
-export function foldChainAppend(tx: Tx, tenantId: string): ChainFold | null {
-  const known = lastHeads.get(tenantId);
-  const all = drafts.get(tx) ?? [];
-  const pending = all.filter((d) => !d.written && d.event.tenantId === tenantId);
-  if (
-    !known ||
-    pending.length === 0 ||
-    txTenant(tx) !== tenantId ||
-    pending.some((d) => d.scope !== tenantId)
-  )
-    return null;
-  const { rows, head } = chain(
-    known,
-    pending.map((d) => d.event),
-  );
-  // Set before the statement runs: the next transaction of this process guesses after this one.
-  remember(tenantId, head);
-  const q = guessedAppend(tenantId, known, head, rows);
-  return {
-    ctes: [
-      ['audit_head', q.head],
-      ['audit_added', q.added],
-    ],
-    added: sql<string>`(select count(*) from audit_added)`,
-    settle(added) {
-      if (Number(added) === rows.length) {
-        for (const d of pending) d.written = true;
-        chainAppends.guessed++;
-      } else lastHeads.delete(tenantId); // not the expected head: read it at commit
-    },
-  };
-}
-
-/**
  * Appends events to a tenant's chain. The head this process last left is usually still the head
  * by the time this transaction gets its lock: the head moves and the events are added in one
- * statement, which checks the guess (guessedAppend). When another process or transaction moved the
- * head since (or the one that left it rolled back) nothing is written, and the head is read and
- * locked first.
+ * statement, which checks the guess. When another process or transaction moved the head since (or
+ * the one that left it rolled back) nothing is written, and the head is read and locked first.
  */
 async function appendToChain(tx: Tx, tenantId: string, events: Draft['event'][]): Promise<void> {
   const known = lastHeads.get(tenantId);
@@ -218,10 +136,27 @@ async function appendToChain(tx: Tx, tenantId: string, events: Draft['event'][])
     const { rows, head } = chain(known, events);
     // Set before the statement runs: the next transaction of this process guesses after this one.
     remember(tenantId, head);
-    const q = guessedAppend(tenantId, known, head, rows);
+    const values = rows.map(
+      (r) => sql`(${r.tenant_id}::uuid, ${r.seq}::bigint, ${r.id}::uuid, ${r.at}::timestamptz,
+        ${r.actor_id}::uuid, ${r.actor_label}::text, ${r.action}::text, ${r.object_type}::text,
+        ${r.object_id}::text, ${r.ip}::text, ${r.user_agent}::text, ${r.details}::jsonb,
+        ${r.prev_hash}::text, ${r.hash}::text)`,
+    );
+    // The head is taken whatever it holds, so the update waits for a transaction that is moving it
+    // (an expected head another transaction has not committed yet would be invisible to a WHERE
+    // on seq, and the guess would fail for nothing); it then moves only if it is the expected one.
     const r = await sql<{ seq: string }>`
-      WITH audit_head AS (${q.head}), audit_added AS (${q.added})
-      SELECT seq FROM audit_added`.execute(tx);
+      WITH h AS (
+        UPDATE audit_heads SET
+          seq = CASE WHEN seq = ${known.seq} AND hash = ${known.hash} THEN ${head.seq}::bigint ELSE seq END,
+          hash = CASE WHEN seq = ${known.seq} AND hash = ${known.hash} THEN ${head.hash}::text ELSE hash END
+        WHERE tenant_id = ${tenantId}
+        RETURNING seq, hash)
+      INSERT INTO audit_events (tenant_id, seq, id, at, actor_id, actor_label, action, object_type,
+        object_id, ip, user_agent, details, prev_hash, hash)
+      SELECT v.* FROM h, (VALUES ${sql.join(values)}) AS v
+      WHERE h.seq = ${head.seq} AND h.hash = ${head.hash}
+      RETURNING seq`.execute(tx);
     if (r.rows.length > 0) {
       chainAppends.guessed++;
       return; // all of them: the guessed head was the head
@@ -310,15 +245,4 @@ export function storedEventFromRow(r: Record<string, unknown>) {
     prevHash: String(r.prev_hash),
     hash: String(r.hash),
   };
-}
-
-/** Adds a fold's CTEs to a statement being built (Kysely's `with`), when there is one. */
-export function withChainFold<Q>(qb: Q, fold: ChainFold | null): Q {
-  if (!fold) return qb;
-  type W = { with(name: string, cte: () => RawBuilder<unknown>): W };
-  const [[headName, head], [addedName, added]] = fold.ctes;
-  // Kysely writes a raw CTE as given: the parentheses are ours.
-  return (qb as unknown as W)
-    .with(headName, () => sql`(${head})`)
-    .with(addedName, () => sql`(${added})`) as unknown as Q;
 }

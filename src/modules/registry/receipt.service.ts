@@ -6,7 +6,7 @@ import { type Database, type Tx, txCacheVersion } from '#platform/db/database.ts
 import { AppError } from '#platform/errors.ts';
 import { signPdfDocument } from '#platform/pdf/pades.ts';
 import { embedFonts, TextFlow } from '#platform/pdf/layout.ts';
-import { foldChainAppend, recordEvent, withChainFold } from '#modules/audit/audit.service.ts';
+import { recordEvent } from '#modules/audit/audit.service.ts';
 import { formatCsv, newCsv } from '#modules/csv/csv.ts';
 import { csvIndexRow } from '#modules/csv/csv.service.ts';
 import { newDocumentRow, recordDocumentCreated } from '#modules/documents/documents.service.ts';
@@ -363,7 +363,28 @@ async function sealAndRecord(
         incorporatedAt: issuedAt,
         year: madridYear(issuedAt),
       });
-      // Recorded first: the receipt's statement appends them to the entity's audit chain.
+      // The document, its CSV and the receipt in one statement (their keys are checked at its
+      // end), which also takes the entry off the list of receipts due.
+      await tx
+        .with('d', (db) => db.insertInto('documents').values(doc))
+        .with('c', (db) => db.insertInto('csv_index').values(csvIndexRow(ctx, csv, doc.id, seal.id)))
+        .with('due', (db) =>
+          db
+            .deleteFrom('registry_receipts_due')
+            .where('tenant_id', '=', tenantId)
+            .where('entry_id', '=', entry.id),
+        )
+        .insertInto('registry_receipts')
+        .values({
+          tenant_id: tenantId,
+          entry_id: entry.id,
+          document_id: doc.id,
+          csv,
+          seal_id: seal.id,
+          language: entry.language as ReceiptLanguage,
+          issued_at: issuedAt,
+        })
+        .execute();
       await recordDocumentCreated(tx, ctx, doc);
       await recordEvent(tx, {
         tenantId,
@@ -375,34 +396,6 @@ async function sealAndRecord(
         objectId: entry.id,
         details: { number: entry.number, documentId: doc.id, csv, sha256: blob.sha256, sealId: seal.id },
       });
-      // The document, its CSV, the receipt and their audit events in one statement (their keys are
-      // checked at its end), which also takes the entry off the list of receipts due.
-      const fold = foldChainAppend(tx, tenantId);
-      const r = await withChainFold(
-        tx
-          .with('d', (db) => db.insertInto('documents').values(doc))
-          .with('c', (db) => db.insertInto('csv_index').values(csvIndexRow(ctx, csv, doc.id, seal.id)))
-          .with('due', (db) =>
-            db
-              .deleteFrom('registry_receipts_due')
-              .where('tenant_id', '=', tenantId)
-              .where('entry_id', '=', entry.id),
-          ),
-        fold,
-      )
-        .insertInto('registry_receipts')
-        .values({
-          tenant_id: tenantId,
-          entry_id: entry.id,
-          document_id: doc.id,
-          csv,
-          seal_id: seal.id,
-          language: entry.language as ReceiptLanguage,
-          issued_at: issuedAt,
-        })
-        .returning(fold ? fold.added.as('audit_added') : sql<string>`null`.as('audit_added'))
-        .executeTakeFirstOrThrow();
-      fold?.settle(r.audit_added);
       return { documentId: doc.id, csv: formatCsv(csv), issuedAt: issuedAt.toISOString(), created: true };
     });
   } catch (e) {

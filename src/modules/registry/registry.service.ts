@@ -7,13 +7,7 @@ import { escapeLike } from '#platform/db/search.ts';
 import { AppError } from '#platform/errors.ts';
 import { isUuid, newId } from '#platform/ids.ts';
 import { formatCsv } from '#modules/csv/csv.ts';
-import {
-  auditMark,
-  discardEventsAfter,
-  foldChainAppend,
-  recordEvent,
-  withChainFold,
-} from '#modules/audit/audit.service.ts';
+import { auditMark, discardEventsAfter, recordEvent } from '#modules/audit/audit.service.ts';
 import { addDays, assertCivilDate, madridStartOfDay } from '#modules/calendar/civil-date.ts';
 import { entityHolidayCalendar } from '#modules/calendar/calendar.service.ts';
 import { effectiveRegistryTime, type HolidayCalendar } from '#modules/calendar/deadlines.ts';
@@ -343,7 +337,17 @@ export async function makeEntry(
     owed_since: registeredAt,
     due_at: new Date(registeredAt.getTime() + RECEIPT_DUE_AFTER_SECONDS * 1000),
   };
-  // Recorded first: the entry's statement appends them to the entity's audit chain (foldChainAppend).
+  // The entry, its attachments' documents and links and its receipt's due row in one statement
+  // (keys are checked at its end): one round trip while the counter's row lock is held.
+  const withEntry = tx.with('entry', (db) => db.insertInto('registry_entries').values(row));
+  if (links.length === 0) await withEntry.insertInto('registry_receipts_due').values(due).execute();
+  else
+    await withEntry
+      .with('docs', (db) => db.insertInto('documents').values(documents))
+      .with('links', (db) => db.insertInto('registry_attachments').values(links))
+      .insertInto('registry_receipts_due')
+      .values(due)
+      .execute();
   for (const d of documents) await recordDocumentCreated(tx, ctx, d);
   await recordEvent(tx, {
     tenantId: ctx.tenant.id,
@@ -355,29 +359,6 @@ export async function makeEntry(
     objectId: id,
     details: { number, channel: input.channel, partyId: party?.id ?? null, attachments },
   });
-  // The entry, its attachments' documents and links, its receipt's due row and its audit events in
-  // one statement (keys are checked at its end): one round trip while the counter's row lock is held.
-  const fold = foldChainAppend(tx, ctx.tenant.id);
-  const added = fold ? fold.added.as('audit_added') : sql<string>`null`.as('audit_added');
-  const withEntry = withChainFold(
-    tx.with('entry', (db) => db.insertInto('registry_entries').values(row)),
-    fold,
-  );
-  const r =
-    links.length === 0
-      ? await withEntry
-          .insertInto('registry_receipts_due')
-          .values(due)
-          .returning(added)
-          .executeTakeFirstOrThrow()
-      : await withEntry
-          .with('docs', (db) => db.insertInto('documents').values(documents))
-          .with('links', (db) => db.insertInto('registry_attachments').values(links))
-          .insertInto('registry_receipts_due')
-          .values(due)
-          .returning(added)
-          .executeTakeFirstOrThrow();
-  fold?.settle(r.audit_added);
   const created: CreatedEntry = {
     id,
     number,
