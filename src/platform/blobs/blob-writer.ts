@@ -16,9 +16,9 @@ type Pending = { resolve: (created: boolean) => void; reject: (e: Error) => void
  * to the libuv thread pool and back, which on the main thread cost about 0.13 ms apiece here:
  * 3 ms of every registry entry (its attachment and its receipt). Writer threads of the process do
  * them with synchronous calls instead, and the main thread sends one message per file. A thread
- * runs its calls one at a time; a call goes to the thread with the fewest waiting, and another
- * thread is started (up to MAX_THREADS) when every one is busy, so that one slow fsync does not
- * hold up the files behind it. Threads are started on first use and do not keep the process alive
+ * runs its calls one at a time; calls go to the first thread until it has SPILL_AFTER waiting, then
+ * to another (started when needed, up to MAX_THREADS), so that one slow fsync does not hold up
+ * many files behind it. Threads are started on first use and do not keep the process alive
  * when idle; if one dies, its calls in flight fail and the next calls go to the others.
  */
 class WriterThread {
@@ -73,17 +73,24 @@ class WriterThread {
 
 /** Like libuv's default pool: four at most. */
 const MAX_THREADS = 4;
+/** Calls a thread may have waiting before the next goes to another (one slow fsync holds up those behind it). */
+const SPILL_AFTER = 2;
 const threads: WriterThread[] = [];
 
+/**
+ * The first thread with room, so that under a steady load one thread stays busy (waking a sleeping
+ * thread costs more than the call); another is started when all are full, up to MAX_THREADS.
+ */
 function current(): WriterThread {
   for (let i = threads.length - 1; i >= 0; i--) if (threads[i]!.dead) threads.splice(i, 1);
-  let best: WriterThread | undefined;
-  for (const t of threads) if (!best || t.pending < best.pending) best = t;
-  if (!best || (best.pending > 0 && threads.length < MAX_THREADS)) {
-    best = new WriterThread();
-    threads.push(best);
+  const free = threads.find((t) => t.pending < SPILL_AFTER);
+  if (free) return free;
+  if (threads.length < MAX_THREADS) {
+    const t = new WriterThread();
+    threads.push(t);
+    return t;
   }
-  return best;
+  return threads.reduce((a, b) => (b.pending < a.pending ? b : a));
 }
 
 /** Writes `data` to `tmpPath` (a new file), fsyncs it and renames it to `dest`; false when `dest` exists already. */
