@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { Ctx } from '#platform/context.ts';
-import { noRequest, systemActor } from '#platform/context.ts';
 import { madridDateOf } from '#modules/calendar/civil-date.ts';
 import { insertDocument } from '#modules/documents/documents.service.ts';
 import { issueReceipt, sweepDueReceipts } from '#modules/registry/receipt.service.ts';
@@ -19,7 +17,11 @@ import {
   type TestEnv,
 } from '#test/helpers/harness.ts';
 import { multipart } from '#test/helpers/multipart.ts';
-import { brokenBlobStore, entryWithoutReceipt as madeWithoutReceipt } from '#test/helpers/registry.ts';
+import {
+  brokenBlobStore,
+  entryWithoutReceipt as madeWithoutReceipt,
+  tenantCtx,
+} from '#test/helpers/registry.ts';
 import {
   nssDbTrusting,
   opensslCmsPrint,
@@ -345,19 +347,7 @@ describe('a receipt lost to a crash', () => {
     assert.ok(issued.json().receipt?.csv);
   });
   it('a resolution recorded or revoked, and a new seal, count from the very next entry (what each process keeps of them is renewed)', async () => {
-    const admin: Ctx = {
-      tenant: {
-        id: tenant.id,
-        dir3: tenant.dir3,
-        slug: tenant.slug,
-        name: tenant.name,
-        status: tenant.status,
-      },
-      actor: systemActor,
-      roles: ['admin'],
-      request: noRequest,
-      clock: env.clock,
-    };
+    const admin = tenantCtx(env, tenant, ['admin']);
     const entry = async (heading: string) => {
       const res = await file(
         registrar,

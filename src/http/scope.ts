@@ -81,8 +81,8 @@ const PRECHECK_TENANT_MS = 5000;
 /**
  * Decides as `inEntity` would whether the caller may act in the entity, then runs a `check` that
  * needs no database (e.g. refusing an upload before a byte of it is stored): for a member, one read
- * of the entity outside any transaction, or none (precheckTenants). A caller without membership goes through `inEntity` (a
- * support grant is read, and the access recorded, there).
+ * of the entity outside any transaction, or none (precheckTenants). A caller without membership
+ * goes through `inEntity` (a support grant is read, and the access recorded, there).
  */
 export async function checkInEntity(
   deps: AppDeps,
