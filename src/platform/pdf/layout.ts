@@ -93,21 +93,66 @@ function remember(key: string, bytes: Uint8Array): Uint8Array {
   return bytes;
 }
 
+/**
+ * Every document's subset starts with the same glyphs (BASE_GLYPHS), so their subset ids, their
+ * hex codes and the subset's state after them are the same in every document: worked out for the
+ * first document with each font and copied into the next ones (a copy of a few arrays instead of
+ * some three hundred glyph lookups), and text made only of those characters is encoded from a
+ * table without asking the font.
+ */
+type BaseSubset = {
+  subsetGlyphs: number[];
+  mapping: Record<number, number>;
+  glyphs: unknown[];
+  glyphIdMap: Map<number, number>;
+  hexByChar: Map<string, string>;
+};
+const baseSubsets = new Map<string, BaseSubset>();
+
 function withoutShaping(font: PDFFont, file: string): PDFFont {
   const embedder = (font as unknown as { embedder: SubsetEmbedder }).embedder;
+  const subset = embedder.subset as SubsetEmbedder['subset'] & { mapping: Record<number, number> };
+  const include = (ch: string): string => {
+    const glyph = embedder.font.glyphForCodePoint(ch.codePointAt(0)!);
+    const id = subset.includeGlyph(glyph);
+    embedder.glyphs[id - 1] = glyph;
+    embedder.glyphIdMap.set(glyph.id, id);
+    return id.toString(16).padStart(4, '0');
+  };
+  let base = baseSubsets.get(file);
+  if (base) {
+    subset.glyphs = base.subsetGlyphs.slice();
+    subset.mapping = { ...base.mapping };
+    embedder.glyphs = base.glyphs.slice();
+    embedder.glyphIdMap = new Map(base.glyphIdMap);
+  } else {
+    const hexByChar = new Map<string, string>();
+    for (const ch of BASE_GLYPHS) hexByChar.set(ch, include(ch));
+    base = {
+      subsetGlyphs: subset.glyphs.slice(),
+      mapping: { ...subset.mapping },
+      glyphs: embedder.glyphs.slice(),
+      glyphIdMap: new Map(embedder.glyphIdMap),
+      hexByChar,
+    };
+    baseSubsets.set(file, base);
+  }
+  embedder.glyphCache.invalidate();
+  const { hexByChar } = base;
   embedder.encodeText = (text: string) => {
     let hex = '';
+    let added = false;
     for (const ch of text) {
-      const glyph = embedder.font.glyphForCodePoint(ch.codePointAt(0)!);
-      const id = embedder.subset.includeGlyph(glyph);
-      embedder.glyphs[id - 1] = glyph;
-      embedder.glyphIdMap.set(glyph.id, id);
-      hex += id.toString(16).padStart(4, '0');
+      const known = hexByChar.get(ch);
+      if (known !== undefined) hex += known;
+      else {
+        hex += include(ch);
+        added = true;
+      }
     }
-    embedder.glyphCache.invalidate();
+    if (added) embedder.glyphCache.invalidate();
     return PDFHexString.of(hex);
   };
-  embedder.encodeText(BASE_GLYPHS);
   const key = () => `${file}:${embedder.subset.glyphs.join(',')}`;
   const serializeFont = embedder.serializeFont.bind(embedder);
   const embedUnicodeCmap = embedder.embedUnicodeCmap.bind(embedder);
@@ -206,20 +251,24 @@ export class TextFlow {
     const out: string[] = [];
     for (const paragraph of text.replace(/\r\n?/g, '\n').split('\n')) {
       let line = '';
+      let lineWidth = 0; // the width of `line`, kept as words are added
       for (const word of paragraph.split(/(\s+)/)) {
         if (word === '') continue;
-        const candidate = line + word;
-        if (textWidth(font, candidate, size) <= width) {
-          line = candidate;
+        const w = textWidth(font, word, size);
+        if (lineWidth + w <= width) {
+          line += word;
+          lineWidth += w;
           continue;
         }
         if (line.trim()) out.push(line.trimEnd());
         line = /^\s+$/.test(word) ? '' : word;
-        while (textWidth(font, line, size) > width) {
+        lineWidth = line ? w : 0;
+        while (lineWidth > width) {
           let cut = line.length - 1;
           while (cut > 1 && textWidth(font, line.slice(0, cut), size) > width) cut--;
           out.push(line.slice(0, cut));
           line = line.slice(cut);
+          lineWidth = textWidth(font, line, size);
         }
       }
       out.push(line.trimEnd());

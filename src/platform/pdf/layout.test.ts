@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PDFDocument } from 'pdf-lib';
+import { embedFonts, TextFlow } from '#platform/pdf/layout.ts';
+import { pdftotext } from '#test/helpers/pdf-tools.ts';
+
+async function document(lines: string[]): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  const flow = new TextFlow(doc, await embedFonts(doc));
+  for (const l of lines) {
+    flow.text(l, { font: 'bold' });
+    flow.text(l);
+  }
+  return Buffer.from(await doc.save({ useObjectStreams: false }));
+}
+
+describe('the text flow shares its base glyphs between documents', () => {
+  it('a document with letters outside the base set and the next ones without them both extract as written', async () => {
+    const plainText = ["Sol·licitud d'accés — «Vielha e Mijaran» 12,50 €"];
+    const before = await document(plainText);
+    const other = await document(['Łukasz Ωμέγα Дмитрий Çeşme', "l'Ajuntament de la Seu d'Urgell"]);
+    const plain = await document(plainText);
+    const again = await document(['Ωμέγα only here']);
+    assert.match(pdftotext(other), /Łukasz Ωμέγα Дмитрий Çeşme[\s\S]*Łukasz Ωμέγα Дмитрий Çeşme/);
+    assert.match(pdftotext(other), /l'Ajuntament de la Seu d'Urgell/);
+    const t = pdftotext(plain);
+    assert.match(t, /Sol·licitud d'accés — «Vielha e Mijaran» 12,50 €/);
+    assert.doesNotMatch(t, /[ŁΩД]/);
+    assert.match(pdftotext(again), /Ωμέγα only here/);
+    // The glyphs another document added are not in this one's fonts: its subsets are the base ones.
+    assert.equal(plain.length, before.length);
+  });
+
+  it('wraps long text within the page and cuts a word longer than a line', async () => {
+    const word = 'x'.repeat(400);
+    const long = Array.from({ length: 60 }, (_, i) => `paraula${i}`).join(' ');
+    const t = pdftotext(await document([long, word]));
+    assert.match(t, /paraula0 paraula1/);
+    assert.match(t, /paraula59/);
+    const lines = t.split('\n').filter((l) => l.trim());
+    assert.ok(lines.length >= 6, 'the long text takes several lines');
+    assert.equal(
+      lines.filter((l) => /^\s*x+\s*$/.test(l)).reduce((n, l) => n + l.trim().length, 0),
+      800,
+    );
+  });
+});
