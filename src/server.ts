@@ -103,13 +103,13 @@ export async function buildServer(deps: AppDeps, opts: ServerOptions = {}): Prom
   });
   new Counter({
     name: 'lligall_audit_chain_appends_total',
-    help: 'Audit chain appends of this process: on the head it expected (guessed) or after reading it first (read_head)',
+    help: 'Audit chain appends of this process: sent with the COMMIT (with_commit) or on their own (alone)',
     labelNames: ['how'],
     registers: [metrics],
     collect() {
       this.reset();
-      this.inc({ how: 'guessed' }, chainAppends.guessed);
-      this.inc({ how: 'read_head' }, chainAppends.readHead);
+      this.inc({ how: 'with_commit' }, chainAppends.withCommit);
+      this.inc({ how: 'alone' }, chainAppends.alone);
     },
   });
   app.addHook('onResponse', async (req, reply) => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { noRequest, systemActor } from '#platform/context.ts';
-import { asTenant, beforeCommit, type Tx } from '#platform/db/database.ts';
+import { asTenant, type Tx } from '#platform/db/database.ts';
 import { PLATFORM_TENANT } from '#platform/db/schema.ts';
 import { chainHash } from '#modules/audit/audit.chain.ts';
 import { checkpointsDir, sealCheckpoints } from '#modules/audit/audit.checkpoint.ts';
@@ -377,9 +377,9 @@ describe('audit verify', () => {
   // PGlite has one connection: its transactions never overlap.
   const onPostgres = backend() === 'postgres' ? test : () => {};
   onPostgres(
-    'an append waits for the transaction moving the head and keeps its guess (PostgreSQL: two transactions at once)',
+    'an append waits for the transaction holding the head and chains after what it committed (PostgreSQL: two transactions at once)',
     async () => {
-      const t = await tenantWithEvents(1); // this process now knows the head
+      const t = await tenantWithEvents(1);
       const event = (i: number) => (tx: Tx) =>
         recordEvent(tx, {
           tenantId: t.id,
@@ -396,20 +396,21 @@ describe('audit verify', () => {
       const gate = new Promise<void>((r) => {
         release = r;
       });
-      let firstWrote!: () => void;
-      const wrote = new Promise<void>((r) => {
-        firstWrote = r;
+      let locked!: () => void;
+      const holding = new Promise<void>((r) => {
+        locked = r;
       });
-      // The first transaction writes its event (moving the head, locked until commit) and waits.
+      // The first transaction records its event and holds the chain's head (as its append, sent
+      // with its commit, would) until the gate opens.
       const first = env.db.tenant(t.id, async (tx) => {
         await event(1)(tx);
-        beforeCommit(tx, async () => {
-          firstWrote();
-          await gate;
-        });
+        await sql`select 1 from audit_heads where tenant_id = ${t.id} for update`.execute(tx);
+        locked();
+        await gate;
       });
-      await wrote;
-      // The second guesses after the first (a head not committed yet) and must wait for it.
+      await holding;
+      // The second's append (sent with its commit) must wait for the head, then chain after the
+      // head the first leaves, which it had not seen when its statement began.
       const second = env.db.tenant(t.id, event(2));
       const waiting = async () => {
         const r = await env.db.owner((tx) =>
@@ -426,12 +427,20 @@ describe('audit verify', () => {
       release();
       await Promise.all([first, second]);
       assert.deepEqual(
-        { guessed: chainAppends.guessed - before.guessed, readHead: chainAppends.readHead - before.readHead },
-        { guessed: 2, readHead: 0 },
+        { withCommit: chainAppends.withCommit - before.withCommit, alone: chainAppends.alone - before.alone },
+        { withCommit: 2, alone: 0 },
       );
       const r = await verifyOne(t);
-      assert.equal(r.ok, true);
+      assert.equal(r.ok, true, r.reason);
       assert.equal(r.events, 3);
+      const order = await env.db.owner((tx) =>
+        sql<{ seq: string; object_id: string }>`
+          select seq, object_id from audit_events where tenant_id = ${t.id} order by seq`.execute(tx),
+      );
+      assert.deepEqual(
+        order.rows.slice(1).map((x) => x.object_id),
+        ['overlap-1', 'overlap-2'],
+      );
     },
   );
 

@@ -7,29 +7,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { Database } from '#platform/db/database.ts';
-import { backend, openTestEnv, type TestEnv } from '#test/helpers/harness.ts';
+import type { Database } from '#platform/db/database.ts';
+import { backend, openOneConnectionEnv, type TestEnv } from '#test/helpers/harness.ts';
 
 const onPostgres = backend() === 'postgres';
 let env: TestEnv;
 let db: Database;
+let close: () => Promise<void>;
 
 before(async () => {
-  env = await openTestEnv();
-  await env.db.owner(async (tx) => {
+  ({ env, db, close } = await openOneConnectionEnv(async (tx, appRole) => {
     await sql`CREATE TABLE statement_probe (id integer PRIMARY KEY, label text NOT NULL)`.execute(tx);
     await sql`INSERT INTO statement_probe VALUES (1, 'u'), (2, 'dos')`.execute(tx);
-    await sql`GRANT SELECT ON statement_probe TO ${sql.raw(env.db.appRole)}`.execute(tx);
-  });
-  // One connection, so that the session the statements are prepared in is the one asked.
-  db = onPostgres
-    ? await Database.open({ url: env.urls!.app, appRole: env.db.appRole, poolSize: 1 })
-    : env.db;
+    await sql`GRANT SELECT ON statement_probe TO ${sql.raw(appRole)}`.execute(tx);
+  }));
 });
-after(async () => {
-  if (onPostgres) await db.close();
-  await env.close();
-});
+after(() => close());
 
 const probe = (id: number) =>
   db.platform((tx) =>

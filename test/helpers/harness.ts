@@ -9,7 +9,7 @@ import { type Config, loadConfig } from '#src/config.ts';
 import { buildServer } from '#src/server.ts';
 import { BlobStore } from '#platform/blobs/blob-store.ts';
 import { type Clock, noRequest, systemActor } from '#platform/context.ts';
-import { Database } from '#platform/db/database.ts';
+import { Database, type Tx } from '#platform/db/database.ts';
 import { createJobs } from '#platform/jobs/jobs.ts';
 import { registerJobs } from '#src/worker.ts';
 import { createPgDatabase } from '#test/helpers/installation.ts';
@@ -255,4 +255,26 @@ export async function rowCounts(env: TestEnv, tables: string[]): Promise<Record<
     out[t] = Number(r.rows[0]!.n);
   }
   return out;
+}
+
+/**
+ * A test environment with a probe table the application role may use (`ddl` creates it as the
+ * owner), and a database of one connection on PostgreSQL (every transaction reuses the session
+ * the previous ones left; PGlite has one anyway). `close` closes both.
+ */
+export async function openOneConnectionEnv(
+  ddl: (tx: Tx, appRole: string) => Promise<void>,
+): Promise<{ env: TestEnv; db: Database; close: () => Promise<void> }> {
+  const env = await openTestEnv();
+  await env.db.owner((tx) => ddl(tx, env.db.appRole));
+  const pg = backend() === 'postgres';
+  const db = pg ? await Database.open({ url: env.urls!.app, appRole: env.db.appRole, poolSize: 1 }) : env.db;
+  return {
+    env,
+    db,
+    close: async () => {
+      if (pg) await db.close();
+      await env.close();
+    },
+  };
 }

@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import type { Actor, Clock, RequestMeta } from '#platform/context.ts';
-import { asTenant, beforeCommit, type Tx, txTenant } from '#platform/db/database.ts';
+import { asTenant, beforeCommit, deferToCommit, type Tx, txTenant } from '#platform/db/database.ts';
 import { newId } from '#platform/ids.ts';
-import { type ChainedEvent, chainHash, GENESIS_HASH } from './audit.chain.ts';
+import canonicalize from 'canonicalize';
+import { type ChainedEvent, GENESIS_HASH } from './audit.chain.ts';
 
 export type AuditInput = {
   tenantId: string;
@@ -16,7 +17,6 @@ export type AuditInput = {
   details?: Record<string, unknown>;
 };
 
-type Head = { seq: number; hash: string };
 /** An event recorded in a transaction and not yet written: its values but its place in the chain. */
 type Draft = { event: Omit<ChainedEvent, 'seq'>; scope: string | undefined };
 
@@ -24,18 +24,11 @@ type Draft = { event: Omit<ChainedEvent, 'seq'>; scope: string | undefined };
 const drafts = new WeakMap<Tx, Draft[]>();
 
 /**
- * The head each tenant's chain will have once the events this process last wrote commit: the
- * guess the next transaction's write checks in its own statement (see writeEvents).
+ * How this process's chain appends went since it started (exposed as a metric): `withCommit`, sent
+ * with the transaction's COMMIT (deferToCommit); `alone`, as a statement of their own (PGlite, or a
+ * chain written under another tenant than the transaction's).
  */
-const lastHeads = new Map<string, Head>();
-const MAX_LAST_HEADS = 10_000;
-
-/**
- * How this process's chain appends went since it started (exposed as a metric): `guessed`, in one
- * statement on the head it expected; `readHead`, after reading the head first (no guess yet, or
- * another process or a rolled-back transaction had moved it).
- */
-export const chainAppends = { guessed: 0, readHead: 0 };
+export const chainAppends = { withCommit: 0, alone: 0 };
 
 /** The transaction's events so far: discardEventsAfter(tx, mark) forgets the ones recorded after. */
 export function auditMark(tx: Tx): number {
@@ -78,33 +71,6 @@ export async function recordEvent(tx: Tx, input: AuditInput): Promise<void> {
   }
 }
 
-/** The events of one tenant chained after `head`, as rows, and the head they leave. */
-function chain(head: Head, events: Draft['event'][]) {
-  let { seq, hash } = head;
-  const rows = events.map((e) => {
-    const prev = hash;
-    seq += 1;
-    hash = chainHash(prev, { ...e, seq });
-    return {
-      tenant_id: e.tenantId,
-      seq,
-      id: e.id,
-      at: e.at,
-      actor_id: e.actorId,
-      actor_label: e.actorLabel,
-      action: e.action,
-      object_type: e.objectType,
-      object_id: e.objectId,
-      ip: e.ip,
-      user_agent: e.userAgent,
-      details: JSON.stringify(e.details),
-      prev_hash: prev,
-      hash,
-    };
-  });
-  return { rows, head: { seq, hash } };
-}
-
 /** Writes the transaction's recorded events, per tenant in order of first event, each under the tenant it was recorded for. */
 async function writeEvents(tx: Tx): Promise<void> {
   const pending = drafts.get(tx) ?? [];
@@ -119,71 +85,75 @@ async function writeEvents(tx: Tx): Promise<void> {
     // Row-level security: each chain is written as the tenant its events were recorded for.
     if (g.scope !== undefined && g.scope !== txTenant(tx)) {
       const scope = g.scope;
-      await asTenant(tx, scope, () => appendToChain(tx, tenantId, g.events));
-    } else await appendToChain(tx, tenantId, g.events);
+      await asTenant(tx, scope, () => appendToChain(tx, tenantId, g.events, false));
+    } else await appendToChain(tx, tenantId, g.events, true);
   }
 }
 
 /**
- * Appends events to a tenant's chain. The head this process last left is usually still the head
- * by the time this transaction gets its lock: the head moves and the events are added in one
- * statement, which checks the guess. When another process or transaction moved the head since (or
- * the one that left it rolled back) nothing is written, and the head is read and locked first.
+ * The statement that appends events to a tenant's chain: it locks the chain's head (the row in
+ * audit_heads, held until commit; a chain without one starts from the genesis hash, and two first
+ * appends at once meet on the events' key), chains the events after it and moves it. The database
+ * computes each hash, sha256(prev_hash ‖ canonical JSON), from the canonical JSON made here with
+ * the place of `seq` left open (`pre` and `post`), because only it knows the head once it holds
+ * the lock: so the statement needs nothing read first and can go with the COMMIT.
  */
-async function appendToChain(tx: Tx, tenantId: string, events: Draft['event'][]): Promise<void> {
-  const known = lastHeads.get(tenantId);
-  if (known) {
-    const { rows, head } = chain(known, events);
-    // Set before the statement runs: the next transaction of this process guesses after this one.
-    remember(tenantId, head);
-    const values = rows.map(
-      (r) => sql`(${r.tenant_id}::uuid, ${r.seq}::bigint, ${r.id}::uuid, ${r.at}::timestamptz,
-        ${r.actor_id}::uuid, ${r.actor_label}::text, ${r.action}::text, ${r.object_type}::text,
-        ${r.object_id}::text, ${r.ip}::text, ${r.user_agent}::text, ${r.details}::jsonb,
-        ${r.prev_hash}::text, ${r.hash}::text)`,
-    );
-    // The head is taken whatever it holds, so the update waits for a transaction that is moving it
-    // (an expected head another transaction has not committed yet would be invisible to a WHERE
-    // on seq, and the guess would fail for nothing); it then moves only if it is the expected one.
-    const r = await sql<{ seq: string }>`
-      WITH h AS (
-        UPDATE audit_heads SET
-          seq = CASE WHEN seq = ${known.seq} AND hash = ${known.hash} THEN ${head.seq}::bigint ELSE seq END,
-          hash = CASE WHEN seq = ${known.seq} AND hash = ${known.hash} THEN ${head.hash}::text ELSE hash END
-        WHERE tenant_id = ${tenantId}
-        RETURNING seq, hash)
-      INSERT INTO audit_events (tenant_id, seq, id, at, actor_id, actor_label, action, object_type,
-        object_id, ip, user_agent, details, prev_hash, hash)
-      SELECT v.* FROM h, (VALUES ${sql.join(values)}) AS v
-      WHERE h.seq = ${head.seq} AND h.hash = ${head.hash}
-      RETURNING seq`.execute(tx);
-    if (r.rows.length > 0) {
-      chainAppends.guessed++;
-      return; // all of them: the guessed head was the head
-    }
-  }
-  chainAppends.readHead++;
-  // One statement takes (or creates) the chain head and locks it until commit.
-  const current = await tx
-    .insertInto('audit_heads')
-    .values({ tenant_id: tenantId, seq: 0, hash: GENESIS_HASH })
-    .onConflict((oc) => oc.column('tenant_id').doUpdateSet((eb) => ({ seq: eb.ref('audit_heads.seq') })))
-    .returning(['seq', 'hash'])
-    .executeTakeFirstOrThrow();
-  const { rows, head } = chain({ seq: Number(current.seq), hash: current.hash }, events);
-  remember(tenantId, head);
-  // The events and the new head in one statement.
-  await tx
-    .with('ev', (db) => db.insertInto('audit_events').values(rows))
-    .updateTable('audit_heads')
-    .set(head)
-    .where('tenant_id', '=', tenantId)
-    .execute();
+function appendStatement(tenantId: string, events: Draft['event'][]) {
+  const rows = events.map((e, i) => {
+    const canonical = canonicalize({ ...e, seq: 0 });
+    if (canonical === undefined) throw new Error('audit event cannot be canonicalised');
+    // The top-level "seq" is the last one: only tenantId and userAgent, strings, sort after it,
+    // and a string cannot hold an unescaped quote.
+    const at = canonical.lastIndexOf('"seq":0,');
+    return {
+      n: i + 1,
+      id: e.id,
+      at: e.at,
+      actor_id: e.actorId,
+      actor_label: e.actorLabel,
+      action: e.action,
+      object_type: e.objectType,
+      object_id: e.objectId,
+      ip: e.ip,
+      user_agent: e.userAgent,
+      details: e.details,
+      pre: canonical.slice(0, at + '"seq":'.length),
+      post: canonical.slice(at + '"seq":0'.length),
+    };
+  });
+  return sql`
+    WITH RECURSIVE
+      h AS (SELECT seq, hash FROM audit_heads WHERE tenant_id = ${tenantId}::uuid FOR UPDATE),
+      ev AS (
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS e(n int, id uuid,
+          at timestamptz, actor_id uuid, actor_label text, action text, object_type text,
+          object_id text, ip text, user_agent text, details jsonb, pre text, post text)),
+      c (n, seq, hash) AS (
+        SELECT 0, coalesce((SELECT seq FROM h), 0::bigint), coalesce((SELECT hash FROM h), ${GENESIS_HASH}::text)
+        UNION ALL
+        SELECT c.n + 1, c.seq + 1,
+          encode(sha256(convert_to(c.hash || ev.pre || (c.seq + 1)::text || ev.post, 'UTF8')), 'hex')
+        FROM c JOIN ev ON ev.n = c.n + 1),
+      ins AS (
+        INSERT INTO audit_events (tenant_id, seq, id, at, actor_id, actor_label, action, object_type,
+          object_id, ip, user_agent, details, prev_hash, hash)
+        SELECT ${tenantId}::uuid, c.seq, ev.id, ev.at, ev.actor_id, ev.actor_label, ev.action,
+          ev.object_type, ev.object_id, ev.ip, ev.user_agent, ev.details, p.hash, c.hash
+        FROM ev JOIN c ON c.n = ev.n JOIN c p ON p.n = ev.n - 1)
+    INSERT INTO audit_heads (tenant_id, seq, hash)
+    SELECT ${tenantId}::uuid, seq, hash FROM c ORDER BY n DESC LIMIT 1
+    ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`;
 }
 
-function remember(tenantId: string, head: Head): void {
-  if (lastHeads.size >= MAX_LAST_HEADS && !lastHeads.has(tenantId)) lastHeads.clear();
-  lastHeads.set(tenantId, head);
+/** Appends events to a tenant's chain: with the transaction's COMMIT where it can (deferToCommit), or now. */
+async function appendToChain(tx: Tx, tenantId: string, events: Draft['event'][], mayDefer: boolean) {
+  const query = appendStatement(tenantId, events).compile(tx);
+  if (mayDefer && deferToCommit(tx, query)) {
+    chainAppends.withCommit++;
+    return;
+  }
+  chainAppends.alone++;
+  await tx.executeQuery(query);
 }
 
 export type AuditEventView = {

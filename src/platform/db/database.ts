@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -99,7 +100,125 @@ export function txTenant(tx: Tx): string | undefined {
  * SQL sent with the BEGIN of the transaction started in this async context (PostgreSQL only),
  * once: the application role and the tenant are then set in the same round trip as BEGIN.
  */
-const begunWith = new AsyncLocalStorage<{ sql: string; used: boolean; rows?: unknown[] }>();
+const begunWith = new AsyncLocalStorage<OneTrip>();
+
+/**
+ * A transaction that goes to PostgreSQL in as few round trips as it can: a statement sent with its
+ * BEGIN (`sql`, answered in `rows`) and statements sent with its COMMIT (`tail`).
+ */
+type OneTrip = { sql: string; used: boolean; rows?: unknown[]; tail?: CompiledQuery[] };
+
+/** The OneTrip of each open transaction that has one (PostgreSQL, Database's own transactions). */
+const txOneTrips = new WeakMap<Tx, OneTrip>();
+
+/**
+ * Sends `query` with the transaction's COMMIT, in the same round trip, instead of now: for the
+ * statements a transaction ends with, whose results it does not need (the audit chain's append).
+ * Any row locks they take are then held only while the database runs them and commits, not for a
+ * round trip back to this process and its event loop. An error in one of them (or in the commit)
+ * is the commit's error: nothing of the transaction is kept. False, and nothing is deferred, where
+ * the transaction cannot do it (PGlite, where a statement costs no round trip; a transaction not
+ * opened by tenant(), tenantByRef() or platform()): the caller then runs the statement itself.
+ */
+export function deferToCommit(tx: Tx, query: CompiledQuery): boolean {
+  const trip = txOneTrips.get(tx);
+  if (!trip) return false;
+  if (trip.tail) trip.tail.push(query);
+  else trip.tail = [query];
+  return true;
+}
+
+/** The SQL text that stands for "this transaction's deferred statements, then COMMIT" (CommitTail). */
+const COMMIT_TAIL = '/* lligall: deferred statements, then commit */ commit';
+
+type PgConnection = {
+  stream: { cork?: () => void; uncork?: () => void };
+  parsedStatements: Record<string, string>;
+  parse(c: { text: string; name?: string; types: unknown[] }): void;
+  bind(c: { statement?: string; values: unknown[]; valueMapper: (v: unknown) => unknown }): void;
+  execute(c: { portal: string; rows: number }): void;
+  sync(): void;
+};
+
+const prepareValue = (
+  createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue: (v: unknown) => unknown }
+).prepareValue;
+
+/**
+ * The deferred statements and COMMIT as one pipeline (node-postgres's Submittable interface):
+ * Parse/Bind/Execute for each, then COMMIT, then one Sync, in one write. The server runs them in
+ * order; at the first error it skips the rest up to the Sync (so COMMIT too) and the transaction is
+ * left aborted for the caller's ROLLBACK. Named statements (StatementNames) are parsed once per
+ * connection as the driver's own queries are.
+ */
+class CommitTail {
+  readonly #statements: { text: string; name: string | undefined; values: unknown[] }[];
+  readonly #names: StatementNames;
+  readonly #tags: string[] = [];
+  #parsing: { name: string; text: string }[] = [];
+  #settled = false;
+  readonly promise: Promise<{ command: string; rowCount: number; rows: unknown[] }>;
+  #resolve!: (r: { command: string; rowCount: number; rows: unknown[] }) => void;
+  #reject!: (e: unknown) => void;
+
+  constructor(statements: { text: string; values: unknown[] }[], names: StatementNames) {
+    this.#names = names;
+    this.#statements = [
+      ...statements.map((s) => ({ ...s, name: names.nameFor(s.text) })),
+      { text: 'commit', name: undefined, values: [] },
+    ];
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  submit(connection: PgConnection): void {
+    connection.stream.cork?.();
+    try {
+      const here = new Set<string>();
+      for (const s of this.#statements) {
+        if (!s.name || (connection.parsedStatements[s.name] === undefined && !here.has(s.name))) {
+          if (s.name) here.add(s.name);
+          connection.parse({ text: s.text, name: s.name, types: [] });
+          if (s.name) this.#parsing.push({ name: s.name, text: s.text });
+        }
+        connection.bind({ statement: s.name, values: s.values, valueMapper: prepareValue });
+        connection.execute({ portal: '', rows: 0 });
+      }
+      connection.sync();
+    } finally {
+      connection.stream.uncork?.();
+    }
+  }
+
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handlePortalSuspended(): void {}
+  handleEmptyQuery(): void {}
+  handleCopyInResponse(): void {}
+  handleCopyData(): void {}
+  handleCommandComplete(msg: { text: string }): void {
+    this.#tags.push(msg.text);
+  }
+
+  handleError(err: unknown, _connection: PgConnection): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    // Which of the statements parsed here were kept is not known: they get new names, parsed
+    // afresh where next used (a statement left behind under the old name costs only memory).
+    for (const p of this.#parsing) this.#names.rename(p.text);
+    this.#reject(err);
+  }
+
+  handleReadyForQuery(connection: PgConnection): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    for (const p of this.#parsing) connection.parsedStatements[p.name] = p.text;
+    // The command tag of the last statement, COMMIT (or ROLLBACK if the transaction had failed).
+    this.#resolve({ command: this.#tags.at(-1)?.split(' ')[0] ?? '', rowCount: 0, rows: [] });
+  }
+}
 
 /** PostgreSQL's driver, sending a transaction's first statement with its BEGIN when it has one. */
 class OneTripBeginDriver extends PostgresDriver {
@@ -114,6 +233,17 @@ class OneTripBeginDriver extends PostgresDriver {
     // No parameters: the simple query protocol, which takes several statements at once (the
     // connection answers with the last one's rows: nameHotStatements).
     with_.rows = (await connection.executeQuery(CompiledQuery.raw(`begin; ${with_.sql}`))).rows;
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const trip = begunWith.getStore();
+    const tail = trip?.tail;
+    if (!trip || !tail?.length) return super.commitTransaction(connection);
+    trip.tail = undefined;
+    // nameHotStatements sends them, with the COMMIT, as one CommitTail.
+    const { rows } = await connection.executeQuery(CompiledQuery.raw(COMMIT_TAIL, tail));
+    if ((rows[0] as { command?: string } | undefined)?.command !== 'COMMIT')
+      throw new Error('the transaction did not commit');
   }
 }
 
@@ -180,6 +310,14 @@ function nameHotStatements(pool: pg.Pool): void {
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as QueryFn;
     (client as unknown as { query: QueryFn }).query = (config, values, callback) => {
+      if (config === COMMIT_TAIL && Array.isArray(values) && callback === undefined) {
+        const tail = new CommitTail(
+          (values as CompiledQuery[]).map((q) => ({ text: q.sql, values: [...q.parameters] })),
+          names,
+        );
+        query(tail);
+        return tail.promise;
+      }
       // Several statements in one simple query (OneTripBeginDriver's BEGIN and the statement sent
       // with it): the driver answers with one result each; the caller gets the last statement's.
       if (
@@ -324,8 +462,9 @@ export class Database {
     fn: (tx: Tx, tenant: Selectable<TenantsTable>) => Promise<T>,
   ): Promise<T> {
     const col = tenantRefColumn(ref);
-    const run = (with_?: { used: boolean; rows?: unknown[] }) =>
+    const run = (with_?: OneTrip) =>
       this.#app.transaction().execute(async (tx) => {
+        if (with_) txOneTrips.set(tx, with_);
         const rows = with_?.used
           ? (with_.rows as Selectable<TenantsTable>[])
           : (
@@ -381,8 +520,9 @@ export class Database {
    * are set by a statement sent with BEGIN (one round trip for both).
    */
   async #entered<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const run = (with_?: { used: boolean }) =>
+    const run = (with_?: OneTrip) =>
       this.#app.transaction().execute(async (tx) => {
+        if (with_) txOneTrips.set(tx, with_);
         if (with_?.used) txTenants.set(tx, tenantId);
         else await this.#enter(tx, tenantId);
         return withCommitHooks(tx, () => fn(tx));

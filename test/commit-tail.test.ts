@@ -1,0 +1,84 @@
+/**
+ * Statements deferred to a transaction's COMMIT (database.ts, deferToCommit): on PostgreSQL they
+ * go with the COMMIT in one round trip (CommitTail); on PGlite the caller runs them at once. Either
+ * way the transaction keeps all of its work or none of it, and the connection stays usable.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type CompiledQuery, sql } from 'kysely';
+import { type Database, deferToCommit, type Tx } from '#platform/db/database.ts';
+import { backend, openOneConnectionEnv } from '#test/helpers/harness.ts';
+
+const onPostgres = backend() === 'postgres';
+let db: Database;
+let close: () => Promise<void>;
+
+before(async () => {
+  ({ db, close } = await openOneConnectionEnv(async (tx, appRole) => {
+    await sql`CREATE TABLE tail_probe (id integer PRIMARY KEY, label text NOT NULL)`.execute(tx);
+    await sql`GRANT SELECT, INSERT ON tail_probe TO ${sql.raw(appRole)}`.execute(tx);
+  }));
+});
+after(() => close());
+
+const insert = (tx: Tx, id: number, label: string): CompiledQuery =>
+  sql`insert into tail_probe (id, label) values (${id}, ${label})`.compile(tx);
+
+/** What the callers do: defer where the transaction can, run it now where not. */
+async function deferOrRun(tx: Tx, q: CompiledQuery): Promise<boolean> {
+  if (deferToCommit(tx, q)) return true;
+  await tx.executeQuery(q);
+  return false;
+}
+
+const labels = () =>
+  db.platform((tx) =>
+    sql<{ id: number; label: string }>`select id, label from tail_probe order by id`
+      .execute(tx)
+      .then((r) => r.rows.map((x) => `${x.id}:${x.label}`)),
+  );
+
+describe('statements sent with the commit', () => {
+  it('are written with the transaction, after its other statements, and only on PostgreSQL deferred', async () => {
+    const deferred = await db.platform(async (tx) => {
+      await tx.executeQuery(insert(tx, 1, 'now'));
+      const d = await deferOrRun(tx, insert(tx, 2, 'with commit'));
+      await deferOrRun(tx, insert(tx, 3, 'with commit too'));
+      // Not written yet where deferred: this transaction does not see them before its commit.
+      const seen = await sql<{ n: number }>`select count(*)::int as n from tail_probe`.execute(tx);
+      assert.equal(seen.rows[0]!.n, d ? 1 : 3);
+      return d;
+    });
+    assert.equal(deferred, onPostgres);
+    assert.deepEqual(await labels(), ['1:now', '2:with commit', '3:with commit too']);
+  });
+
+  it('a failing one fails the commit: none of the transaction is kept, and the connection works on', async () => {
+    await assert.rejects(
+      db.platform(async (tx) => {
+        await tx.executeQuery(insert(tx, 10, 'kept only with the rest'));
+        await deferOrRun(tx, insert(tx, 11, 'fine'));
+        await deferOrRun(tx, insert(tx, 1, 'a key taken')); // 23505
+        await deferOrRun(tx, insert(tx, 12, 'after the failure'));
+      }),
+      (e: { code?: string }) => e.code === '23505',
+    );
+    assert.deepEqual(await labels(), ['1:now', '2:with commit', '3:with commit too']);
+    await db.platform((tx) => deferOrRun(tx, insert(tx, 4, 'next')));
+    assert.deepEqual((await labels()).at(-1), '4:next');
+  });
+
+  it('the same deferred statement many times (prepared after a few), also after one of them failed', async () => {
+    for (let i = 20; i < 30; i++) await db.platform((tx) => deferOrRun(tx, insert(tx, i, `n${i}`)));
+    await assert.rejects(
+      db.platform((tx) => deferOrRun(tx, insert(tx, 20, 'again'))),
+      {
+        code: '23505',
+      },
+    );
+    for (let i = 30; i < 36; i++) await db.platform((tx) => deferOrRun(tx, insert(tx, i, `n${i}`)));
+    const all = await labels();
+    assert.equal(all.filter((l) => /^\d+:n\d+$/.test(l)).length, 16);
+    assert.ok(!all.includes('20:again'));
+  });
+});
