@@ -98,7 +98,10 @@ export class BlobStore {
     try {
       await pipeline(bytes(), out);
     } catch (e) {
-      await it.return?.();
+      await it.return?.().catch(() => undefined);
+      // The file is removed once the stream has closed it: a stream destroyed while it was still
+      // opening creates the file after the error, and a removal before that would leave it behind.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       await fsp.rm(tmpPath, { force: true });
       throw e;
     }
