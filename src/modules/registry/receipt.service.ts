@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { PDFDocument } from 'pdf-lib';
 import type { BlobStore } from '#platform/blobs/blob-store.ts';
 import { type Clock, type Ctx, noRequest, systemActor } from '#platform/context.ts';
-import { type Database, type Tx, txCacheVersion } from '#platform/db/database.ts';
+import { type Database, deferToCommit, type Tx, txCacheVersion } from '#platform/db/database.ts';
 import { AppError } from '#platform/errors.ts';
 import { signPdfDocument } from '#platform/pdf/pades.ts';
 import { embedFonts, TextFlow } from '#platform/pdf/layout.ts';
@@ -364,8 +364,9 @@ async function sealAndRecord(
         year: madridYear(issuedAt),
       });
       // The document, its CSV and the receipt in one statement (their keys are checked at its
-      // end), which also takes the entry off the list of receipts due.
-      await tx
+      // end), which also takes the entry off the list of receipts due; sent with the COMMIT (its
+      // key's refusal, below, is then the commit's error).
+      const statement = tx
         .with('d', (db) => db.insertInto('documents').values(doc))
         .with('c', (db) => db.insertInto('csv_index').values(csvIndexRow(ctx, csv, doc.id, seal.id)))
         .with('due', (db) =>
@@ -384,7 +385,8 @@ async function sealAndRecord(
           language: entry.language as ReceiptLanguage,
           issued_at: issuedAt,
         })
-        .execute();
+        .compile();
+      if (!deferToCommit(tx, statement)) await tx.executeQuery(statement);
       await recordDocumentCreated(tx, ctx, doc);
       await recordEvent(tx, {
         tenantId,

@@ -259,8 +259,9 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
           { officeId: input.officeId ?? null, recipientUnitId: input.recipientUnitId ?? null },
           { forEntry: true },
         );
-        // The entry owes its receipt from its own statement (registry_receipts_due).
-        const made = await makeEntry(tx, ctx, input);
+        // The entry owes its receipt from its own statement (registry_receipts_due). Nothing
+        // follows it here: its rows go with the COMMIT.
+        const made = await makeEntry(tx, ctx, input, { last: true });
         return {
           created: made.created,
           tenantId: ctx.tenant.id,

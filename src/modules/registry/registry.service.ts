@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Ctx } from '#platform/context.ts';
 import { madridYear, nextNumberAt } from '#platform/db/counters.ts';
-import type { Tx } from '#platform/db/database.ts';
+import { deferToCommit, type Tx } from '#platform/db/database.ts';
 import type { RegistryChannel, RegistryDirection } from '#platform/db/schema.ts';
 import { escapeLike } from '#platform/db/search.ts';
 import { AppError } from '#platform/errors.ts';
@@ -233,12 +233,15 @@ export const RECEIPT_DUE_AFTER_SECONDS = 10;
  * createEntry, also returning the entry as getEntry would read it back in this transaction (a
  * new entry has no annotations, case files or receipt yet): the request issues the receipt from
  * it after commit without reading the entry again. The entry's receipt is put on
- * registry_receipts_due here (every entry owes one).
+ * registry_receipts_due here (every entry owes one). `last`: the caller runs no other statement in
+ * the transaction after this one (the entry's rows may then be written with its COMMIT, and a
+ * failure to write them is the commit's).
  */
 export async function makeEntry(
   tx: Tx,
   ctx: Ctx,
   input: EntryInput,
+  opts: { last?: boolean } = {},
 ): Promise<{ created: CreatedEntry; view: EntryView }> {
   await checkEntry(tx, ctx, input);
   const party = await resolveParty(tx, ctx, input);
@@ -338,16 +341,20 @@ export async function makeEntry(
     due_at: new Date(registeredAt.getTime() + RECEIPT_DUE_AFTER_SECONDS * 1000),
   };
   // The entry, its attachments' documents and links and its receipt's due row in one statement
-  // (keys are checked at its end): one round trip while the counter's row lock is held.
+  // (keys are checked at its end). When the caller does nothing more in the transaction
+  // (opts.last) it goes with the COMMIT (deferToCommit): the counter's row lock is then held for
+  // no round trip back to this process.
   const withEntry = tx.with('entry', (db) => db.insertInto('registry_entries').values(row));
-  if (links.length === 0) await withEntry.insertInto('registry_receipts_due').values(due).execute();
-  else
-    await withEntry
-      .with('docs', (db) => db.insertInto('documents').values(documents))
-      .with('links', (db) => db.insertInto('registry_attachments').values(links))
-      .insertInto('registry_receipts_due')
-      .values(due)
-      .execute();
+  const statement = (
+    links.length === 0
+      ? withEntry.insertInto('registry_receipts_due').values(due)
+      : withEntry
+          .with('docs', (db) => db.insertInto('documents').values(documents))
+          .with('links', (db) => db.insertInto('registry_attachments').values(links))
+          .insertInto('registry_receipts_due')
+          .values(due)
+  ).compile();
+  if (!(opts.last && deferToCommit(tx, statement))) await tx.executeQuery(statement);
   for (const d of documents) await recordDocumentCreated(tx, ctx, d);
   await recordEvent(tx, {
     tenantId: ctx.tenant.id,
