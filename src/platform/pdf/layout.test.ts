@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PDFDocument } from 'pdf-lib';
+import { PDFDict, PDFDocument, PDFName } from 'pdf-lib';
 import { embedFonts, TextFlow } from '#platform/pdf/layout.ts';
 import { pdftotext } from '#test/helpers/pdf-tools.ts';
 
@@ -43,5 +43,20 @@ describe('the text flow shares its base glyphs between documents', () => {
       lines.filter((l) => /^\s*x+\s*$/.test(l)).reduce((n, l) => n + l.trim().length, 0),
       800,
     );
+  });
+
+  it('names each font once in a page’s resources, however many lines are drawn in it', async () => {
+    const doc = await PDFDocument.create();
+    const flow = new TextFlow(doc, await embedFonts(doc));
+    for (let i = 0; i < 30; i++) flow.field(`Camp ${i}`, `Valor ${i}`);
+    flow.footer(['peu'], (n, t) => `${n}/${t}`);
+    const saved = await PDFDocument.load(await doc.save());
+    const fonts = saved.getPages().map((page) => {
+      const resources = page.node.Resources()!;
+      const font = resources.lookup(PDFName.of('Font'), PDFDict);
+      return font.keys().length;
+    });
+    assert.deepEqual(fonts, [2]);
+    assert.match(pdftotext(Buffer.from(await doc.save())), /Camp 29\s+Valor 29/);
   });
 });

@@ -10,6 +10,7 @@ import {
   type PDFPage,
   type PDFRawStream,
   type PDFRef,
+  type Color,
   rgb,
 } from 'pdf-lib';
 import './native-deflate.ts';
@@ -223,6 +224,8 @@ export class TextFlow {
   readonly doc: PDFDocument;
   readonly fonts: Fonts;
   #page!: PDFPage;
+  /** Each page's font resource names, by font (see #draw). */
+  readonly #fontKeys = new Map<PDFPage, Map<PDFFont, string>>();
   #y = 0;
   readonly #pages: PDFPage[] = [];
 
@@ -244,6 +247,35 @@ export class TextFlow {
 
   #ensure(height: number): void {
     if (this.#y - height < MARGIN + FOOTER_HEIGHT) this.#newPage();
+  }
+
+  /**
+   * page.drawText in `font`. pdf-lib adds the font to the page's resources under a new name on
+   * every call given a font (a page of fifty lines would list it fifty times, and finding each new
+   * name goes through the ones before); here each font gets one name per page, and the page is
+   * switched to it before drawing.
+   */
+  #draw(
+    page: PDFPage,
+    text: string,
+    font: PDFFont,
+    opts: { x: number; y: number; size: number; color?: Color },
+  ): void {
+    let keys = this.#fontKeys.get(page);
+    if (!keys) {
+      keys = new Map();
+      this.#fontKeys.set(page, keys);
+    }
+    const current = page as unknown as { font?: PDFFont; fontKey?: string };
+    const key = keys.get(font);
+    if (key === undefined) {
+      page.setFont(font);
+      keys.set(font, current.fontKey!);
+    } else if (current.font !== font) {
+      current.font = font;
+      current.fontKey = key;
+    }
+    page.drawText(text, opts);
   }
 
   /** Splits text into lines that fit `width` (words longer than a line are cut). Keeps the text's own line breaks. */
@@ -285,7 +317,7 @@ export class TextFlow {
       this.#ensure(leading);
       this.#y -= leading;
       if (line)
-        this.#page.drawText(line, { x: MARGIN + indent, y: this.#y, size, font, color: rgb(0, 0, 0) });
+        this.#draw(this.#page, line, font, { x: MARGIN + indent, y: this.#y, size, color: rgb(0, 0, 0) });
     }
     this.#y -= style.gapAfter ?? 0;
   }
@@ -302,9 +334,9 @@ export class TextFlow {
       this.#ensure(leading);
       this.#y -= leading;
       const l = labelLines[i];
-      if (l) this.#page.drawText(l, { x: MARGIN, y: this.#y, size, font: this.fonts.bold });
+      if (l) this.#draw(this.#page, l, this.fonts.bold, { x: MARGIN, y: this.#y, size });
       const v = lines[i];
-      if (v) this.#page.drawText(v, { x: MARGIN + labelWidth, y: this.#y, size, font: this.fonts.regular });
+      if (v) this.#draw(this.#page, v, this.fonts.regular, { x: MARGIN + labelWidth, y: this.#y, size });
     }
     this.#y -= 2;
   }
@@ -333,15 +365,14 @@ export class TextFlow {
       let y = MARGIN - 6 + (lines.length - 1) * size * 1.3;
       for (const line of lines) {
         const fitted = this.wrap(line, this.fonts.regular, size, this.width - 60)[0] ?? '';
-        page.drawText(fitted, { x: MARGIN, y, size, font: this.fonts.regular, color: rgb(0.2, 0.2, 0.2) });
+        this.#draw(page, fitted, this.fonts.regular, { x: MARGIN, y, size, color: rgb(0.2, 0.2, 0.2) });
         y -= size * 1.3;
       }
       const label = pageLabel(i + 1, total);
-      page.drawText(label, {
+      this.#draw(page, label, this.fonts.regular, {
         x: A4[0] - MARGIN - textWidth(this.fonts.regular, label, size),
         y: MARGIN - 6,
         size,
-        font: this.fonts.regular,
       });
     });
   }
