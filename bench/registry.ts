@@ -5,6 +5,7 @@
  * PGlite and PostgreSQL, each on a fresh database, with the server as a child process.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import {
@@ -39,7 +40,8 @@ export const registryUsage = `npm run bench -- registry [options]
   --entries <n>                 entries to make (default 1000)
   --concurrency <n>             concurrent HTTP clients (default 10)
   --attachment-kb <n>           size of each entry's attachment (default 100)
-  --servers <n>                 API processes on PostgreSQL, clients spread over them (default 1)
+  --servers <n>                 API processes on PostgreSQL, clients spread over them (default: one
+                                per core, as an installation on PostgreSQL runs its API nodes)
   --log-level <level>           the servers' LOG_LEVEL (default info, as in production)
   --cpu-prof <dir>              write the servers' V8 CPU profiles there (node --cpu-prof)`;
 
@@ -51,7 +53,7 @@ function parseOptions(argv: string[]): Options {
       entries: { type: 'string', default: '1000' },
       concurrency: { type: 'string', default: '10' },
       'attachment-kb': { type: 'string', default: '100' },
-      servers: { type: 'string', default: '1' },
+      servers: { type: 'string', default: String(availableParallelism()) },
       'log-level': { type: 'string', default: 'info' },
       'cpu-prof': { type: 'string' },
     },
