@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type CompiledQuery, sql } from 'kysely';
-import { type Database, deferToCommit, type Tx } from '#platform/db/database.ts';
+import { type Database, deferOrRun, type Tx } from '#platform/db/database.ts';
 import { backend, openOneConnectionEnv } from '#test/helpers/harness.ts';
 
 const onPostgres = backend() === 'postgres';
@@ -23,13 +23,6 @@ after(() => close());
 
 const insert = (tx: Tx, id: number, label: string): CompiledQuery =>
   sql`insert into tail_probe (id, label) values (${id}, ${label})`.compile(tx);
-
-/** What the callers do: defer where the transaction can, run it now where not. */
-async function deferOrRun(tx: Tx, q: CompiledQuery): Promise<boolean> {
-  if (deferToCommit(tx, q)) return true;
-  await tx.executeQuery(q);
-  return false;
-}
 
 const labels = () =>
   db.platform((tx) =>

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Actor, Clock, RequestMeta } from '#platform/context.ts';
-import { asTenant, beforeCommit, deferToCommit, type Tx, txTenant } from '#platform/db/database.ts';
+import { asTenant, beforeCommit, deferOrRun, type Tx, txTenant } from '#platform/db/database.ts';
 import { newId } from '#platform/ids.ts';
 import canonicalize from 'canonicalize';
 import { type ChainedEvent, GENESIS_HASH } from './audit.chain.ts';
@@ -148,12 +148,10 @@ function appendStatement(tenantId: string, events: Draft['event'][]) {
 /** Appends events to a tenant's chain: with the transaction's COMMIT where it can (deferToCommit), or now. */
 async function appendToChain(tx: Tx, tenantId: string, events: Draft['event'][], mayDefer: boolean) {
   const query = appendStatement(tenantId, events).compile(tx);
-  if (mayDefer && deferToCommit(tx, query)) {
-    chainAppends.withCommit++;
-    return;
-  }
-  chainAppends.alone++;
-  await tx.executeQuery(query);
+  let deferred = false;
+  if (mayDefer) deferred = await deferOrRun(tx, query);
+  else await tx.executeQuery(query);
+  chainAppends[deferred ? 'withCommit' : 'alone']++;
 }
 
 export type AuditEventView = {

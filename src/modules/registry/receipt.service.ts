@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { PDFDocument } from 'pdf-lib';
 import type { BlobStore } from '#platform/blobs/blob-store.ts';
 import { type Clock, type Ctx, noRequest, systemActor } from '#platform/context.ts';
-import { type Database, deferToCommit, type Tx, txCacheVersion } from '#platform/db/database.ts';
+import { type Database, deferOrRun, type Tx, txCacheVersion } from '#platform/db/database.ts';
 import { AppError } from '#platform/errors.ts';
 import { signPdfDocument } from '#platform/pdf/pades.ts';
 import { embedFonts, TextFlow } from '#platform/pdf/layout.ts';
@@ -386,7 +386,7 @@ async function sealAndRecord(
           issued_at: issuedAt,
         })
         .compile();
-      if (!deferToCommit(tx, statement)) await tx.executeQuery(statement);
+      await deferOrRun(tx, statement);
       await recordDocumentCreated(tx, ctx, doc);
       await recordEvent(tx, {
         tenantId,

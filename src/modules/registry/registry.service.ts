@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Ctx } from '#platform/context.ts';
 import { madridYear, nextNumberAt } from '#platform/db/counters.ts';
-import { deferToCommit, type Tx } from '#platform/db/database.ts';
+import { deferOrRun, type Tx } from '#platform/db/database.ts';
 import type { RegistryChannel, RegistryDirection } from '#platform/db/schema.ts';
 import { escapeLike } from '#platform/db/search.ts';
 import { AppError } from '#platform/errors.ts';
@@ -354,7 +354,8 @@ export async function makeEntry(
           .insertInto('registry_receipts_due')
           .values(due)
   ).compile();
-  if (!(opts.last && deferToCommit(tx, statement))) await tx.executeQuery(statement);
+  if (opts.last) await deferOrRun(tx, statement);
+  else await tx.executeQuery(statement);
   for (const d of documents) await recordDocumentCreated(tx, ctx, d);
   await recordEvent(tx, {
     tenantId: ctx.tenant.id,

@@ -128,6 +128,13 @@ export function deferToCommit(tx: Tx, query: CompiledQuery): boolean {
   return true;
 }
 
+/** deferToCommit where the transaction can, otherwise runs `query` now; true when it was deferred. */
+export async function deferOrRun(tx: Tx, query: CompiledQuery): Promise<boolean> {
+  if (deferToCommit(tx, query)) return true;
+  await tx.executeQuery(query);
+  return false;
+}
+
 /** The SQL text that stands for "this transaction's deferred statements, then COMMIT" (CommitTail). */
 const COMMIT_TAIL = '/* lligall: deferred statements, then commit */ commit';
 
