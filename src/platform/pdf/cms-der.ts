@@ -14,9 +14,10 @@
  *                           crls [1] OPTIONAL, signerInfos SET }
  */
 
-type Tlv = { tag: number; start: number; contentStart: number; end: number };
+export type Tlv = { tag: number; start: number; contentStart: number; end: number };
 
-function readTlv(der: Uint8Array, offset: number): Tlv {
+/** The tag-length-value at `offset` (DER, definite lengths, one-byte tags). */
+export function readTlv(der: Uint8Array, offset: number): Tlv {
   const tag = der[offset];
   if (tag === undefined || (tag & 0x1f) === 0x1f) throw new Error('CMS DER: unexpected tag');
   let p = offset + 1;
