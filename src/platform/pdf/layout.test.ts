@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PDFDict, PDFDocument, PDFName } from 'pdf-lib';
+import {
+  decodePDFRawStream,
+  type PDFArray,
+  PDFDict,
+  PDFDocument,
+  PDFName,
+  type PDFRawStream,
+  rgb,
+} from 'pdf-lib';
 import { embedFonts, TextFlow } from '#platform/pdf/layout.ts';
 import { pdftotext } from '#test/helpers/pdf-tools.ts';
 
@@ -58,5 +66,36 @@ describe('the text flow shares its base glyphs between documents', () => {
     });
     assert.deepEqual(fonts, [2]);
     assert.match(pdftotext(Buffer.from(await doc.save())), /Camp 29\s+Valor 29/);
+  });
+
+  it('tabs become spaces as pdf-lib writes them, and pdf-lib can still draw on a flow page, on top', async () => {
+    const doc = await PDFDocument.create();
+    const fonts = await embedFonts(doc);
+    const flow = new TextFlow(doc, fonts);
+    flow.text('Columna\tvalor\vfinal');
+    flow.rule();
+    flow.text('Text de la pàgina');
+    const page = doc.getPage(0);
+    page.drawRectangle({ x: 50, y: 700, width: 300, height: 40, color: rgb(1, 1, 1) });
+    page.drawText('Segell afegit després', { x: 60, y: 715, size: 12, font: fonts.bold });
+    const saved = Buffer.from(await doc.save({ useObjectStreams: false }));
+    const t = pdftotext(saved);
+    assert.match(t, /Columna {4}valorfinal/);
+    assert.match(t, /Segell afegit després/);
+    assert.match(t, /Text de la pàgina/);
+    // The page's content streams, in order: the flow's (text, then the rule), then pdf-lib's box
+    // and text, which therefore paint over the flow's.
+    const loaded = await PDFDocument.load(saved);
+    const contents = loaded.getPage(0).node.Contents() as PDFArray;
+    const streams = contents
+      .asArray()
+      .map((ref) =>
+        Buffer.from(decodePDFRawStream(loaded.context.lookup(ref) as PDFRawStream).decode()).toString(
+          'latin1',
+        ),
+      );
+    assert.equal(streams.length, 2);
+    assert.match(streams[0]!, /Tj ET\n[\s\S]* m [\d.]+ [\d.]+ l S Q\n[\s\S]*Tj ET/);
+    assert.match(streams[1]!, /300 40 l\n[\s\S]*\nf\n[\s\S]*Tj/);
   });
 });

@@ -15,10 +15,14 @@ const pako = createRequire(createRequire(import.meta.url).resolve('pdf-lib'))('p
   deflate: Deflate & { native?: true };
 };
 
+/** An empty stream (a signature field's appearance) deflates to these bytes: no need to set up zlib for it. */
+const EMPTY = zlib.deflateSync(Buffer.alloc(0));
+
 if (!pako.deflate.native) {
   const jsDeflate = pako.deflate;
   const nativeDeflate: Deflate & { native?: true } = (data, options) => {
     if (options && Object.keys(options).some((k) => k !== 'level')) return jsDeflate(data, options);
+    if (data.length === 0 && options?.level === undefined) return Buffer.from(EMPTY);
     return zlib.deflateSync(data, options?.level === undefined ? {} : { level: options.level });
   };
   nativeDeflate.native = true;
