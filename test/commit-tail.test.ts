@@ -74,4 +74,38 @@ describe('statements sent with the commit', () => {
     assert.equal(all.filter((l) => /^\d+:n\d+$/.test(l)).length, 16);
     assert.ok(!all.includes('20:again'));
   });
+
+  it('a deferred statement’s rows reach its receiver after the commit, parsed as any query’s; never when the commit fails', async () => {
+    let got: unknown[] | undefined;
+    let seenBeforeCommit: unknown[] | undefined;
+    const returning = (tx: Tx, id: number) =>
+      sql`insert into tail_probe (id, label) values (${id}, 'r' || ${id}::text)
+          returning id, label, now() as at, ${id}::bigint * 2 as twice`.compile(tx);
+    await db.platform(async (tx) => {
+      await deferOrRun(tx, insert(tx, 40, 'no rows wanted'));
+      await deferOrRun(tx, returning(tx, 41), (rows) => {
+        got = rows;
+      });
+      await deferOrRun(tx, insert(tx, 42, 'after'));
+      seenBeforeCommit = got;
+    });
+    // Deferred on PostgreSQL (nothing before the commit), run at once on PGlite.
+    assert.equal(seenBeforeCommit === undefined, onPostgres);
+    assert.equal(got?.length, 1);
+    const row = got![0] as { id: number; label: string; at: Date; twice: string };
+    assert.deepEqual([row.id, row.label, Number(row.twice)], [41, 'r41', 82]);
+    assert.ok(row.at instanceof Date, 'timestamps are parsed to dates, as for any query');
+    let failed: unknown[] | undefined;
+    await assert.rejects(
+      db.platform(async (tx) => {
+        await deferOrRun(tx, returning(tx, 43), (rows) => {
+          failed = rows;
+        });
+        await deferOrRun(tx, insert(tx, 41, 'a key taken'));
+      }),
+      { code: '23505' },
+    );
+    if (onPostgres) assert.equal(failed, undefined, 'no rows from a transaction that did not commit');
+    assert.ok(!(await labels()).includes('43:r43'));
+  });
 });

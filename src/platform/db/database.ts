@@ -106,7 +106,10 @@ const begunWith = new AsyncLocalStorage<OneTrip>();
  * A transaction that goes to PostgreSQL in as few round trips as it can: a statement sent with its
  * BEGIN (`sql`, answered in `rows`) and statements sent with its COMMIT (`tail`).
  */
-type OneTrip = { sql: string; used: boolean; rows?: unknown[]; tail?: CompiledQuery[] };
+type OneTrip = { sql: string; used: boolean; rows?: unknown[]; tail?: Deferred[] };
+
+/** A statement sent with the COMMIT, and what receives its rows once the transaction has committed. */
+type Deferred = { query: CompiledQuery; onRows: ((rows: unknown[]) => void) | undefined };
 
 /** The OneTrip of each open transaction that has one (PostgreSQL, Database's own transactions). */
 const txOneTrips = new WeakMap<Tx, OneTrip>();
@@ -120,18 +123,28 @@ const txOneTrips = new WeakMap<Tx, OneTrip>();
  * the transaction cannot do it (PGlite, where a statement costs no round trip; a transaction not
  * opened by tenant(), tenantByRef() or platform()): the caller then runs the statement itself.
  */
-export function deferToCommit(tx: Tx, query: CompiledQuery): boolean {
+export function deferToCommit(tx: Tx, query: CompiledQuery, onRows?: (rows: unknown[]) => void): boolean {
   const trip = txOneTrips.get(tx);
   if (!trip) return false;
-  if (trip.tail) trip.tail.push(query);
-  else trip.tail = [query];
+  const d = { query, onRows };
+  if (trip.tail) trip.tail.push(d);
+  else trip.tail = [d];
   return true;
 }
 
-/** deferToCommit where the transaction can, otherwise runs `query` now; true when it was deferred. */
-export async function deferOrRun(tx: Tx, query: CompiledQuery): Promise<boolean> {
-  if (deferToCommit(tx, query)) return true;
-  await tx.executeQuery(query);
+/**
+ * deferToCommit where the transaction can, otherwise runs `query` now; true when it was deferred.
+ * `onRows` gets the statement's rows: at once when it ran now, after the commit when deferred (and
+ * never if the transaction does not commit).
+ */
+export async function deferOrRun(
+  tx: Tx,
+  query: CompiledQuery,
+  onRows?: (rows: unknown[]) => void,
+): Promise<boolean> {
+  if (deferToCommit(tx, query, onRows)) return true;
+  const { rows } = await tx.executeQuery(query);
+  onRows?.(rows as unknown[]);
   return false;
 }
 
@@ -143,6 +156,7 @@ type PgConnection = {
   parsedStatements: Record<string, string>;
   parse(c: { text: string; name?: string; types: unknown[] }): void;
   bind(c: { statement?: string; values: unknown[]; valueMapper: (v: unknown) => unknown }): void;
+  describe(c: { type: 'P' | 'S'; name: string }): void;
   execute(c: { portal: string; rows: number }): void;
   sync(): void;
 };
@@ -150,6 +164,10 @@ type PgConnection = {
 const prepareValue = (
   createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue: (v: unknown) => unknown }
 ).prepareValue;
+
+/** node-postgres's own row parser (the types parsed as for any query of this process). */
+type PgResult = { addFields(fields: unknown[]): void; parseRow(values: unknown[]): unknown };
+const PgResultClass = createRequire(import.meta.url)('pg/lib/result.js') as new () => PgResult;
 
 /**
  * The deferred statements and COMMIT as one pipeline (node-postgres's Submittable interface):
@@ -159,16 +177,27 @@ const prepareValue = (
  * connection as the driver's own queries are.
  */
 class CommitTail {
-  readonly #statements: { text: string; name: string | undefined; values: unknown[] }[];
+  readonly #statements: {
+    text: string;
+    name: string | undefined;
+    values: unknown[];
+    onRows?: ((rows: unknown[]) => void) | undefined;
+  }[];
   readonly #names: StatementNames;
   readonly #tags: string[] = [];
+  /** The rows of each statement that asked for them (by index), parsed as they arrive. */
+  readonly #rows: unknown[][] = [];
+  #result: PgResult | undefined;
   #parsing: { name: string; text: string }[] = [];
   #settled = false;
   readonly promise: Promise<{ command: string; rowCount: number; rows: unknown[] }>;
   #resolve!: (r: { command: string; rowCount: number; rows: unknown[] }) => void;
   #reject!: (e: unknown) => void;
 
-  constructor(statements: { text: string; values: unknown[] }[], names: StatementNames) {
+  constructor(
+    statements: { text: string; values: unknown[]; onRows?: ((rows: unknown[]) => void) | undefined }[],
+    names: StatementNames,
+  ) {
     this.#names = names;
     this.#statements = [
       ...statements.map((s) => ({ ...s, name: names.nameFor(s.text) })),
@@ -191,6 +220,8 @@ class CommitTail {
           if (s.name) this.#parsing.push({ name: s.name, text: s.text });
         }
         connection.bind({ statement: s.name, values: s.values, valueMapper: prepareValue });
+        // Described only where the rows are wanted: the answer then starts with their description.
+        if (s.onRows) connection.describe({ type: 'P', name: '' });
         connection.execute({ portal: '', rows: 0 });
       }
       connection.sync();
@@ -199,10 +230,18 @@ class CommitTail {
     }
   }
 
-  handleRowDescription(): void {}
-  handleDataRow(): void {}
+  handleRowDescription(msg: { fields: unknown[] }): void {
+    this.#result = new PgResultClass();
+    this.#result.addFields(msg.fields);
+  }
+  handleDataRow(msg: { fields: unknown[] }): void {
+    const at = this.#tags.length; // the statement running now: one command tag per statement before it
+    (this.#rows[at] ??= []).push(this.#result!.parseRow(msg.fields));
+  }
   handlePortalSuspended(): void {}
-  handleEmptyQuery(): void {}
+  handleEmptyQuery(): void {
+    this.#tags.push('');
+  }
   handleCopyInResponse(): void {}
   handleCopyData(): void {}
   handleCommandComplete(msg: { text: string }): void {
@@ -223,7 +262,18 @@ class CommitTail {
     this.#settled = true;
     for (const p of this.#parsing) connection.parsedStatements[p.name] = p.text;
     // The command tag of the last statement, COMMIT (or ROLLBACK if the transaction had failed).
-    this.#resolve({ command: this.#tags.at(-1)?.split(' ')[0] ?? '', rowCount: 0, rows: [] });
+    const command = this.#tags.at(-1)?.split(' ')[0] ?? '';
+    if (command === 'COMMIT')
+      try {
+        this.#statements.forEach((s, i) => {
+          s.onRows?.(this.#rows[i] ?? []);
+        });
+      } catch (e) {
+        // A receiver's own failure (the transaction has committed): its caller's error.
+        this.#reject(e);
+        return;
+      }
+    this.#resolve({ command, rowCount: 0, rows: [] });
   }
 }
 
@@ -319,7 +369,11 @@ function nameHotStatements(pool: pg.Pool): void {
     (client as unknown as { query: QueryFn }).query = (config, values, callback) => {
       if (config === COMMIT_TAIL && Array.isArray(values) && callback === undefined) {
         const tail = new CommitTail(
-          (values as CompiledQuery[]).map((q) => ({ text: q.sql, values: [...q.parameters] })),
+          (values as Deferred[]).map((d) => ({
+            text: d.query.sql,
+            values: [...d.query.parameters],
+            onRows: d.onRows,
+          })),
           names,
         );
         query(tail);
