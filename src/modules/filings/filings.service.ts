@@ -185,7 +185,7 @@ export async function submitFiling(
   attachments: AttachmentInput[],
 ): Promise<SubmittedFiling> {
   const input = checkFiling(acting, text, attachments);
-  const made = await makeEntry(tx, registryCtx(ctx), input);
+  const made = (await makeEntry(tx, registryCtx(ctx), input)).result();
   await recordEvent(tx, {
     tenantId: ctx.tenant.id,
     actor: ctx.actor,

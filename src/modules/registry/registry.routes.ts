@@ -250,7 +250,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
       }
       // The files are in the store before any row points to them.
       for (const s of staged) await deps.blobs.commit(s.blob);
-      const { created, tenantId, known } = await inEntity(deps, req, entity, async (tx, ctx) => {
+      const { made, tenantId, context } = await inEntity(deps, req, entity, async (tx, ctx) => {
         // Read before the entry's counter is taken (reads only): what the receipt needs besides the entry.
         const context = await loadReceiptContext(
           tx,
@@ -259,15 +259,12 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: AppDeps): voi
           { officeId: input.officeId ?? null, recipientUnitId: input.recipientUnitId ?? null },
           { forEntry: true },
         );
-        // The entry owes its receipt from its own statement (registry_receipts_due). Nothing
-        // follows it here: its rows go with the COMMIT.
-        const made = await makeEntry(tx, ctx, input, { last: true });
-        return {
-          created: made.created,
-          tenantId: ctx.tenant.id,
-          known: context ? { entry: made.view, context } : undefined,
-        };
+        // Nothing follows the entry's statement here: it goes with the COMMIT (and the entry is
+        // read from it once committed).
+        return { made: await makeEntry(tx, ctx, input, { last: true }), tenantId: ctx.tenant.id, context };
       });
+      const { created, view } = made.result();
+      const known = context ? { entry: view, context } : undefined;
       // The entry is recorded: from here on the answer is 201 whatever happens to the receipt,
       // which the receipts sweeper issues if this attempt fails.
       let receipt = null;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Ctx } from '#platform/context.ts';
-import { madridYear, nextNumberAt } from '#platform/db/counters.ts';
+import { type Ctx, systemClock } from '#platform/context.ts';
+import { madridYear } from '#platform/db/counters.ts';
 import { deferOrRun, type Tx } from '#platform/db/database.ts';
 import type { RegistryChannel, RegistryDirection } from '#platform/db/schema.ts';
 import { escapeLike } from '#platform/db/search.ts';
@@ -8,7 +8,13 @@ import { AppError } from '#platform/errors.ts';
 import { isUuid, newId } from '#platform/ids.ts';
 import { formatCsv } from '#modules/csv/csv.ts';
 import { auditMark, discardEventsAfter, recordEvent } from '#modules/audit/audit.service.ts';
-import { addDays, assertCivilDate, madridStartOfDay } from '#modules/calendar/civil-date.ts';
+import {
+  addDays,
+  assertCivilDate,
+  type CivilDate,
+  madridDateOf,
+  madridStartOfDay,
+} from '#modules/calendar/civil-date.ts';
 import { entityHolidayCalendar } from '#modules/calendar/calendar.service.ts';
 import { effectiveRegistryTime, type HolidayCalendar } from '#modules/calendar/deadlines.ts';
 import { newDocumentRow, recordDocumentCreated } from '#modules/documents/documents.service.ts';
@@ -219,7 +225,7 @@ async function resolveParty(tx: Tx, ctx: Ctx, input: EntryInput): Promise<EntryP
  * Attachments (already in the blob store) become documents of the entry. The audit event is last.
  */
 export async function createEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<CreatedEntry> {
-  return (await makeEntry(tx, ctx, input)).created;
+  return (await makeEntry(tx, ctx, input)).result().created;
 }
 
 /**
@@ -230,35 +236,88 @@ export async function createEntry(tx: Tx, ctx: Ctx, input: EntryInput): Promise<
 export const RECEIPT_DUE_AFTER_SECONDS = 10;
 
 /**
- * createEntry, also returning the entry as getEntry would read it back in this transaction (a
- * new entry has no annotations, case files or receipt yet): the request issues the receipt from
- * it after commit without reading the entry again. The entry's receipt is put on
- * registry_receipts_due here (every entry owes one). `last`: the caller runs no other statement in
- * the transaction after this one (the entry's rows may then be written with its COMMIT, and a
- * failure to write them is the commit's).
+ * What art. 31.2.b (effectiveRegistryTime) makes of a filing presented at any time of `day`, for
+ * a presentation time the database gives (the registration time): effective when presented
+ * ('at', a business day), from the start of the next business day ('next'), or not known
+ * ('unknown': the seat's calendar does not know the day; `note` says why).
+ */
+type DayRule = { day: CivilDate; kind: 'at' | 'next' | 'unknown'; next: Date | null; note: string | null };
+
+function dayRule(calendar: HolidayCalendar | null, calendarNote: string | null, day: CivilDate): DayRule {
+  if (!calendar) return { day, kind: 'unknown', next: null, note: calendarNote };
+  const start = madridStartOfDay(day);
+  try {
+    const effective = effectiveRegistryTime(start, calendar);
+    return effective.getTime() === start.getTime()
+      ? { day, kind: 'at', next: null, note: null }
+      : { day, kind: 'next', next: effective, note: null };
+  } catch (e) {
+    if (!(e instanceof AppError) || e.code !== 'CALENDAR_INCOMPLETE') throw e;
+    return {
+      day,
+      kind: 'unknown',
+      next: null,
+      note: `The effective time (art. 31.2.b) is not set: ${e.message}`,
+    };
+  }
+}
+
+/** An entry made by makeEntry: read it (`result`) once its statement has run. */
+export type MadeEntry = {
+  id: string;
+  /**
+   * The entry as created and as getEntry would read it back in this transaction (a new entry has
+   * no annotations, case files or receipt yet). With `last` on PostgreSQL it is known once the
+   * transaction has committed; asked before, it throws.
+   */
+  result(): { created: CreatedEntry; view: EntryView };
+};
+
+type NumberedRow = {
+  seq: number;
+  number: string;
+  presented_at: Date | string;
+  registered_at: Date | string;
+  effective_at: Date | string | null;
+};
+
+/**
+ * createEntry, also returning the entry as getEntry would read it back (see MadeEntry): the
+ * request issues the receipt from it after commit without reading the entry again. The entry's
+ * receipt is put on registry_receipts_due here (every entry owes one).
+ *
+ * One statement takes the number and writes the entry: the counter's row (per entity, direction
+ * and Europe/Madrid year; no gap, no repeat) is locked and incremented, the registration time is
+ * read from the database's clock_timestamp() after that lock (so registration times follow numbers
+ * across API processes, ARCHITECTURE data rule 2), and the entry, its attachments' documents and
+ * links and its receipt's due row are written from them. The effective time (art. 31.2.b) depends
+ * on the registration day, which only the database knows then: the rule of each day it can be
+ * (today, and the day before and after for clocks a little apart at midnight) goes with the
+ * statement. `last`: the caller runs no other statement in the transaction after this one; the
+ * statement then goes with the COMMIT (deferToCommit), and the counter's row lock is held only
+ * while the database writes the entry and commits, never for a round trip back to this process,
+ * whose event loop may be busy with other requests: with 10 clients that wait was 15 ms an entry.
  */
 export async function makeEntry(
   tx: Tx,
   ctx: Ctx,
   input: EntryInput,
   opts: { last?: boolean } = {},
-): Promise<{ created: CreatedEntry; view: EntryView }> {
+): Promise<MadeEntry> {
   await checkEntry(tx, ctx, input);
   const party = await resolveParty(tx, ctx, input);
-  // The seat's calendar is read before the counter: the counter's row lock serialises the
-  // entity's filings until commit, so the locked stretch holds only what needs the number.
   let calendar: HolidayCalendar | null = null;
-  let effectiveAtNote: string | null = null;
+  let calendarNote: string | null = null;
   try {
     calendar = await entityHolidayCalendar(tx, ctx.tenant.id, ctx.clock.now());
   } catch (e) {
     if (!(e instanceof AppError) || e.code !== 'CALENDAR_INCOMPLETE') throw e;
-    effectiveAtNote = `The effective time (art. 31.2.b) is not set: ${e.message}`;
+    calendarNote = `The effective time (art. 31.2.b) is not set: ${e.message}`;
   }
-  const year = madridYear(ctx.clock.now());
+  const now = ctx.clock.now();
+  const year = madridYear(now);
   // The attachments become documents in the entry's own statement (below), incorporated when they
-  // were received; their rows are checked here, before the counter is taken.
-  const receivedAt = ctx.clock.now();
+  // were received.
   const documents = (input.attachments ?? []).map((a) =>
     newDocumentRow(ctx, {
       title: a.fileName,
@@ -269,49 +328,26 @@ export async function makeEntry(
       documentType: input.direction === 'E' ? 'TD14' : 'TD99',
       elaborationState: 'EE01',
       origin: input.direction === 'E' ? 'citizen' : 'administration',
-      incorporatedAt: receivedAt,
+      incorporatedAt: now,
       year,
     }),
   );
   const attachments = documents.map((d) => ({ documentId: d.id, sha256: d.sha256 }));
-  const attachmentViews: EntryView['attachments'] = documents.map((d, i) => ({
-    position: i + 1,
-    documentId: d.id,
-    title: d.title,
-    fileName: d.file_name,
-    mimeType: d.mime_type,
-    size: d.size_bytes,
-    sha256: d.sha256,
-  }));
-  // The database clock, read after the counter's row lock: a later number never gets an earlier time.
-  // The injected clock's offset from the system clock (zero outside tests) lets tests set the day.
-  const skew = ctx.clock.now().getTime() - Date.now();
-  const taken = await nextNumberAt(tx, ctx.tenant.id, `registry-${input.direction}`, year);
-  const seq = taken.value;
-  const number = `${input.direction}/${year}/${String(seq).padStart(6, '0')}`;
-  const registeredAt = new Date(taken.at.getTime() + skew);
+  // A presentation time given by the origin (MUX, SIR, post) is the filing's unless it is after
+  // the registration time (clocks apart: PRESENTED_AT_SKEW_MS); its effective time is known now.
   const given = input.presentedAt ? new Date(input.presentedAt) : null;
-  const presentedAt = given && given.getTime() < registeredAt.getTime() ? given : registeredAt;
-  let effectiveAt: Date | null = null;
-  if (calendar) {
-    try {
-      effectiveAt = effectiveRegistryTime(presentedAt, calendar);
-    } catch (e) {
-      if (!(e instanceof AppError) || e.code !== 'CALENDAR_INCOMPLETE') throw e;
-      effectiveAtNote = `The effective time (art. 31.2.b) is not set: ${e.message}`;
-    }
-  }
+  const givenRule = given ? dayRule(calendar, calendarNote, madridDateOf(given)) : null;
+  const givenEffective = !given || !givenRule ? null : givenRule.kind === 'at' ? given : givenRule.next;
+  const today = madridDateOf(now);
+  const rules = [addDays(today, -1), today, addDays(today, 1)].map((d) => dayRule(calendar, calendarNote, d));
+  // The injected clock's offset from the system clock lets tests set the day: both read at once
+  // (`now` above is some time earlier); exactly zero for the system clock, so that a millisecond
+  // passing between the two readings cannot put one entry's time before the previous number's.
+  const skewMs = ctx.clock === systemClock ? 0 : ctx.clock.now().getTime() - Date.now();
   const id = newId();
-  const row = {
-    tenant_id: ctx.tenant.id,
-    id,
-    direction: input.direction,
-    year,
-    seq,
-    number,
+  const entry = {
     heading: input.heading.trim(),
     summary: input.summary.trim(),
-    channel: input.channel,
     office_id: input.officeId ?? null,
     party_id: party?.id ?? null,
     sending_body: input.sendingBody?.trim() || null,
@@ -319,78 +355,143 @@ export async function makeEntry(
     recipient_person: input.recipientPerson?.trim() || null,
     text: input.text ?? null,
     language: input.language ?? party?.language ?? 'ca',
-    presented_at: presentedAt,
-    registered_at: registeredAt,
-    effective_at: effectiveAt,
-    created_by: ctx.actor.label,
-    created_at: registeredAt,
   };
+  const t = ctx.tenant.id;
   const links = attachments.map((a, i) => ({
-    tenant_id: ctx.tenant.id,
+    tenant_id: t,
     entry_id: id,
     position: i + 1,
     document_id: a.documentId,
     sha256: a.sha256,
   }));
-  // Every entry owes its receipt (art. 16.3): the request issues it after commit; if it does not,
-  // the receipts sweeper finds the entry on registry_receipts_due once this delay has passed.
-  const due = {
-    tenant_id: ctx.tenant.id,
-    entry_id: id,
-    owed_since: registeredAt,
-    due_at: new Date(registeredAt.getTime() + RECEIPT_DUE_AFTER_SECONDS * 1000),
-  };
-  // The entry, its attachments' documents and links and its receipt's due row in one statement
-  // (keys are checked at its end). When the caller does nothing more in the transaction
-  // (opts.last) it goes with the COMMIT (deferToCommit): the counter's row lock is then held for
-  // no round trip back to this process.
-  const withEntry = tx.with('entry', (db) => db.insertInto('registry_entries').values(row));
-  const statement = (
+  // Keys are checked at the statement's end, when the entry's row is there for the links.
+  const attachmentCtes =
     links.length === 0
-      ? withEntry.insertInto('registry_receipts_due').values(due)
-      : withEntry
-          .with('docs', (db) => db.insertInto('documents').values(documents))
-          .with('links', (db) => db.insertInto('registry_attachments').values(links))
-          .insertInto('registry_receipts_due')
-          .values(due)
-  ).compile();
-  if (opts.last) await deferOrRun(tx, statement);
-  else await tx.executeQuery(statement);
+      ? sql``
+      : sql`docs AS (${tx.insertInto('documents').values(documents)}),
+            links AS (${tx.insertInto('registry_attachments').values(links)}),`;
+  const statement = sql<NumberedRow>`
+    WITH num AS (
+      INSERT INTO counters (tenant_id, series, year, value)
+      VALUES (${t}, ${`registry-${input.direction}`}, ${year}, 1)
+      ON CONFLICT (tenant_id, series, year) DO UPDATE SET value = counters.value + 1
+      RETURNING value AS seq, clock_timestamp() + ${skewMs}::float8 * interval '1 millisecond' AS at),
+    times AS (
+      SELECT seq, at,
+        ${input.direction}::text || '/' || ${year}::text || '/'
+          || lpad(seq::text, greatest(6, length(seq::text)), '0') AS number,
+        CASE WHEN ${given}::timestamptz < at THEN ${given}::timestamptz ELSE at END AS presented_at,
+        CASE WHEN ${given}::timestamptz < at THEN ${givenEffective}::timestamptz
+          ELSE (SELECT CASE r.kind WHEN 'at' THEN num.at WHEN 'next' THEN r.next END
+                FROM unnest(${rules.map((r) => r.day)}::date[], ${rules.map((r) => r.kind)}::text[],
+                            ${rules.map((r) => r.next)}::timestamptz[]) AS r(day, kind, next)
+                WHERE r.day = (num.at AT TIME ZONE 'Europe/Madrid')::date)
+        END AS effective_at
+      FROM num),
+    entry AS (
+      INSERT INTO registry_entries (tenant_id, id, direction, year, seq, number, heading, summary,
+        channel, office_id, party_id, sending_body, recipient_unit_id, recipient_person, text,
+        language, presented_at, registered_at, effective_at, created_by, created_at)
+      SELECT ${t}, ${id}, ${input.direction}, ${year}, seq, number, ${entry.heading}, ${entry.summary},
+        ${input.channel}, ${entry.office_id}, ${entry.party_id}, ${entry.sending_body},
+        ${entry.recipient_unit_id}, ${entry.recipient_person}, ${entry.text}, ${entry.language},
+        presented_at, at, effective_at, ${ctx.actor.label}, at
+      FROM times
+      RETURNING seq, number, presented_at, registered_at, effective_at),
+    ${attachmentCtes}
+    due AS (
+      INSERT INTO registry_receipts_due (tenant_id, entry_id, owed_since, due_at)
+      SELECT ${t}, ${id}, registered_at, registered_at + ${RECEIPT_DUE_AFTER_SECONDS} * interval '1 second'
+      FROM entry)
+    SELECT seq, number, presented_at, registered_at, effective_at FROM entry`.compile(tx);
+  let numbered: NumberedRow | undefined;
+  const receive = (rows: unknown[]) => {
+    numbered = rows[0] as NumberedRow;
+  };
+  if (opts.last) await deferOrRun(tx, statement, receive);
+  else receive((await tx.executeQuery(statement)).rows);
   for (const d of documents) await recordDocumentCreated(tx, ctx, d);
+  // The number is not known here when the statement goes with the COMMIT: the event names the
+  // entry by its id (objectId), and the entry carries its number.
   await recordEvent(tx, {
-    tenantId: ctx.tenant.id,
+    tenantId: t,
     actor: ctx.actor,
     request: ctx.request,
     clock: ctx.clock,
     action: 'registry.entry_create',
     objectType: 'registry_entry',
     objectId: id,
-    details: { number, channel: input.channel, partyId: party?.id ?? null, attachments },
+    details: {
+      direction: input.direction,
+      year,
+      channel: input.channel,
+      partyId: party?.id ?? null,
+      attachments,
+    },
   });
-  const created: CreatedEntry = {
+  let made: ReturnType<MadeEntry['result']> | undefined;
+  return {
     id,
-    number,
-    presentedAt: presentedAt.toISOString(),
-    registeredAt: registeredAt.toISOString(),
-    effectiveAt: effectiveAt?.toISOString() ?? null,
-    effectiveAtNote,
-    receipt: null,
+    result() {
+      if (made) return made;
+      if (!numbered) throw new Error('the entry is written with its COMMIT: read it after the transaction');
+      const registeredAt = new Date(numbered.registered_at);
+      const effectiveAt = numbered.effective_at === null ? null : new Date(numbered.effective_at);
+      const presentedAt = new Date(numbered.presented_at);
+      const rule =
+        given && given < registeredAt ? givenRule : rules.find((r) => r.day === madridDateOf(registeredAt));
+      const row: EntryRow = {
+        id,
+        number: numbered.number,
+        direction: input.direction,
+        heading: entry.heading,
+        summary: entry.summary,
+        channel: input.channel,
+        office_id: entry.office_id,
+        party_id: entry.party_id,
+        presented_at: presentedAt,
+        registered_at: registeredAt,
+        effective_at: effectiveAt,
+      };
+      made = {
+        created: {
+          id,
+          number: numbered.number,
+          presentedAt: presentedAt.toISOString(),
+          registeredAt: registeredAt.toISOString(),
+          effectiveAt: effectiveAt?.toISOString() ?? null,
+          effectiveAtNote: effectiveAt
+            ? null
+            : (rule?.note ??
+              'The effective time (art. 31.2.b) is not set: the registration day was not foreseen'),
+          receipt: null,
+        },
+        view: {
+          ...toSummary(row),
+          sendingBody: entry.sending_body,
+          recipientUnitId: entry.recipient_unit_id,
+          recipientPerson: entry.recipient_person,
+          text: entry.text,
+          language: entry.language,
+          createdBy: ctx.actor.label,
+          party: party ? { id: party.id, identifier: party.identifier, name: party.name } : null,
+          attachments: documents.map((d, i) => ({
+            position: i + 1,
+            documentId: d.id,
+            title: d.title,
+            fileName: d.file_name,
+            mimeType: d.mime_type,
+            size: d.size_bytes,
+            sha256: d.sha256,
+          })),
+          annotations: [],
+          receipt: null,
+          expedients: [],
+        },
+      };
+      return made;
+    },
   };
-  const view: EntryView = {
-    ...toSummary(row),
-    sendingBody: row.sending_body,
-    recipientUnitId: row.recipient_unit_id,
-    recipientPerson: row.recipient_person,
-    text: row.text,
-    language: row.language,
-    createdBy: row.created_by,
-    party: party ? { id: party.id, identifier: party.identifier, name: party.name } : null,
-    attachments: attachmentViews,
-    annotations: [],
-    receipt: null,
-    expedients: [],
-  };
-  return { created, view };
 }
 
 export type EntrySummary = {

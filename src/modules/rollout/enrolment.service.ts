@@ -467,7 +467,7 @@ export async function fileEnrolment(
 ): Promise<FiledEnrolment> {
   const target = await resolveEnrolmentTarget(tx, input, { lock: true });
   const entryInput = enrolmentEntryInput(acting, input, target, files);
-  const made = await makeEntry(tx, { ...ctx, roles: ['registrar'] }, entryInput);
+  const made = (await makeEntry(tx, { ...ctx, roles: ['registrar'] }, entryInput)).result();
   const id = newId();
   const now = ctx.clock.now();
   await recordEvent(tx, {

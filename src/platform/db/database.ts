@@ -236,7 +236,9 @@ class CommitTail {
   }
   handleDataRow(msg: { fields: unknown[] }): void {
     const at = this.#tags.length; // the statement running now: one command tag per statement before it
-    (this.#rows[at] ??= []).push(this.#result!.parseRow(msg.fields));
+    const rows = this.#rows[at] ?? [];
+    this.#rows[at] = rows;
+    rows.push(this.#result!.parseRow(msg.fields));
   }
   handlePortalSuspended(): void {}
   handleEmptyQuery(): void {
