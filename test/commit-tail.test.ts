@@ -108,4 +108,45 @@ describe('statements sent with the commit', () => {
     if (onPostgres) assert.equal(failed, undefined, 'no rows from a transaction that did not commit');
     assert.ok(!(await labels()).includes('43:r43'));
   });
+
+  it('a transaction’s role and entity are set however it starts: with its first statement, or with its COMMIT when it sends nothing before', async () => {
+    const tenant = '00000000-0000-4000-8000-0000000000aa';
+    const seen = await db.tenant(tenant, async (tx) => {
+      const r = await sql<{
+        t: string;
+        r: string;
+      }>`select current_setting('app.tenant') as t, current_user as r`.execute(tx);
+      return r.rows[0]!;
+    });
+    assert.equal(seen.t, tenant);
+    let inTail: { t: string; r: string } | undefined;
+    let outside: string | undefined;
+    await db.tenant(tenant, async (tx) => {
+      // Nothing sent before the COMMIT: the BEGIN and its settings go with the deferred statement.
+      await deferOrRun(
+        tx,
+        sql`insert into tail_probe (id, label) values (50, current_setting('app.tenant'))
+            returning current_setting('app.tenant') as t, current_user as r`.compile(tx),
+        (rows) => {
+          inTail = rows[0] as { t: string; r: string };
+        },
+      );
+    });
+    assert.deepEqual(inTail, seen);
+    assert.ok((await labels()).includes(`50:${tenant}`));
+    // A transaction that sends nothing commits; one that fails before sending anything rolls back;
+    // the connection is fine after both, and its next transaction starts afresh.
+    await db.tenant(tenant, async () => undefined);
+    await assert.rejects(
+      db.tenant(tenant, async () => {
+        throw new Error('refused before any statement');
+      }),
+      /refused before any statement/,
+    );
+    await db.platform(async (tx) => {
+      outside = (await sql<{ t: string }>`select current_setting('app.tenant', true) as t`.execute(tx))
+        .rows[0]!.t;
+    });
+    assert.notEqual(outside, tenant, 'the entity set for one transaction is not left on the connection');
+  });
 });

@@ -106,7 +106,7 @@ const begunWith = new AsyncLocalStorage<OneTrip>();
  * A transaction that goes to PostgreSQL in as few round trips as it can: a statement sent with its
  * BEGIN (`sql`, answered in `rows`) and statements sent with its COMMIT (`tail`).
  */
-type OneTrip = { sql: string; used: boolean; rows?: unknown[]; tail?: Deferred[] };
+type OneTrip = { sql: string; used: boolean; rows?: unknown[]; tail?: Deferred[]; lazy?: boolean };
 
 /** A statement sent with the COMMIT, and what receives its rows once the transaction has committed. */
 type Deferred = { query: CompiledQuery; onRows: ((rows: unknown[]) => void) | undefined };
@@ -150,6 +150,16 @@ export async function deferOrRun(
 
 /** The SQL text that stands for "this transaction's deferred statements, then COMMIT" (CommitTail). */
 const COMMIT_TAIL = '/* lligall: deferred statements, then commit */ commit';
+
+/**
+ * The SQL text that stands for "begin this transaction, with this statement, when it sends its
+ * first one" (a OneTrip whose statement's rows are not needed: `lazy`). Nothing is sent then: the
+ * BEGIN and the statement go with the transaction's first statement, or, if the transaction sends
+ * none before its commit, in the CommitTail with its deferred statements and COMMIT (one round
+ * trip for the whole transaction, as a registry receipt's); a transaction that sends nothing at
+ * all sends nothing.
+ */
+const LAZY_BEGIN = '/* lligall: begin with the first statement */ begin';
 
 type PgConnection = {
   stream: { cork?: () => void; uncork?: () => void };
@@ -197,9 +207,17 @@ class CommitTail {
   constructor(
     statements: { text: string; values: unknown[]; onRows?: ((rows: unknown[]) => void) | undefined }[],
     names: StatementNames,
+    begin?: string,
   ) {
     this.#names = names;
     this.#statements = [
+      // A lazy BEGIN (LAZY_BEGIN) and its statement, when the transaction sent nothing before.
+      ...(begin === undefined
+        ? []
+        : [
+            { text: 'begin', name: undefined, values: [] },
+            { text: begin, name: undefined, values: [] },
+          ]),
       ...statements.map((s) => ({ ...s, name: names.nameFor(s.text) })),
       { text: 'commit', name: undefined, values: [] },
     ];
@@ -236,6 +254,7 @@ class CommitTail {
   }
   handleDataRow(msg: { fields: unknown[] }): void {
     const at = this.#tags.length; // the statement running now: one command tag per statement before it
+    if (!this.#statements[at]?.onRows) return; // rows nobody asked for (not described)
     const rows = this.#rows[at] ?? [];
     this.#rows[at] = rows;
     rows.push(this.#result!.parseRow(msg.fields));
@@ -289,6 +308,10 @@ class OneTripBeginDriver extends PostgresDriver {
     if (!with_ || with_.used || settings.isolationLevel || settings.accessMode)
       return super.beginTransaction(connection, settings);
     with_.used = true;
+    if (with_.lazy) {
+      await connection.executeQuery(CompiledQuery.raw(LAZY_BEGIN, [with_.sql]));
+      return;
+    }
     // No parameters: the simple query protocol, which takes several statements at once (the
     // connection answers with the last one's rows: nameHotStatements).
     with_.rows = (await connection.executeQuery(CompiledQuery.raw(`begin; ${with_.sql}`))).rows;
@@ -368,19 +391,44 @@ function nameHotStatements(pool: pg.Pool): void {
   const names = new StatementNames();
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as QueryFn;
-    (client as unknown as { query: QueryFn }).query = (config, values, callback) => {
-      if (config === COMMIT_TAIL && Array.isArray(values) && callback === undefined) {
-        const tail = new CommitTail(
-          (values as Deferred[]).map((d) => ({
-            text: d.query.sql,
-            values: [...d.query.parameters],
-            onRows: d.onRows,
-          })),
-          names,
-        );
-        query(tail);
-        return tail.promise;
+    /** A lazy BEGIN's statement (LAZY_BEGIN) not sent yet: this client's transaction has sent nothing. */
+    let pending: string | undefined;
+    const send = (config: unknown, values?: unknown, callback?: unknown): unknown => {
+      if (pending !== undefined) {
+        const begin = pending;
+        pending = undefined;
+        if (config === 'commit' || config === 'rollback')
+          return Promise.resolve({ command: config.toUpperCase(), rowCount: 0, rows: [] });
+        if (callback !== undefined) throw new Error('a lazy BEGIN is followed by promise queries only');
+        // BEGIN and its statement first, answered before the statement goes (if they failed, it
+        // must not run outside a transaction).
+        if (config !== COMMIT_TAIL)
+          return (query(`begin; ${begin}`, []) as Promise<unknown>).then(() => send(config, values));
+        return commitTail(values, begin);
       }
+      if (config === LAZY_BEGIN && Array.isArray(values) && typeof values[0] === 'string') {
+        pending = values[0];
+        return Promise.resolve({ command: 'BEGIN', rowCount: 0, rows: [] });
+      }
+      if (config === COMMIT_TAIL && Array.isArray(values) && callback === undefined)
+        return commitTail(values, undefined);
+      return named(config, values, callback);
+    };
+    const commitTail = (values: unknown, begin: string | undefined) => {
+      const tail = new CommitTail(
+        (values as Deferred[]).map((d) => ({
+          text: d.query.sql,
+          values: [...d.query.parameters],
+          onRows: d.onRows,
+        })),
+        names,
+        begin,
+      );
+      query(tail);
+      return tail.promise;
+    };
+    (client as unknown as { query: QueryFn }).query = send;
+    const named: QueryFn = (config, values, callback) => {
       // Several statements in one simple query (OneTripBeginDriver's BEGIN and the statement sent
       // with it): the driver answers with one result each; the caller gets the last statement's.
       if (
@@ -580,7 +628,8 @@ export class Database {
 
   /**
    * A transaction as the application role for `tenantId`. On PostgreSQL the role and the tenant
-   * are set by a statement sent with BEGIN (one round trip for both).
+   * are set by a statement sent with BEGIN, and both go with the transaction's first statement
+   * (one round trip for the three), or with its COMMIT when it sends nothing before.
    */
   async #entered<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     const run = (with_?: OneTrip) =>
@@ -591,9 +640,11 @@ export class Database {
         return withCommitHooks(tx, () => fn(tx));
       });
     if (this.kind !== 'postgres' || !plainLiteral(this.appRole) || !plainLiteral(tenantId)) return run();
+    // Its rows are not needed: the BEGIN waits for the transaction's first statement (LAZY_BEGIN).
     const with_ = {
       sql: `select set_config('role', '${this.appRole}', true), set_config('app.tenant', '${tenantId}', true)`,
       used: false,
+      lazy: true,
     };
     return begunWith.run(with_, () => run(with_));
   }
