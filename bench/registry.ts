@@ -180,9 +180,12 @@ async function runBackend(backend: Backend, o: Options): Promise<Result> {
   });
   const servers: ServerProcess[] = [];
   try {
+    // A real municipality (Lleida), so that its calendar is complete and every entry's effective
+    // time is worked out as an entity's in use would be.
     const ent = await provisionEntity(inst, {
-      dir3: 'L01259992',
-      name: 'Ajuntament de Banc de Proves del Registre',
+      dir3: 'L01251207',
+      ine: '25120',
+      name: 'Ajuntament de Lleida',
       username: 'registre',
       role: 'registrar',
     });

@@ -176,7 +176,7 @@ export async function openInstallation(
 /** An entity with a user (a case handler unless `role` says otherwise) and that user's API token, made with the CLI. */
 export async function provisionEntity(
   inst: Installation,
-  opts: { name?: string; dir3?: string; username?: string; role?: string } = {},
+  opts: { name?: string; dir3?: string; ine?: string; username?: string; role?: string } = {},
 ): Promise<{ dir3: string; slug: string; tenantId: string; username: string; token: string }> {
   const dir3 = opts.dir3 ?? `L01${String(process.pid % 1_000_000).padStart(6, '0')}`;
   const line = await inst.cli([
@@ -188,6 +188,7 @@ export async function provisionEntity(
     dir3,
     '--status',
     'live',
+    ...(opts.ine ? ['--ine', opts.ine] : []),
   ]);
   const [gotDir3, slug, tenantId] = line.split('\n').at(-1)!.split('\t');
   const username = opts.username ?? 'tramitador';
