@@ -1,4 +1,4 @@
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash, KeyObject, sign } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { type CryptoKey, splitPemCertificates } from '#platform/crypto/certs.ts';
@@ -209,13 +209,26 @@ function templateOf(built: { der: Buffer; signature: Uint8Array }, digest: Uint8
   return t;
 }
 
-async function fromTemplate(t: Template, digest: Buffer, key: CryptoKey): Promise<Buffer> {
+/**
+ * The seal's key as a KeyObject, for node:crypto's synchronous sign: about 0.5 ms of CPU on this
+ * thread, where webcrypto's asynchronous sign spent the same in the thread pool plus the wake-ups
+ * of a pool thread and of this one (some 0.2 ms each on a busy 2-core machine).
+ */
+const keyObjects = new WeakMap<CryptoKey, KeyObject>();
+
+function fromTemplate(t: Template, digest: Buffer, key: CryptoKey): Buffer {
   const out = Buffer.from(t.der);
   digest.copy(out, t.digestAt);
   // Signed over as a SET OF Attribute (RFC 5652 §5.4), not with the [0] tag it has in SignerInfo.
   const attrs = Buffer.from(out.subarray(t.attrs.start, t.attrs.end));
   attrs[0] = 0x31;
-  const signature = Buffer.from(await webcrypto.subtle.sign('RSASSA-PKCS1-v1_5', key, attrs));
+  let keyObject = keyObjects.get(key);
+  if (!keyObject) {
+    keyObject = KeyObject.from(key);
+    keyObjects.set(key, keyObject);
+  }
+  // RSASSA-PKCS1-v1_5 (an RSA key's default padding) with SHA-256, as templatable() requires.
+  const signature = sign('sha256', attrs, keyObject);
   if (signature.length !== t.signatureLength) throw new Error('CMS template: signature length changed');
   signature.copy(out, t.signatureAt);
   return out;
